@@ -1,0 +1,60 @@
+//! `iam-sim`: runs the simulator until killed, for the C tests and `make demo`.
+
+use iam_sim::{ClientSpec, Sim, SimConfig};
+use std::io::Write;
+
+const USAGE: &str = "usage: iam-sim [--bind ADDR:PORT] [--realm NAME] [--rate-limit N]
+               [--client id=ID,secret=S[,methods=basic+post+basic_raw][,lifetime=SECS][,scopes=a+b][,token_size=N]]...
+               [--clients-file FILE.json] [--port-file FILE]
+
+Prints 'listening on http://ADDR:PORT' on the first line of standard output.
+Endpoints: POST /realms/REALM/protocol/openid-connect/token (also under /auth),
+GET|POST /api/echo, /api/scope/NAME, GET /sim/stats, POST /sim/faults,
+POST /sim/revoke, POST /sim/reset.";
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("iam-sim: {e}\n\n{USAGE}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let mut cfg = SimConfig::default();
+    let mut bind = "127.0.0.1:0".to_string();
+    let mut port_file = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--bind" => bind = val()?,
+            "--realm" => cfg.realm = val()?,
+            "--rate-limit" => cfg.rate_limit_per_sec = val()?.parse().map_err(|_| "bad --rate-limit")?,
+            "--client" => cfg.clients.push(ClientSpec::parse(&val()?)?),
+            "--clients-file" => {
+                let path = val()?;
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+                let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+                for c in v.as_array().ok_or("clients file must hold a JSON array")? {
+                    cfg.clients.push(ClientSpec::from_json(c)?);
+                }
+            }
+            "--port-file" => port_file = Some(val()?),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    let sim = Sim::start_on(&bind, cfg).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    if let Some(p) = port_file {
+        std::fs::write(&p, format!("{}\n", sim.addr().port())).map_err(|e| format!("{p}: {e}"))?;
+    }
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "listening on {}", sim.base_url());
+    let _ = out.flush();
+    loop {
+        std::thread::park();
+    }
+}
