@@ -1,1 +1,40 @@
-pub fn x(){}
+//! oauth2cc: OAuth 2.0 access tokens with the client credentials grant
+//! (RFC 6749 §4.4), kept in a thread-safe cache and renewed before they expire.
+//!
+//! ```no_run
+//! use oauth2cc::{Client, Config};
+//!
+//! let config = Config::new(
+//!     "https://iam.example.com/auth/realms/demo/protocol/openid-connect/token",
+//!     "my-service",
+//!     "s3cret",
+//! );
+//! let client = Client::new(config)?;
+//! let token = client.token()?; // fetched once, then served from the cache
+//! println!("Authorization: Bearer {}", token.access_token());
+//! # Ok::<(), oauth2cc::Error>(())
+//! ```
+//!
+//! The cache renews a token once a random point between 80 % and 90 % of its
+//! lifetime has passed, with at most one request in flight per client.
+
+mod backoff;
+mod cache;
+mod client;
+mod config;
+mod error;
+mod form;
+mod jitter;
+mod response;
+mod secret;
+mod token;
+mod transport;
+
+pub use client::Client;
+pub use config::{AuthMethod, Config};
+pub use error::{Error, ErrorKind, OAuthErrorBody};
+pub use secret::Secret;
+pub use token::Token;
+
+/// Largest token endpoint answer that is read (1 MiB).
+pub const MAX_BODY_BYTES: u64 = 1024 * 1024;

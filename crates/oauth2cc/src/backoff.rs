@@ -1,0 +1,55 @@
+//! How long a client waits after a failed token request before it sends another.
+//! During that time callers get the cached token if it is still valid, else the
+//! same error again, without a request: a misconfigured client in a loop, or a
+//! fleet after an outage, must not get the caller's IP blocked by the IAM.
+
+use crate::error::{Error, ErrorKind};
+use crate::jitter;
+use std::time::Duration;
+
+pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+pub(crate) const CREDENTIAL_COOL_DOWN: Duration = Duration::from_secs(60);
+pub(crate) const BACKOFF_BASE: Duration = Duration::from_millis(500);
+pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(60);
+
+/// The wait after the `failures`-th failure in a row (1 for the first).
+pub(crate) fn delay_after(err: &Error, failures: u32) -> Duration {
+    match err.kind() {
+        ErrorKind::RateLimited => err.retry_after().unwrap_or(DEFAULT_RETRY_AFTER).min(MAX_RETRY_AFTER),
+        // Retrying cannot help until someone changes the configuration.
+        ErrorKind::InvalidClient | ErrorKind::InvalidScope | ErrorKind::Rejected | ErrorKind::InvalidConfig => {
+            CREDENTIAL_COOL_DOWN
+        }
+        ErrorKind::Server | ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Tls | ErrorKind::Protocol | ErrorKind::Internal => {
+            let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(BACKOFF_CAP);
+            // Full jitter (uniform in [0, exp]), but a server's Retry-After wins when longer.
+            let jittered = exp.mul_f64(jitter::uniform(0.0, 1.0));
+            match err.retry_after() {
+                Some(ra) => jittered.max(ra.min(MAX_RETRY_AFTER)),
+                None => jittered,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_per_kind() {
+        let rl = Error::new(ErrorKind::RateLimited, "x");
+        assert_eq!(delay_after(&rl, 1), DEFAULT_RETRY_AFTER);
+        assert_eq!(delay_after(&rl.clone().with_retry_after(Some(Duration::from_secs(7200))), 1), MAX_RETRY_AFTER);
+        assert_eq!(delay_after(&Error::new(ErrorKind::InvalidClient, "x"), 3), CREDENTIAL_COOL_DOWN);
+        let net = Error::new(ErrorKind::Network, "x");
+        for n in 1..40 {
+            let d = delay_after(&net, n);
+            let cap = BACKOFF_BASE.saturating_mul(1 << (n - 1).min(16)).min(BACKOFF_CAP);
+            assert!(d <= cap, "{n}: {d:?} > {cap:?}");
+        }
+        let spread: Vec<Duration> = (0..200).map(|_| delay_after(&net, 8)).collect();
+        assert!(spread.iter().any(|d| *d < Duration::from_secs(20)) && spread.iter().any(|d| *d > Duration::from_secs(40)));
+    }
+}

@@ -1,0 +1,89 @@
+//! The client: a configuration, its HTTP transport and its token cache.
+
+use crate::cache::Cache;
+use crate::config::Config;
+use crate::error::Error;
+use crate::token::Token;
+use crate::transport::Transport;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Gets and caches access tokens for one client. Cheap to clone (clones share
+/// the cache) and safe to use from any number of threads at once.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    transport: Transport,
+    cache: Cache,
+}
+
+impl Client {
+    /// Checks the configuration and prepares the HTTP client. Sends nothing:
+    /// the first token is requested by the first call that needs one.
+    pub fn new(config: Config) -> Result<Client, Error> {
+        let transport = Transport::new(&config)?;
+        Ok(Client { inner: Arc::new(Inner { config, transport, cache: Cache::new() }) })
+    }
+
+    /// A valid access token, from the cache when possible.
+    ///
+    /// Blocks only when there is no valid token (first call, expiry, after
+    /// [`Client::invalidate`]) or when this caller is the one renewing it.
+    pub fn token(&self) -> Result<Arc<Token>, Error> {
+        match self.inner.cache.peek() {
+            Some(t) if Instant::now() < t.renew_at => Ok(t),
+            _ => self.slow_token(),
+        }
+    }
+
+    /// Calls `f` with a valid token without taking a reference to it: the
+    /// cheapest way to copy the token out (used by the C and Python bindings).
+    #[inline]
+    pub fn with_token<R>(&self, f: impl FnOnce(&Token) -> R) -> Result<R, Error> {
+        let mut f = Some(f);
+        if let Some(r) = self.inner.cache.with_fresh(Instant::now(), |t| (f.take().unwrap())(t)) {
+            return Ok(r);
+        }
+        let t = self.slow_token()?;
+        Ok((f.take().unwrap())(&t))
+    }
+
+    #[cold]
+    fn slow_token(&self) -> Result<Arc<Token>, Error> {
+        let inner = &*self.inner;
+        let fetch = || inner.transport.request_token();
+        inner.cache.get(&fetch, inner.config.timeout + Duration::from_secs(1))
+    }
+
+    /// Drops the cached token if it is still `access_token` (for example after
+    /// an API answered 401 `invalid_token`). Returns whether it was dropped.
+    /// Many threads reporting the same old token cause one renewal, not many.
+    pub fn invalidate(&self, access_token: &str) -> bool {
+        self.inner.cache.invalidate(access_token)
+    }
+
+    /// The cached token, even if expired, without any request.
+    pub fn cached(&self) -> Option<Arc<Token>> {
+        self.inner.cache.peek()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("token_url", &self.inner.config.token_url)
+            .field("client_id", &self.inner.config.client_id)
+            .field("auth_method", &self.inner.config.auth_method)
+            .field("token", &self.inner.cache.peek())
+            .finish()
+    }
+}

@@ -1,0 +1,361 @@
+//! Client configuration and its validation.
+
+use crate::error::Error;
+use crate::secret::Secret;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How the client authenticates at the token endpoint. Always explicit:
+/// oauth2cc never tries one method and then another, since every failed
+/// attempt counts against the caller's IP at the IAM.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// HTTP Basic with `base64(urlencode(id) ":" urlencode(secret))`, as
+    /// RFC 6749 §2.3.1 requires. The default.
+    #[default]
+    ClientSecretBasic,
+    /// HTTP Basic with `base64(id ":" secret)`, as older Keycloak releases and
+    /// some other servers expect. Identical to the above when id and secret
+    /// hold only letters, digits and `*-._`.
+    ClientSecretBasicRaw,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretBasicRaw => "client_secret_basic_raw",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+        }
+    }
+}
+
+impl FromStr for AuthMethod {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<AuthMethod, Error> {
+        match s {
+            "client_secret_basic" => Ok(AuthMethod::ClientSecretBasic),
+            "client_secret_basic_raw" => Ok(AuthMethod::ClientSecretBasicRaw),
+            "client_secret_post" => Ok(AuthMethod::ClientSecretPost),
+            other => Err(Error::config(format!(
+                "unknown auth method {:?} (expected client_secret_basic, client_secret_basic_raw or client_secret_post)",
+                crate::error::sanitize(other, 40)
+            ))),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ProxySetting {
+    /// `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` (and lower case), honouring `NO_PROXY`.
+    FromEnv,
+    Disabled,
+    Url(Secret),
+}
+
+/// Everything a [`Client`](crate::Client) needs. Built with [`Config::new`]
+/// and the chained setters; checked by `Client::new`.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) token_url: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: Secret,
+    pub(crate) auth_method: AuthMethod,
+    pub(crate) scope: Option<String>,
+    pub(crate) audience: Option<String>,
+    pub(crate) resource: Option<String>,
+    pub(crate) extra_params: Vec<(String, String)>,
+    pub(crate) ca_file: Option<PathBuf>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) renew_after: (f64, f64),
+    pub(crate) default_lifetime: Duration,
+    pub(crate) allow_insecure_http: bool,
+    pub(crate) proxy: ProxySetting,
+}
+
+/// Defaults, as documented in DESIGN.md and the C header.
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const DEFAULT_RENEW_AFTER: (f64, f64) = (0.8, 0.9);
+pub(crate) const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
+
+/// Form parameters that oauth2cc sets itself and an extra parameter may not override.
+const RESERVED_PARAMS: &[&str] = &["grant_type", "client_id", "client_secret", "scope", "audience", "resource"];
+
+impl Config {
+    /// A configuration with every default: `client_secret_basic`, connect
+    /// timeout 5 s, whole request 15 s, renewal between 80 % and 90 % of the
+    /// lifetime, 60 s assumed when the server gives no lifetime, proxy from the
+    /// environment, `http://` allowed only to loopback addresses.
+    pub fn new(token_url: impl Into<String>, client_id: impl Into<String>, client_secret: impl Into<Secret>) -> Config {
+        Config {
+            token_url: token_url.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            auth_method: AuthMethod::default(),
+            scope: None,
+            audience: None,
+            resource: None,
+            extra_params: Vec::new(),
+            ca_file: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            renew_after: DEFAULT_RENEW_AFTER,
+            default_lifetime: DEFAULT_LIFETIME,
+            allow_insecure_http: false,
+            proxy: ProxySetting::FromEnv,
+        }
+    }
+
+    pub fn auth_method(mut self, m: AuthMethod) -> Config {
+        self.auth_method = m;
+        self
+    }
+
+    /// Space-separated scopes to ask for (`scope` form parameter).
+    pub fn scope(mut self, scope: impl Into<String>) -> Config {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// The `audience` form parameter (Keycloak, Auth0 and others).
+    pub fn audience(mut self, audience: impl Into<String>) -> Config {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The RFC 8707 `resource` form parameter.
+    pub fn resource(mut self, resource: impl Into<String>) -> Config {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    /// Adds a form parameter to the token request.
+    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Config {
+        self.extra_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// A PEM file of CA certificates trusted in addition to the system store.
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Config {
+        self.ca_file = Some(path.into());
+        self
+    }
+
+    pub fn connect_timeout(mut self, d: Duration) -> Config {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// The limit for a whole token request: connect, send, answer and body.
+    pub fn timeout(mut self, d: Duration) -> Config {
+        self.timeout = d;
+        self
+    }
+
+    /// Renew once a random point between `min` and `max` (fractions of the
+    /// lifetime, `0 < min <= max < 1`) has passed. Default 0.8 and 0.9.
+    pub fn renew_after(mut self, min: f64, max: f64) -> Config {
+        self.renew_after = (min, max);
+        self
+    }
+
+    /// The lifetime assumed when the answer has no `expires_in` and the token
+    /// is not a JWT with an `exp` claim. Default 60 s.
+    pub fn default_lifetime(mut self, d: Duration) -> Config {
+        self.default_lifetime = d;
+        self
+    }
+
+    /// Allows an `http://` token URL to a host that is not a loopback address.
+    /// The secret then crosses the network in clear text: for test rigs only.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Config {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Uses this proxy (`http://[user:pass@]host:port`) instead of the environment.
+    pub fn proxy(mut self, url: impl Into<String>) -> Config {
+        self.proxy = ProxySetting::Url(Secret::new(url.into()));
+        self
+    }
+
+    /// Ignores proxy environment variables.
+    pub fn no_proxy(mut self) -> Config {
+        self.proxy = ProxySetting::Disabled;
+        self
+    }
+
+    pub fn token_url_str(&self) -> &str {
+        &self.token_url
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    pub fn method(&self) -> AuthMethod {
+        self.auth_method
+    }
+
+    pub(crate) fn validate(&self) -> Result<ParsedUrl, Error> {
+        let url = parse_url(&self.token_url)?;
+        if url.scheme == "http" && !url.is_loopback() && !self.allow_insecure_http {
+            return Err(Error::config(format!(
+                "refusing http:// token URL to non-loopback host {}: the client secret would cross the network unencrypted (use https://, or allow insecure http explicitly)",
+                url.host
+            )));
+        }
+        if self.client_id.is_empty() {
+            return Err(Error::config("client id is empty"));
+        }
+        if self.client_secret.expose().is_empty() {
+            return Err(Error::config("client secret is empty"));
+        }
+        if self.auth_method == AuthMethod::ClientSecretBasicRaw && self.client_id.contains(':') {
+            return Err(Error::config(
+                "client id contains ':', which raw HTTP Basic cannot carry; use client_secret_basic or client_secret_post",
+            ));
+        }
+        let (lo, hi) = self.renew_after;
+        if !(lo > 0.0 && lo <= hi && hi < 1.0) {
+            return Err(Error::config(format!(
+                "renewal window {lo}..{hi} is invalid: need 0 < min <= max < 1 (fractions of the token lifetime)"
+            )));
+        }
+        if self.connect_timeout.is_zero() || self.timeout.is_zero() {
+            return Err(Error::config("timeouts must be greater than zero"));
+        }
+        if self.default_lifetime < Duration::from_secs(1) {
+            return Err(Error::config("default lifetime must be at least 1 s"));
+        }
+        for (name, _) in &self.extra_params {
+            if name.is_empty() {
+                return Err(Error::config("extra form parameter with an empty name"));
+            }
+            if RESERVED_PARAMS.contains(&name.as_str()) {
+                return Err(Error::config(format!(
+                    "extra form parameter {name:?} is set by oauth2cc itself; use the dedicated option"
+                )));
+            }
+        }
+        Ok(url)
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("auth_method", &self.auth_method)
+            .field("scope", &self.scope)
+            .field("audience", &self.audience)
+            .field("resource", &self.resource)
+            .field("extra_params", &self.extra_params.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+            .field("ca_file", &self.ca_file)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("renew_after", &self.renew_after)
+            .field("default_lifetime", &self.default_lifetime)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("proxy", &self.proxy)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ParsedUrl {
+    pub scheme: String,
+    pub host: String,
+}
+
+impl ParsedUrl {
+    pub fn is_loopback(&self) -> bool {
+        let h = self.host.trim_start_matches('[').trim_end_matches(']');
+        if h.eq_ignore_ascii_case("localhost") {
+            return true;
+        }
+        h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+fn parse_url(url: &str) -> Result<ParsedUrl, Error> {
+    let shown = crate::error::sanitize(url, 200);
+    let uri: ureq::http::Uri = url.parse().map_err(|_| Error::config(format!("token URL {shown:?} is not a valid URL")))?;
+    let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err(Error::config(format!("token URL {shown:?} must start with https:// (or http:// to a loopback address)")));
+    }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(Error::config("token URL must not carry user information; pass the client id and secret separately"));
+    }
+    let host = uri.host().unwrap_or_default().to_string();
+    if host.is_empty() {
+        return Err(Error::config(format!("token URL {shown:?} has no host")));
+    }
+    Ok(ParsedUrl { scheme, host })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn check(c: Config) -> Result<ParsedUrl, ErrorKind> {
+        c.validate().map_err(|e| e.kind())
+    }
+
+    #[test]
+    fn loopback_http_is_allowed_remote_http_is_not() {
+        for ok in ["http://127.0.0.1:8080/t", "http://localhost/t", "http://[::1]:9/t", "http://127.5.6.7/t", "https://iam.example.com/t"] {
+            assert!(check(Config::new(ok, "id", "s")).is_ok(), "{ok}");
+        }
+        assert_eq!(check(Config::new("http://iam.example.com/t", "id", "s")), Err(ErrorKind::InvalidConfig));
+        assert!(check(Config::new("http://iam.example.com/t", "id", "s").allow_insecure_http(true)).is_ok());
+    }
+
+    #[test]
+    fn bad_settings_are_config_errors() {
+        let base = || Config::new("https://h/t", "id", "s");
+        for bad in [
+            Config::new("ftp://h/t", "id", "s"),
+            Config::new("not a url", "id", "s"),
+            Config::new("https://user:pw@h/t", "id", "s"),
+            Config::new("https://h/t", "", "s"),
+            Config::new("https://h/t", "id", ""),
+            Config::new("https://h/t", "a:b", "s").auth_method(AuthMethod::ClientSecretBasicRaw),
+            base().renew_after(0.9, 0.8),
+            base().renew_after(0.0, 0.5),
+            base().renew_after(0.5, 1.0),
+            base().renew_after(f64::NAN, 0.5),
+            base().timeout(Duration::ZERO),
+            base().extra_param("client_secret", "x"),
+            base().extra_param("", "x"),
+        ] {
+            assert_eq!(check(bad.clone()), Err(ErrorKind::InvalidConfig), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_secret_and_proxy_credentials() {
+        let c = Config::new("https://h/t", "id", "sup3r-s3cret").proxy("http://u:proxypass@p:3128");
+        let s = format!("{c:?}");
+        assert!(!s.contains("sup3r-s3cret") && !s.contains("proxypass"), "{s}");
+    }
+
+    #[test]
+    fn auth_method_names_round_trip() {
+        for m in [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretBasicRaw, AuthMethod::ClientSecretPost] {
+            assert_eq!(m.as_str().parse::<AuthMethod>().unwrap(), m);
+        }
+        assert!("basic".parse::<AuthMethod>().is_err());
+    }
+}

@@ -1,0 +1,162 @@
+//! Typed errors. No error ever holds the client secret or a token: messages
+//! are built from status codes, the server's RFC 6749 error fields (trimmed),
+//! content types and sizes.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What kind of failure this is; decides what a caller (and the cache) should do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The configuration is unusable (bad URL, `http://` to a remote host,
+    /// unreadable CA file, bad renewal window, ...). Fix the configuration.
+    InvalidConfig,
+    /// The token endpoint rejected the client credentials
+    /// (`invalid_client`, `unauthorized_client`, or a bare 401). Not retried.
+    InvalidClient,
+    /// The client may not have the scope it asked for (`invalid_scope`). Not retried.
+    InvalidScope,
+    /// Another OAuth error from the token endpoint (`invalid_request`,
+    /// `unsupported_grant_type`, `invalid_grant`, ...).
+    Rejected,
+    /// HTTP 429: wait for `retry_after`.
+    RateLimited,
+    /// Could not connect, connection reset or closed early, DNS failure, proxy failure.
+    Network,
+    /// The connect or whole-request timeout ran out.
+    Timeout,
+    /// TLS handshake or certificate verification failed.
+    Tls,
+    /// The answer was malformed or unexpected (not JSON, no `access_token`,
+    /// `token_type` not Bearer, odd `expires_in`, too large, a redirect, ...).
+    Protocol,
+    /// HTTP 5xx or 408 from the token endpoint.
+    Server,
+    /// A bug in oauth2cc (for example a caught panic).
+    Internal,
+}
+
+impl ErrorKind {
+    /// Whether a later attempt may succeed without a configuration change.
+    pub fn is_transient(self) -> bool {
+        matches!(self, ErrorKind::RateLimited | ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Server)
+    }
+}
+
+/// The RFC 6749 §5.2 error fields of a token endpoint answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OAuthErrorBody {
+    pub error: String,
+    pub error_description: Option<String>,
+    pub error_uri: Option<String>,
+}
+
+/// An oauth2cc error: a kind, a one-line message, and what the server said.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    oauth: Option<OAuthErrorBody>,
+    hint: Option<&'static str>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error { kind, message: message.into(), status: None, retry_after: None, oauth: None, hint: None }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::InvalidConfig, message)
+    }
+
+    pub(crate) fn with_status(mut self, status: u16) -> Error {
+        self.status = Some(status);
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, d: Option<Duration>) -> Error {
+        self.retry_after = d;
+        self
+    }
+
+    pub(crate) fn with_oauth(mut self, body: Option<OAuthErrorBody>) -> Error {
+        self.oauth = body;
+        self
+    }
+
+    pub(crate) fn with_hint(mut self, hint: &'static str) -> Error {
+        self.hint = Some(hint);
+        self
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The HTTP status of the token endpoint's answer, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// How long to wait before the next attempt is allowed (from `Retry-After`
+    /// on a 429, or the remaining cool-down or backoff when served from the cache).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// The server's `error`, `error_description` and `error_uri`, if it sent them.
+    pub fn oauth(&self) -> Option<&OAuthErrorBody> {
+        self.oauth.as_ref()
+    }
+
+    /// The one-line message, without the hint.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Advice for the operator, when there is some.
+    pub fn hint(&self) -> Option<&'static str> {
+        self.hint
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(d) = self.retry_after {
+            write!(f, " (retry after {:.1} s)", d.as_secs_f64())?;
+        }
+        if let Some(h) = self.hint {
+            write!(f, "; hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("status", &self.status)
+            .field("retry_after", &self.retry_after)
+            .field("oauth", &self.oauth)
+            .field("hint", &self.hint)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Keeps server-provided text printable and short: control characters become
+/// spaces and the text is cut at `max` characters.
+pub(crate) fn sanitize(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(max).collect();
+    if s.chars().count() > max {
+        out.push('…');
+    }
+    out
+}

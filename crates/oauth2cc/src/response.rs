@@ -1,0 +1,266 @@
+//! Turns a token endpoint answer into a [`Token`] or a typed [`Error`]
+//! (RFC 6749 §5.1 and §5.2, with Keycloak's extras tolerated).
+
+use crate::error::{sanitize, Error, ErrorKind, OAuthErrorBody};
+use crate::jitter;
+use crate::token::{jwt_exp, Token};
+use serde_json::{Map, Value};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use zeroize::Zeroizing;
+
+/// Lifetimes above this are clamped: renewing a very long-lived token daily costs nothing,
+/// and it keeps `Instant` arithmetic far from overflow.
+pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The parts of an HTTP answer that matter here.
+pub(crate) struct Answer<'a> {
+    pub status: u16,
+    pub content_type: Option<&'a str>,
+    pub retry_after: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// When and how the request was made, and the cache's renewal policy.
+pub(crate) struct Timing {
+    pub sent_at: Instant,
+    pub sent_at_system: SystemTime,
+    pub default_lifetime: Duration,
+    pub renew_after: (f64, f64),
+}
+
+pub(crate) fn parse(answer: &Answer<'_>, timing: &Timing) -> Result<Token, Error> {
+    let status = answer.status;
+    let json: Option<Map<String, Value>> = serde_json::from_slice::<Value>(answer.body).ok().and_then(|v| match v {
+        Value::Object(m) => Some(m),
+        _ => None,
+    });
+    let oauth = json.as_ref().and_then(oauth_error);
+    let retry_after = answer.retry_after.and_then(|h| parse_retry_after(h, SystemTime::now()));
+
+    if (200..300).contains(&status) {
+        let Some(map) = json else {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!("token endpoint answered HTTP {status} with {} instead of a JSON object", describe_body(answer)),
+            )
+            .with_status(status)
+            .with_hint("check that the token URL points at the token endpoint (…/protocol/openid-connect/token for Keycloak)"));
+        };
+        if let Some(body) = oauth {
+            return Err(oauth_failure(status, body, retry_after));
+        }
+        return token_from(map, timing).map_err(|e| e.with_status(status));
+    }
+    if let Some(body) = oauth {
+        return Err(oauth_failure(status, body, retry_after));
+    }
+    let described = describe_body(answer);
+    Err(match status {
+        429 => Error::new(ErrorKind::RateLimited, format!("token endpoint is rate limiting this client (HTTP 429, {described})")),
+        401 => Error::new(ErrorKind::InvalidClient, format!("token endpoint rejected the client credentials (HTTP 401, {described})"))
+            .with_hint(CREDENTIALS_HINT),
+        408 | 500..=599 => Error::new(ErrorKind::Server, format!("token endpoint failed (HTTP {status}, {described})")),
+        300..=399 => Error::new(ErrorKind::Protocol, format!("token endpoint answered with a redirect (HTTP {status}); oauth2cc does not follow redirects for token requests"))
+            .with_hint("use the final token URL, with https://"),
+        _ => Error::new(ErrorKind::Protocol, format!("token endpoint answered HTTP {status} with {described}"))
+            .with_hint("check the token URL (host, realm and path)"),
+    }
+    .with_status(status)
+    .with_retry_after(retry_after))
+}
+
+const CREDENTIALS_HINT: &str =
+    "check the client id and secret, and which auth method the server expects (client_secret_basic, client_secret_basic_raw or client_secret_post)";
+
+fn oauth_error(map: &Map<String, Value>) -> Option<OAuthErrorBody> {
+    let error = map.get("error")?;
+    let text = |v: &Value| match v {
+        Value::String(s) => sanitize(s, 300),
+        other => sanitize(&other.to_string(), 300),
+    };
+    Some(OAuthErrorBody {
+        error: text(error),
+        error_description: map.get("error_description").map(text),
+        error_uri: map.get("error_uri").map(text),
+    })
+}
+
+fn oauth_failure(status: u16, body: OAuthErrorBody, retry_after: Option<Duration>) -> Error {
+    let detail = match &body.error_description {
+        Some(d) => format!("{}: {d}", body.error),
+        None => body.error.clone(),
+    };
+    let (kind, what, hint) = match body.error.as_str() {
+        "invalid_client" | "unauthorized_client" => (ErrorKind::InvalidClient, "rejected the client credentials", Some(CREDENTIALS_HINT)),
+        "invalid_scope" => (ErrorKind::InvalidScope, "refused the requested scope", Some("ask only for scopes the client is allowed in the IAM")),
+        _ if status == 429 => (ErrorKind::RateLimited, "is rate limiting this client", None),
+        "temporarily_unavailable" | "server_error" => (ErrorKind::Server, "failed", None),
+        _ if status >= 500 || status == 408 => (ErrorKind::Server, "failed", None),
+        _ => (ErrorKind::Rejected, "refused the request", None),
+    };
+    let mut e = Error::new(kind, format!("token endpoint {what} (HTTP {status}, {detail})"))
+        .with_status(status)
+        .with_retry_after(retry_after)
+        .with_oauth(Some(body));
+    if let Some(h) = hint {
+        e = e.with_hint(h);
+    }
+    e
+}
+
+fn describe_body(answer: &Answer<'_>) -> String {
+    let ct = answer.content_type.map(|c| sanitize(c.split(';').next().unwrap_or(c).trim(), 60));
+    match (answer.body.len(), ct) {
+        (0, _) => "an empty body".into(),
+        (n, Some(ct)) => format!("{n} bytes of {ct}"),
+        (n, None) => format!("{n} bytes without a content type"),
+    }
+}
+
+fn protocol(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Protocol, msg)
+}
+
+fn token_from(mut map: Map<String, Value>, t: &Timing) -> Result<Token, Error> {
+    let access_token = match map.remove("access_token") {
+        Some(Value::String(s)) => Zeroizing::new(s),
+        Some(_) => return Err(protocol("token endpoint answer has an access_token that is not a string")),
+        None => return Err(protocol("token endpoint answer has no access_token")),
+    };
+    if access_token.is_empty() {
+        return Err(protocol("token endpoint answer has an empty access_token"));
+    }
+    // A token goes into an HTTP header and a C string: visible ASCII only.
+    if !access_token.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(protocol("token endpoint answer has an access_token with characters not allowed in an HTTP header"));
+    }
+    let token_type = match map.remove("token_type") {
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("bearer") => s,
+        Some(Value::String(s)) => {
+            return Err(protocol(format!("token endpoint issued a {:?} token; oauth2cc supports only Bearer tokens", sanitize(&s, 30))))
+        }
+        Some(_) => return Err(protocol("token endpoint answer has a token_type that is not a string")),
+        None => return Err(protocol("token endpoint answer has no token_type (RFC 6749 §5.1 requires it)")),
+    };
+    let scope = match map.remove("scope") {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let lifetime = match map.remove("expires_in") {
+        Some(v) => parse_expires_in(&v)?,
+        None => match jwt_exp(&access_token) {
+            Some(exp) => {
+                let now = t.sent_at_system.duration_since(UNIX_EPOCH).unwrap_or_default();
+                let exp = Duration::from_secs(exp);
+                if exp <= now {
+                    return Err(protocol("token endpoint issued a token whose JWT exp is already past (check the clocks)"));
+                }
+                exp - now
+            }
+            None => t.default_lifetime,
+        },
+    }
+    .min(MAX_LIFETIME);
+    let fraction = jitter::uniform(t.renew_after.0, t.renew_after.1);
+    Ok(Token {
+        access_token,
+        token_type,
+        scope,
+        requested_at: t.sent_at,
+        expires_at: t.sent_at + lifetime,
+        renew_at: t.sent_at + lifetime.mul_f64(fraction),
+        expires_at_system: t.sent_at_system + lifetime,
+        extra: map,
+    })
+}
+
+/// `expires_in` as a JSON number or a numeric string, in seconds; must be > 0.
+fn parse_expires_in(v: &Value) -> Result<Duration, Error> {
+    let secs: f64 = match v {
+        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+        Value::String(s) => s.trim().parse().map_err(|_| protocol(format!("expires_in {:?} is not a number", sanitize(s, 30))))?,
+        other => return Err(protocol(format!("expires_in must be a number, got {}", json_type(other)))),
+    };
+    if !secs.is_finite() {
+        return Err(protocol("expires_in is not a finite number"));
+    }
+    if secs <= 0.0 {
+        return Err(protocol(format!("expires_in is {secs}: the token would be expired on arrival")));
+    }
+    Ok(Duration::from_secs_f64(secs.min(MAX_LIFETIME.as_secs_f64())))
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
+pub(crate) fn parse_retry_after(h: &str, now: SystemTime) -> Option<Duration> {
+    let h = h.trim();
+    if let Ok(secs) = h.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = parse_http_date(h)?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let (_, rest) = s.split_once(", ")?;
+    let f: Vec<&str> = rest.split(' ').collect();
+    if f.len() != 5 || f[4] != "GMT" {
+        return None;
+    }
+    let day: u64 = f[0].parse().ok()?;
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = MONTHS.iter().position(|m| *m == f[1])? as u64 + 1;
+    let year: i64 = f[2].parse().ok()?;
+    let hms: Vec<u64> = f[3].split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    if hms.len() != 3 || !(1..=31).contains(&day) || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || year < 1970 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let (y, m) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m as i64 + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days as u64 * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777 - 10); // 10 s before the date below
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::from_secs(10)));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now + Duration::from_secs(60)), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(UNIX_EPOCH));
+        assert_eq!(parse_http_date("Tue, 29 Feb 2000 12:00:00 GMT"), Some(UNIX_EPOCH + Duration::from_secs(951_825_600)));
+    }
+
+    #[test]
+    fn expires_in_forms() {
+        assert_eq!(parse_expires_in(&Value::from(300)).unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_expires_in(&Value::from("300")).unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_expires_in(&Value::from(1.5)).unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_expires_in(&Value::from(1e300)).unwrap(), MAX_LIFETIME);
+        for bad in [Value::from(0), Value::from(-5), Value::from("abc"), Value::Null, Value::Bool(true)] {
+            assert_eq!(parse_expires_in(&bad).unwrap_err().kind(), ErrorKind::Protocol, "{bad}");
+        }
+    }
+}

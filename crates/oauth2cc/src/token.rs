@@ -1,0 +1,135 @@
+//! An access token and its timing, all on the monotonic clock.
+
+use crate::secret::fingerprint;
+use serde_json::{Map, Value};
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
+use zeroize::Zeroizing;
+
+/// An access token from the token endpoint. `Debug` shows its type, scope,
+/// timing and a short fingerprint, never the token; the token's bytes are
+/// zeroized when the last reference is dropped.
+pub struct Token {
+    pub(crate) access_token: Zeroizing<String>,
+    pub(crate) token_type: String,
+    pub(crate) scope: Option<String>,
+    /// When the request that produced this token was sent.
+    pub(crate) requested_at: Instant,
+    pub(crate) expires_at: Instant,
+    pub(crate) renew_at: Instant,
+    pub(crate) expires_at_system: SystemTime,
+    /// Other members of the answer (Keycloak's `refresh_expires_in`,
+    /// `not-before-policy`, ...), kept as sent.
+    pub(crate) extra: Map<String, Value>,
+}
+
+impl Token {
+    /// The token to send as `Authorization: Bearer <token>`. Do not log it.
+    pub fn access_token(&self) -> &str {
+        &self.access_token
+    }
+
+    /// As the server spelled it (`Bearer`, `bearer`, ...).
+    pub fn token_type(&self) -> &str {
+        &self.token_type
+    }
+
+    /// The granted scope, if the server said.
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+
+    /// The lifetime counted from when the request was sent.
+    pub fn lifetime(&self) -> Duration {
+        self.expires_at.saturating_duration_since(self.requested_at)
+    }
+
+    pub fn expires_at(&self) -> Instant {
+        self.expires_at
+    }
+
+    /// Wall-clock expiry, for display; timing decisions use [`Token::expires_at`].
+    pub fn expires_at_system(&self) -> SystemTime {
+        self.expires_at_system
+    }
+
+    /// When the cache starts renewing this token.
+    pub fn renew_at(&self) -> Instant {
+        self.renew_at
+    }
+
+    pub fn requested_at(&self) -> Instant {
+        self.requested_at
+    }
+
+    /// Time left before expiry (zero once expired).
+    pub fn expires_in(&self) -> Duration {
+        self.expires_at.saturating_duration_since(Instant::now())
+    }
+
+    pub fn is_expired_at(&self, now: Instant) -> bool {
+        now >= self.expires_at
+    }
+
+    /// Another member of the token endpoint's answer.
+    pub fn extra(&self, name: &str) -> Option<&Value> {
+        self.extra.get(name)
+    }
+
+    /// A short fingerprint of the token for correlating logs, never the token.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.access_token)
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("fingerprint", &self.fingerprint())
+            .field("token_type", &self.token_type)
+            .field("scope", &self.scope)
+            .field("lifetime", &self.lifetime())
+            .field("expires_in", &self.expires_in())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `exp` claim of a JWT, without checking its signature (the token is
+/// the server's business; only its lifetime is read here).
+pub(crate) fn jwt_exp(token: &str) -> Option<u64> {
+    use base64::Engine as _;
+    let mut parts = token.split('.');
+    let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&raw).ok()?;
+    match claims.get("exp")? {
+        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    fn jwt(claims: &str) -> String {
+        let e = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.sig", e(r#"{"alg":"RS256"}"#), e(claims))
+    }
+
+    #[test]
+    fn reads_exp_from_a_jwt() {
+        assert_eq!(jwt_exp(&jwt(r#"{"exp":1700000000,"iat":1}"#)), Some(1_700_000_000));
+        assert_eq!(jwt_exp(&jwt(r#"{"iat":1}"#)), None);
+        assert_eq!(jwt_exp(&jwt(r#"{"exp":"soon"}"#)), None);
+        assert_eq!(jwt_exp("opaque-token"), None);
+        assert_eq!(jwt_exp("a.b.c.d"), None);
+        assert_eq!(jwt_exp("a.!!!.c"), None);
+    }
+}

@@ -1,0 +1,223 @@
+//! The token request over HTTP (ureq): TLS roots, proxy, timeouts, the form
+//! body and client authentication, and the mapping of transport failures.
+
+use crate::config::{AuthMethod, Config, ProxySetting};
+use crate::error::{sanitize, Error, ErrorKind};
+use crate::form;
+use crate::response::{self, Answer, Timing};
+use crate::token::Token;
+use crate::MAX_BODY_BYTES;
+use base64::Engine as _;
+use std::sync::{Arc, OnceLock};
+use std::time::{Instant, SystemTime};
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use zeroize::Zeroizing;
+
+pub(crate) struct Transport {
+    agent: ureq::Agent,
+    url: String,
+    /// The form body without client credentials (built once).
+    form: String,
+    /// `Authorization` header value for the Basic methods.
+    basic: Option<Zeroizing<String>>,
+    /// `client_id=..&client_secret=..` for client_secret_post.
+    post_credentials: Option<Zeroizing<String>>,
+    default_lifetime: std::time::Duration,
+    renew_after: (f64, f64),
+}
+
+impl Transport {
+    pub fn new(cfg: &Config) -> Result<Transport, Error> {
+        let url = cfg.validate()?;
+        let mut builder = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_connect(Some(cfg.connect_timeout))
+            .timeout_global(Some(cfg.timeout))
+            .user_agent(concat!("oauth2cc/", env!("CARGO_PKG_VERSION")))
+            .accept("application/json")
+            .max_idle_connections(1)
+            .max_idle_connections_per_host(1)
+            .max_response_header_size(16 * 1024)
+            .input_buffer_size(16 * 1024)
+            .output_buffer_size(16 * 1024);
+        builder = match &cfg.proxy {
+            ProxySetting::FromEnv => builder.proxy(ureq::Proxy::try_from_env()),
+            ProxySetting::Disabled => builder.proxy(None),
+            ProxySetting::Url(u) => builder.proxy(Some(
+                ureq::Proxy::new(u.expose()).map_err(|_| Error::config("proxy URL is not valid (expected http://host:port)"))?,
+            )),
+        };
+        if url.scheme == "https" {
+            builder = builder.tls_config(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build());
+        }
+        let agent = builder.build().new_agent();
+
+        let mut pairs: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
+        for (k, v) in [("scope", &cfg.scope), ("audience", &cfg.audience), ("resource", &cfg.resource)] {
+            if let Some(v) = v {
+                pairs.push((k, v));
+            }
+        }
+        pairs.extend(cfg.extra_params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let form_body = form::encode_pairs(pairs);
+
+        let id = &cfg.client_id;
+        let secret = cfg.client_secret.expose();
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let (basic, post_credentials) = match cfg.auth_method {
+            AuthMethod::ClientSecretBasic => {
+                let raw = Zeroizing::new(format!("{}:{}", form::encode(id), Zeroizing::new(form::encode(secret)).as_str()));
+                (Some(Zeroizing::new(format!("Basic {}", b64(&raw)))), None)
+            }
+            AuthMethod::ClientSecretBasicRaw => {
+                let raw = Zeroizing::new(format!("{id}:{secret}"));
+                (Some(Zeroizing::new(format!("Basic {}", b64(&raw)))), None)
+            }
+            AuthMethod::ClientSecretPost => {
+                (None, Some(Zeroizing::new(form::encode_pairs([("client_id", id.as_str()), ("client_secret", secret)]))))
+            }
+        };
+        Ok(Transport {
+            agent,
+            url: cfg.token_url.clone(),
+            form: form_body,
+            basic,
+            post_credentials,
+            default_lifetime: cfg.default_lifetime,
+            renew_after: cfg.renew_after,
+        })
+    }
+
+    /// One token request. The lifetime is counted from just before sending.
+    pub fn request_token(&self) -> Result<Token, Error> {
+        let mut body = Zeroizing::new(String::with_capacity(self.form.len() + 128));
+        body.push_str(&self.form);
+        if let Some(c) = &self.post_credentials {
+            body.push('&');
+            body.push_str(c);
+        }
+        let mut req = self
+            .agent
+            .post(&self.url)
+            .header("Accept", "application/json")
+            .content_type("application/x-www-form-urlencoded");
+        if let Some(b) = &self.basic {
+            req = req.header("Authorization", b.as_str());
+        }
+        let sent_at = Instant::now();
+        let sent_at_system = SystemTime::now();
+        let resp = req.send(body.as_bytes()).map_err(map_transport_error)?;
+        let status = resp.status().as_u16();
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let content_type = header("content-type");
+        let retry_after = header("retry-after");
+        let bytes = resp
+            .into_body()
+            .into_with_config()
+            .limit(MAX_BODY_BYTES)
+            .read_to_vec()
+            .map_err(map_transport_error)?;
+        let bytes = Zeroizing::new(bytes);
+        response::parse(
+            &Answer { status, content_type: content_type.as_deref(), retry_after: retry_after.as_deref(), body: &bytes },
+            &Timing { sent_at, sent_at_system, default_lifetime: self.default_lifetime, renew_after: self.renew_after },
+        )
+    }
+}
+
+/// The system trust store (loaded once per process) plus the optional CA file.
+fn root_certs(ca_file: Option<&std::path::Path>) -> Result<RootCerts, Error> {
+    static SYSTEM: OnceLock<Arc<Vec<Certificate<'static>>>> = OnceLock::new();
+    let system = SYSTEM.get_or_init(|| {
+        let found = rustls_native_certs::load_native_certs();
+        Arc::new(found.certs.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect())
+    });
+    let Some(path) = ca_file else {
+        if system.is_empty() {
+            return Err(Error::config(
+                "no trusted CA certificates: the system store is empty or unreadable and no CA file was given",
+            ));
+        }
+        return Ok(RootCerts::Specific(system.clone()));
+    };
+    let shown = path.display();
+    let pem = std::fs::read(path).map_err(|e| Error::config(format!("cannot read CA file {shown}: {e}")))?;
+    let mut certs: Vec<Certificate<'static>> = system.as_ref().clone();
+    let before = certs.len();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(_) => return Err(Error::config(format!("CA file {shown} is not valid PEM"))),
+        }
+    }
+    if certs.len() == before {
+        return Err(Error::config(format!("CA file {shown} holds no PEM certificate")));
+    }
+    Ok(RootCerts::Specific(Arc::new(certs)))
+}
+
+fn map_transport_error(e: ureq::Error) -> Error {
+    use ureq::Error as U;
+    match e {
+        U::Timeout(which) => Error::new(ErrorKind::Timeout, format!("token request timed out ({which})")),
+        U::HostNotFound => Error::new(ErrorKind::Network, "token endpoint host not found (DNS)"),
+        U::ConnectionFailed => Error::new(ErrorKind::Network, "could not connect to the token endpoint"),
+        U::BodyExceedsLimit(_) => Error::new(ErrorKind::Protocol, format!("token endpoint answer is larger than {MAX_BODY_BYTES} bytes")),
+        U::Rustls(e) => tls_error(&e.to_string()),
+        U::Tls(msg) => tls_error(msg),
+        U::Pem(_) => Error::config("invalid PEM data"),
+        U::BadUri(_) => Error::config("token URL is not valid"),
+        U::InvalidProxyUrl => Error::config("proxy URL is not valid"),
+        U::ConnectProxyFailed(why) => Error::new(ErrorKind::Network, format!("proxy refused the connection: {}", sanitize(&why, 120))),
+        U::Protocol(p) => Error::new(ErrorKind::Protocol, format!("token endpoint broke HTTP/1.1: {}", sanitize(&p.to_string(), 120))),
+        U::LargeResponseHeader(..) => Error::new(ErrorKind::Protocol, "token endpoint sent oversized headers"),
+        U::Io(io) => map_io(io),
+        other => Error::new(ErrorKind::Network, format!("token request failed: {}", sanitize(&other.to_string(), 160))),
+    }
+}
+
+fn tls_error(detail: &str) -> Error {
+    Error::new(ErrorKind::Tls, format!("TLS with the token endpoint failed: {}", sanitize(detail, 160)))
+        .with_hint("check the CA file and that the token URL's host name matches the server certificate")
+}
+
+fn map_io(io: std::io::Error) -> Error {
+    use std::io::ErrorKind as K;
+    // ureq and rustls wrap their own errors inside io::Error.
+    if let Some(inner) = io.get_ref() {
+        if let Some(u) = inner.downcast_ref::<ureq::Error>() {
+            return match u {
+                ureq::Error::Timeout(_) | ureq::Error::BodyExceedsLimit(_) | ureq::Error::Rustls(_) | ureq::Error::Tls(_) => {
+                    map_transport_error(clone_ureq(u))
+                }
+                _ => Error::new(ErrorKind::Network, format!("token request failed: {}", sanitize(&u.to_string(), 160))),
+            };
+        }
+        if let Some(r) = inner.downcast_ref::<rustls::Error>() {
+            return tls_error(&r.to_string());
+        }
+    }
+    let what = match io.kind() {
+        K::TimedOut | K::WouldBlock => return Error::new(ErrorKind::Timeout, "token request timed out"),
+        K::ConnectionRefused => "connection refused by the token endpoint",
+        K::ConnectionReset | K::ConnectionAborted => "connection to the token endpoint was reset",
+        K::UnexpectedEof => "token endpoint closed the connection before the answer was complete",
+        K::NotConnected | K::BrokenPipe => "connection to the token endpoint was lost",
+        _ => "network error talking to the token endpoint",
+    };
+    Error::new(ErrorKind::Network, format!("{what} ({})", sanitize(&io.to_string(), 120)))
+}
+
+/// The few ureq errors re-mapped above, rebuilt (ureq::Error is not Clone).
+fn clone_ureq(u: &ureq::Error) -> ureq::Error {
+    match u {
+        ureq::Error::Timeout(t) => ureq::Error::Timeout(*t),
+        ureq::Error::BodyExceedsLimit(n) => ureq::Error::BodyExceedsLimit(*n),
+        ureq::Error::Rustls(r) => ureq::Error::Rustls(r.clone()),
+        ureq::Error::Tls(m) => ureq::Error::Tls(m),
+        _ => ureq::Error::ConnectionFailed,
+    }
+}
