@@ -52,6 +52,8 @@ pub struct ClientSpec {
     pub default_scopes: Vec<String>,
     /// Pad issued tokens to at least this many bytes (0: natural size, ~700 B).
     pub token_size: usize,
+    /// Issue opaque random tokens instead of JWTs.
+    pub opaque: bool,
 }
 
 impl ClientSpec {
@@ -64,7 +66,13 @@ impl ClientSpec {
             scopes: vec![],
             default_scopes: vec!["profile".into(), "email".into()],
             token_size: 0,
+            opaque: false,
         }
+    }
+
+    pub fn opaque(mut self, yes: bool) -> Self {
+        self.opaque = yes;
+        self
     }
 
     pub fn lifetime(mut self, secs: u64) -> Self {
@@ -104,6 +112,7 @@ impl ClientSpec {
                 "lifetime" => c.lifetime_secs = v.parse().map_err(|_| format!("bad lifetime {v:?}"))?,
                 "scopes" => c.scopes = v.split('+').filter(|s| !s.is_empty()).map(String::from).collect(),
                 "token_size" => c.token_size = v.parse().map_err(|_| format!("bad token_size {v:?}"))?,
+                "opaque" => c.opaque = v == "true" || v == "1",
                 _ => return Err(format!("unknown key {k:?}")),
             }
         }
@@ -132,6 +141,7 @@ impl ClientSpec {
         if let Some(n) = v.get("token_size").and_then(Value::as_u64) {
             c.token_size = n as usize;
         }
+        c.opaque = v.get("opaque").and_then(Value::as_bool).unwrap_or(false);
         Ok(c)
     }
 }
@@ -203,6 +213,12 @@ pub struct Stats {
     /// API calls that presented a token the simulator had issued but which had expired.
     pub api_expired_tokens: u64,
     pub api_revoked_tokens: u64,
+    /// The last token request's form parameters, `client_secret` left out.
+    pub last_params: Vec<(String, String)>,
+    /// The last token request's `Accept` header.
+    pub last_accept: Option<String>,
+    /// The last token request's auth method as the simulator read it.
+    pub last_method: Option<String>,
 }
 
 impl Stats {
@@ -218,6 +234,9 @@ impl Stats {
             "api_ok": self.api_ok,
             "api_expired_tokens": self.api_expired_tokens,
             "api_revoked_tokens": self.api_revoked_tokens,
+            "last_params": self.last_params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            "last_accept": self.last_accept,
+            "last_method": self.last_method,
         })
     }
 }
@@ -247,7 +266,7 @@ struct State {
     cfg: SimConfig,
     clients: Mutex<HashMap<String, ClientSpec>>,
     stats: Mutex<Stats>,
-    faults: Mutex<VecDeque<Fault>>,
+    faults: Mutex<VecDeque<(Duration, Fault)>>,
     issued: Mutex<HashMap<String, Issued>>,
     recent: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
     seq: AtomicU64,
@@ -319,9 +338,14 @@ impl Sim {
 
     /// Applies `fault` to the next `count` token requests (after those already queued).
     pub fn push_fault(&self, fault: Fault, count: usize) {
+        self.push_fault_delayed(fault, Duration::ZERO, count);
+    }
+
+    /// Like [`Sim::push_fault`], answering only after `delay`.
+    pub fn push_fault_delayed(&self, fault: Fault, delay: Duration, count: usize) {
         let mut q = self.state.faults.lock();
         for _ in 0..count {
-            q.push_back(fault.clone());
+            q.push_back((delay, fault.clone()));
         }
     }
 
@@ -398,9 +422,10 @@ fn route(st: &State, req: &Request) -> Response {
             match Fault::from_json(&v) {
                 Ok(f) => {
                     let count = v.get("count").and_then(Value::as_u64).unwrap_or(1);
+                    let delay = Duration::from_millis(v.get("delay_ms").and_then(Value::as_u64).unwrap_or(0));
                     let mut q = st.faults.lock();
                     for _ in 0..count {
-                        q.push_back(f.clone());
+                        q.push_back((delay, f.clone()));
                     }
                     Response::json(200, &json!({"queued": q.len()}))
                 }
@@ -498,6 +523,13 @@ fn authenticate(st: &State, req: &Request, form: &[(String, String)]) -> (Option
     }
 }
 
+fn method_used(req: &Request) -> &'static str {
+    match req.header("authorization") {
+        Some(_) => "basic",
+        None => "post",
+    }
+}
+
 fn rate_limited(st: &State, ip: IpAddr) -> bool {
     let limit = st.cfg.rate_limit_per_sec as usize;
     if limit == 0 {
@@ -540,13 +572,25 @@ fn token_endpoint(st: &State, req: &Request) -> Response {
         let mut s = st.stats.lock();
         s.token_requests += 1;
         *s.token_requests_by_client.entry(who.unwrap_or_else(|| "?".into())).or_default() += 1;
+        s.last_params = form
+            .iter()
+            .flatten()
+            .filter(|(k, _)| k != "client_secret")
+            .cloned()
+            .collect();
+        s.last_accept = req.header("accept").map(String::from);
+        s.last_method = auth.as_ref().ok().map(|_| method_used(req).into());
     }
     if rate_limited(st, req.peer.ip()) {
         st.stats.lock().rate_limited += 1;
         return Response::new(429, "text/html", "<html><body>Too Many Requests</body></html>")
             .with_header("Retry-After", "1");
     }
-    let fault = st.faults.lock().pop_front();
+    let (delay, fault) = match st.faults.lock().pop_front() {
+        Some((d, f)) => (d, Some(f)),
+        None => (Duration::ZERO, None),
+    };
+    std::thread::sleep(delay);
     match &fault {
         Some(Fault::Status { status, retry_after, body }) => {
             let mut r = match body {
@@ -667,6 +711,11 @@ fn issue(st: &State, c: &ClientSpec, scopes: &[String], audience: Option<&str>, 
     }
     let sig: Vec<u8> = (0..32).flat_map(|_| next_random(st).to_le_bytes()).collect();
     let sig = URL_SAFE_NO_PAD.encode(sig);
+    if c.opaque {
+        let token = format!("opaque-{seq:08x}-{}", &sig[..40]);
+        remember(st, &token, c, scopes);
+        return token;
+    }
     let mut payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     let natural = header.len() + payload.len() + sig.len() + 2;
     if c.token_size > natural {
@@ -676,8 +725,13 @@ fn issue(st: &State, c: &ClientSpec, scopes: &[String], audience: Option<&str>, 
         payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     }
     let token = format!("{header}.{payload}.{sig}");
+    remember(st, &token, c, scopes);
+    token
+}
+
+fn remember(st: &State, token: &str, c: &ClientSpec, scopes: &[String]) {
     st.issued.lock().insert(
-        token.clone(),
+        token.to_string(),
         Issued {
             client: c.id.clone(),
             scopes: scopes.to_vec(),
@@ -685,7 +739,6 @@ fn issue(st: &State, c: &ClientSpec, scopes: &[String], audience: Option<&str>, 
             revoked: false,
         },
     );
-    token
 }
 
 const REALM_CHALLENGE: &str = "Bearer realm=\"iam-sim\"";

@@ -82,6 +82,11 @@ impl Cache {
                 }
             }
             if self.refreshing.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                // Another leader may have published between our load and our win.
+                if let Some(t) = self.current.load_full().filter(|t| Instant::now() < t.renew_at) {
+                    self.step_down();
+                    return Ok(t);
+                }
                 return self.lead(fetch, valid);
             }
             if let Some(t) = valid {
@@ -127,6 +132,14 @@ impl Cache {
                 None => Err(e),
             },
         }
+    }
+
+    /// Gives up leadership without a request.
+    fn step_down(&self) {
+        let st = self.state.lock();
+        self.refreshing.store(false, Ordering::Release);
+        drop(st);
+        self.done.notify_all();
     }
 
     fn publish(&self, result: Result<Token, Error>) -> Result<Arc<Token>, Error> {

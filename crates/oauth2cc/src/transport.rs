@@ -49,7 +49,8 @@ impl Transport {
                 ureq::Proxy::new(u.expose()).map_err(|_| Error::config("proxy URL is not valid (expected http://host:port)"))?,
             )),
         };
-        if url.scheme == "https" {
+        // A bad CA file is reported even for a loopback http:// URL, so a typo shows at once.
+        if url.scheme == "https" || cfg.ca_file.is_some() {
             builder = builder.tls_config(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build());
         }
         let agent = builder.build().new_agent();
