@@ -1,1 +1,35 @@
-fn main(){}
+//! Sets the soname of liboauth2cc.so and, when asked, generates oauth2cc.h.
+//!
+//! `make header` runs the build with OAUTH2CC_HEADER_OUT=include/oauth2cc.h;
+//! `make check-header` generates to a temporary file and compares.
+
+fn main() {
+    // Cargo never sets a soname on a cdylib; without one, programs record the
+    // unversioned file name and break on an incompatible upgrade.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liboauth2cc.so.0");
+    println!("cargo:rerun-if-env-changed=OAUTH2CC_HEADER_OUT");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=src");
+    let Ok(out) = std::env::var("OAUTH2CC_HEADER_OUT") else { return };
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let config = cbindgen::Config::from_file(format!("{dir}/cbindgen.toml")).expect("cbindgen.toml");
+    let mut text = Vec::new();
+    cbindgen::Builder::new()
+        .with_crate(&dir)
+        .with_config(config)
+        .generate()
+        .expect("generate oauth2cc.h")
+        .write(&mut text);
+    // cbindgen ends `#endif` and `}` lines with // comments; C89 knows only /* */.
+    let text = String::from_utf8(text).expect("header is UTF-8");
+    let text: String = text
+        .lines()
+        .map(|line| match line.split_once("//") {
+            Some((code, comment)) if line.starts_with('#') || line.starts_with('}') => {
+                format!("{}/* {} */\n", code, comment.trim())
+            }
+            _ => format!("{line}\n"),
+        })
+        .collect();
+    std::fs::write(&out, text).expect("write oauth2cc.h");
+}

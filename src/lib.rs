@@ -1,1 +1,16 @@
+//! The C ABI of oauth2cc: `liboauth2cc.so`, `liboauth2cc.a` and `oauth2cc.h`.
+//! One module per C concept; every exported body runs inside
+//! [`boundary::guard`], which turns panics into `OAUTH_ERR_INTERNAL`.
 
+#![allow(non_camel_case_types)]
+
+mod boundary;
+pub mod client;
+pub mod error;
+pub mod options;
+pub mod status;
+
+pub use client::*;
+pub use error::*;
+pub use options::*;
+pub use status::*;

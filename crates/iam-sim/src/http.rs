@@ -22,10 +22,7 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -122,9 +119,7 @@ fn handle_connection(stream: TcpStream, handler: Handler, stop: Arc<AtomicBool>)
                 return Ok(());
             }
         };
-        let close = req
-            .header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let close = req.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let resp = handler(&req);
         match resp.ending {
             Ending::CloseSilently => {
@@ -173,8 +168,7 @@ fn read_request(reader: &mut BufReader<TcpStream>, peer: SocketAddr) -> io::Resu
             break;
         }
     }
-    let text = String::from_utf8(head)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "head is not UTF-8"))?;
+    let text = String::from_utf8(head).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "head is not UTF-8"))?;
     let mut lines = text.split("\r\n").flat_map(|l| l.split('\n'));
     let request_line = lines.next().unwrap_or_default();
     let mut parts = request_line.split(' ');
@@ -198,9 +192,7 @@ fn read_request(reader: &mut BufReader<TcpStream>, peer: SocketAddr) -> io::Resu
         return Err(io::Error::new(io::ErrorKind::InvalidData, "chunked bodies are not supported"));
     }
     let len: usize = match find("content-length") {
-        Some(v) => v
-            .parse()
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad content-length"))?,
+        Some(v) => v.parse().map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad content-length"))?,
         None => 0,
     };
     if len > MAX_BODY {

@@ -185,7 +185,9 @@ impl Fault {
                 }),
                 body: v.get("body").and_then(Value::as_str).map(String::from),
             },
-            "delay" => Fault::Delay(Duration::from_millis(v.get("ms").and_then(Value::as_u64).ok_or("delay without \"ms\"")?)),
+            "delay" => {
+                Fault::Delay(Duration::from_millis(v.get("ms").and_then(Value::as_u64).ok_or("delay without \"ms\"")?))
+            }
             "malformed_json" => Fault::MalformedJson,
             "html" => Fault::Html,
             "huge_body" => Fault::HugeBody,
@@ -392,8 +394,11 @@ fn route(st: &State, req: &Request) -> Response {
     };
     if let Some(realm) = realm_prefix(path) {
         if req.method != "POST" {
-            return Response::json(405, &json!({"error": "RESTEASY003650: No resource method found for GET, return 405 with Allow header"}))
-                .with_header("Allow", "POST, OPTIONS");
+            return Response::json(
+                405,
+                &json!({"error": "RESTEASY003650: No resource method found for GET, return 405 with Allow header"}),
+            )
+            .with_header("Allow", "POST, OPTIONS");
         }
         if realm != st.cfg.realm {
             return Response::json(404, &json!({"error": "Realm does not exist"}));
@@ -473,7 +478,11 @@ fn kc_error(status: u16, error: &str, description: &str) -> Response {
 }
 
 /// Who the request says it is, and whether the credentials match, per accepted method.
-fn authenticate(st: &State, req: &Request, form: &[(String, String)]) -> (Option<String>, Result<ClientSpec, Response>) {
+fn authenticate(
+    st: &State,
+    req: &Request,
+    form: &[(String, String)],
+) -> (Option<String>, Result<ClientSpec, Response>) {
     let form_get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let basic = req
         .header("authorization")
@@ -572,12 +581,7 @@ fn token_endpoint(st: &State, req: &Request) -> Response {
         let mut s = st.stats.lock();
         s.token_requests += 1;
         *s.token_requests_by_client.entry(who.unwrap_or_else(|| "?".into())).or_default() += 1;
-        s.last_params = form
-            .iter()
-            .flatten()
-            .filter(|(k, _)| k != "client_secret")
-            .cloned()
-            .collect();
+        s.last_params = form.iter().flatten().filter(|(k, _)| k != "client_secret").cloned().collect();
         s.last_accept = req.header("accept").map(String::from);
         s.last_method = auth.as_ref().ok().map(|_| method_used(req).into());
     }
@@ -596,7 +600,11 @@ fn token_endpoint(st: &State, req: &Request) -> Response {
             let mut r = match body {
                 Some(b) => Response::new(*status, "application/json", b.clone()),
                 None if *status < 500 => kc_error(*status, "temporarily_unavailable", "Injected fault"),
-                None => Response::new(*status, "text/html", format!("<html><body><h1>{status}</h1>Injected fault</body></html>")),
+                None => Response::new(
+                    *status,
+                    "text/html",
+                    format!("<html><body><h1>{status}</h1>Injected fault</body></html>"),
+                ),
             };
             if let Some(ra) = retry_after {
                 r = r.with_header("Retry-After", ra.clone());
@@ -608,7 +616,11 @@ fn token_endpoint(st: &State, req: &Request) -> Response {
             return Response::new(200, "application/json", "{\"access_token\":\"eyJhbGciOi");
         }
         Some(Fault::Html) => {
-            return Response::new(200, "text/html;charset=utf-8", "<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>login</form></body></html>");
+            return Response::new(
+                200,
+                "text/html;charset=utf-8",
+                "<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>login</form></body></html>",
+            );
         }
         Some(Fault::HugeBody) => {
             let mut b = String::from("{\"access_token\":\"");
@@ -622,7 +634,11 @@ fn token_endpoint(st: &State, req: &Request) -> Response {
             return r;
         }
         Some(Fault::CloseMidBody) => {
-            let mut r = Response::new(200, "application/json", format!("{{\"access_token\":\"{}\",\"token_type\":\"Bearer\"}}", "x".repeat(2000)));
+            let mut r = Response::new(
+                200,
+                "application/json",
+                format!("{{\"access_token\":\"{}\",\"token_type\":\"Bearer\"}}", "x".repeat(2000)),
+            );
             r.ending = Ending::CloseMidBody;
             return r;
         }
@@ -654,7 +670,10 @@ fn token_endpoint(st: &State, req: &Request) -> Response {
         }
     }
     if matches!(fault, Some(Fault::ErrorIn200)) {
-        return Response::json(200, &json!({"error": "invalid_request", "error_description": "Injected error in a 200 answer"}));
+        return Response::json(
+            200,
+            &json!({"error": "invalid_request", "error_description": "Injected error in a 200 answer"}),
+        );
     }
     let token = issue(st, &client, &scopes, get("audience"), get("resource"));
     let scope = scopes.join(" ");
@@ -787,7 +806,10 @@ fn api(st: &State, req: &Request) -> Response {
     match validate(st, &token, need_scope) {
         Ok(client) => {
             st.stats.lock().api_ok += 1;
-            Response::json(200, &json!({"ok": true, "client": client, "method": req.method, "path": req.path, "body_bytes": req.body.len()}))
+            Response::json(
+                200,
+                &json!({"ok": true, "client": client, "method": req.method, "path": req.path, "body_bytes": req.body.len()}),
+            )
         }
         Err(r) => r,
     }

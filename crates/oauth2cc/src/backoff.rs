@@ -21,7 +21,12 @@ pub(crate) fn delay_after(err: &Error, failures: u32) -> Duration {
         ErrorKind::InvalidClient | ErrorKind::InvalidScope | ErrorKind::Rejected | ErrorKind::InvalidConfig => {
             CREDENTIAL_COOL_DOWN
         }
-        ErrorKind::Server | ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Tls | ErrorKind::Protocol | ErrorKind::Internal => {
+        ErrorKind::Server
+        | ErrorKind::Network
+        | ErrorKind::Timeout
+        | ErrorKind::Tls
+        | ErrorKind::Protocol
+        | ErrorKind::Internal => {
             let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(BACKOFF_CAP);
             // Full jitter (uniform in [0, exp]), but a server's Retry-After wins when longer.
             let jittered = exp.mul_f64(jitter::uniform(0.0, 1.0));
@@ -50,6 +55,8 @@ mod tests {
             assert!(d <= cap, "{n}: {d:?} > {cap:?}");
         }
         let spread: Vec<Duration> = (0..200).map(|_| delay_after(&net, 8)).collect();
-        assert!(spread.iter().any(|d| *d < Duration::from_secs(20)) && spread.iter().any(|d| *d > Duration::from_secs(40)));
+        assert!(
+            spread.iter().any(|d| *d < Duration::from_secs(20)) && spread.iter().any(|d| *d > Duration::from_secs(40))
+        );
     }
 }

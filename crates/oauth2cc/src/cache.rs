@@ -96,10 +96,7 @@ impl Cache {
             let gen = st.generation;
             while self.refreshing.load(Ordering::Acquire) && st.generation == gen {
                 if self.done.wait_until(&mut st, deadline).timed_out() {
-                    return Err(Error::new(
-                        ErrorKind::Timeout,
-                        "timed out waiting for another thread's token request",
-                    ));
+                    return Err(Error::new(ErrorKind::Timeout, "timed out waiting for another thread's token request"));
                 }
             }
             if st.generation != gen {

@@ -289,13 +289,18 @@ impl ParsedUrl {
 
 fn parse_url(url: &str) -> Result<ParsedUrl, Error> {
     let shown = crate::error::sanitize(url, 200);
-    let uri: ureq::http::Uri = url.parse().map_err(|_| Error::config(format!("token URL {shown:?} is not a valid URL")))?;
+    let uri: ureq::http::Uri =
+        url.parse().map_err(|_| Error::config(format!("token URL {shown:?} is not a valid URL")))?;
     let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
     if scheme != "https" && scheme != "http" {
-        return Err(Error::config(format!("token URL {shown:?} must start with https:// (or http:// to a loopback address)")));
+        return Err(Error::config(format!(
+            "token URL {shown:?} must start with https:// (or http:// to a loopback address)"
+        )));
     }
     if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-        return Err(Error::config("token URL must not carry user information; pass the client id and secret separately"));
+        return Err(Error::config(
+            "token URL must not carry user information; pass the client id and secret separately",
+        ));
     }
     let host = uri.host().unwrap_or_default().to_string();
     if host.is_empty() {
@@ -315,7 +320,13 @@ mod tests {
 
     #[test]
     fn loopback_http_is_allowed_remote_http_is_not() {
-        for ok in ["http://127.0.0.1:8080/t", "http://localhost/t", "http://[::1]:9/t", "http://127.5.6.7/t", "https://iam.example.com/t"] {
+        for ok in [
+            "http://127.0.0.1:8080/t",
+            "http://localhost/t",
+            "http://[::1]:9/t",
+            "http://127.5.6.7/t",
+            "https://iam.example.com/t",
+        ] {
             assert!(check(Config::new(ok, "id", "s")).is_ok(), "{ok}");
         }
         assert_eq!(check(Config::new("http://iam.example.com/t", "id", "s")), Err(ErrorKind::InvalidConfig));

@@ -55,6 +55,11 @@ pub struct OAuthErrorBody {
 /// An oauth2cc error: a kind, a one-line message, and what the server said.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     status: Option<u16>,
@@ -65,7 +70,16 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into(), status: None, retry_after: None, oauth: None, hint: None }
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                status: None,
+                retry_after: None,
+                oauth: None,
+                hint: None,
+            }),
+        }
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Error {
@@ -73,63 +87,63 @@ impl Error {
     }
 
     pub(crate) fn with_status(mut self, status: u16) -> Error {
-        self.status = Some(status);
+        self.inner.status = Some(status);
         self
     }
 
     pub(crate) fn with_retry_after(mut self, d: Option<Duration>) -> Error {
-        self.retry_after = d;
+        self.inner.retry_after = d;
         self
     }
 
     pub(crate) fn with_oauth(mut self, body: Option<OAuthErrorBody>) -> Error {
-        self.oauth = body;
+        self.inner.oauth = body;
         self
     }
 
     pub(crate) fn with_hint(mut self, hint: &'static str) -> Error {
-        self.hint = Some(hint);
+        self.inner.hint = Some(hint);
         self
     }
 
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.inner.kind
     }
 
     /// The HTTP status of the token endpoint's answer, if there was one.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.inner.status
     }
 
     /// How long to wait before the next attempt is allowed (from `Retry-After`
     /// on a 429, or the remaining cool-down or backoff when served from the cache).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.inner.retry_after
     }
 
     /// The server's `error`, `error_description` and `error_uri`, if it sent them.
     pub fn oauth(&self) -> Option<&OAuthErrorBody> {
-        self.oauth.as_ref()
+        self.inner.oauth.as_ref()
     }
 
     /// The one-line message, without the hint.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// Advice for the operator, when there is some.
     pub fn hint(&self) -> Option<&'static str> {
-        self.hint
+        self.inner.hint
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(d) = self.retry_after {
+        f.write_str(&self.inner.message)?;
+        if let Some(d) = self.inner.retry_after {
             write!(f, " (retry after {:.1} s)", d.as_secs_f64())?;
         }
-        if let Some(h) = self.hint {
+        if let Some(h) = self.inner.hint {
             write!(f, "; hint: {h}")?;
         }
         Ok(())
@@ -139,12 +153,12 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
-            .field("kind", &self.kind)
-            .field("message", &self.message)
-            .field("status", &self.status)
-            .field("retry_after", &self.retry_after)
-            .field("oauth", &self.oauth)
-            .field("hint", &self.hint)
+            .field("kind", &self.inner.kind)
+            .field("message", &self.inner.message)
+            .field("status", &self.inner.status)
+            .field("retry_after", &self.inner.retry_after)
+            .field("oauth", &self.inner.oauth)
+            .field("hint", &self.inner.hint)
             .finish()
     }
 }

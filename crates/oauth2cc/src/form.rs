@@ -51,6 +51,9 @@ mod tests {
 
     #[test]
     fn pairs_are_joined() {
-        assert_eq!(encode_pairs([("grant_type", "client_credentials"), ("scope", "a b")]), "grant_type=client_credentials&scope=a+b");
+        assert_eq!(
+            encode_pairs([("grant_type", "client_credentials"), ("scope", "a b")]),
+            "grant_type=client_credentials&scope=a+b"
+        );
     }
 }

@@ -12,13 +12,13 @@ thread_local! {
 }
 
 fn seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
+    let t =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
     let local = 0u8;
     let addr = &local as *const u8 as u64;
-    t ^ addr.rotate_left(29) ^ SALT.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) ^ (std::process::id() as u64) << 40
+    t ^ addr.rotate_left(29)
+        ^ SALT.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        ^ (std::process::id() as u64) << 40
 }
 
 fn next_u64() -> u64 {

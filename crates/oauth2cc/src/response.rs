@@ -41,10 +41,15 @@ pub(crate) fn parse(answer: &Answer<'_>, timing: &Timing) -> Result<Token, Error
         let Some(map) = json else {
             return Err(Error::new(
                 ErrorKind::Protocol,
-                format!("token endpoint answered HTTP {status} with {} instead of a JSON object", describe_body(answer)),
+                format!(
+                    "token endpoint answered HTTP {status} with {} instead of a JSON object",
+                    describe_body(answer)
+                ),
             )
             .with_status(status)
-            .with_hint("check that the token URL points at the token endpoint (…/protocol/openid-connect/token for Keycloak)"));
+            .with_hint(
+                "check that the token URL points at the token endpoint (…/protocol/openid-connect/token for Keycloak)",
+            ));
         };
         if let Some(body) = oauth {
             return Err(oauth_failure(status, body, retry_after));
@@ -91,8 +96,14 @@ fn oauth_failure(status: u16, body: OAuthErrorBody, retry_after: Option<Duration
         None => body.error.clone(),
     };
     let (kind, what, hint) = match body.error.as_str() {
-        "invalid_client" | "unauthorized_client" => (ErrorKind::InvalidClient, "rejected the client credentials", Some(CREDENTIALS_HINT)),
-        "invalid_scope" => (ErrorKind::InvalidScope, "refused the requested scope", Some("ask only for scopes the client is allowed in the IAM")),
+        "invalid_client" | "unauthorized_client" => {
+            (ErrorKind::InvalidClient, "rejected the client credentials", Some(CREDENTIALS_HINT))
+        }
+        "invalid_scope" => (
+            ErrorKind::InvalidScope,
+            "refused the requested scope",
+            Some("ask only for scopes the client is allowed in the IAM"),
+        ),
         _ if status == 429 => (ErrorKind::RateLimited, "is rate limiting this client", None),
         "temporarily_unavailable" | "server_error" => (ErrorKind::Server, "failed", None),
         _ if status >= 500 || status == 408 => (ErrorKind::Server, "failed", None),
@@ -132,12 +143,17 @@ fn token_from(mut map: Map<String, Value>, t: &Timing) -> Result<Token, Error> {
     }
     // A token goes into an HTTP header and a C string: visible ASCII only.
     if !access_token.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Err(protocol("token endpoint answer has an access_token with characters not allowed in an HTTP header"));
+        return Err(protocol(
+            "token endpoint answer has an access_token with characters not allowed in an HTTP header",
+        ));
     }
     let token_type = match map.remove("token_type") {
         Some(Value::String(s)) if s.eq_ignore_ascii_case("bearer") => s,
         Some(Value::String(s)) => {
-            return Err(protocol(format!("token endpoint issued a {:?} token; oauth2cc supports only Bearer tokens", sanitize(&s, 30))))
+            return Err(protocol(format!(
+                "token endpoint issued a {:?} token; oauth2cc supports only Bearer tokens",
+                sanitize(&s, 30)
+            )))
         }
         Some(_) => return Err(protocol("token endpoint answer has a token_type that is not a string")),
         None => return Err(protocol("token endpoint answer has no token_type (RFC 6749 §5.1 requires it)")),
@@ -153,7 +169,9 @@ fn token_from(mut map: Map<String, Value>, t: &Timing) -> Result<Token, Error> {
                 let now = t.sent_at_system.duration_since(UNIX_EPOCH).unwrap_or_default();
                 let exp = Duration::from_secs(exp);
                 if exp <= now {
-                    return Err(protocol("token endpoint issued a token whose JWT exp is already past (check the clocks)"));
+                    return Err(protocol(
+                        "token endpoint issued a token whose JWT exp is already past (check the clocks)",
+                    ));
                 }
                 exp - now
             }
@@ -178,7 +196,9 @@ fn token_from(mut map: Map<String, Value>, t: &Timing) -> Result<Token, Error> {
 fn parse_expires_in(v: &Value) -> Result<Duration, Error> {
     let secs: f64 = match v {
         Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
-        Value::String(s) => s.trim().parse().map_err(|_| protocol(format!("expires_in {:?} is not a number", sanitize(s, 30))))?,
+        Value::String(s) => {
+            s.trim().parse().map_err(|_| protocol(format!("expires_in {:?} is not a number", sanitize(s, 30))))?
+        }
         other => return Err(protocol(format!("expires_in must be a number, got {}", json_type(other)))),
     };
     if !secs.is_finite() {
@@ -246,11 +266,17 @@ mod tests {
         let now = UNIX_EPOCH + Duration::from_secs(784_111_777 - 10); // 10 s before the date below
         assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::from_secs(10)));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now + Duration::from_secs(60)), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now + Duration::from_secs(60)),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(UNIX_EPOCH));
-        assert_eq!(parse_http_date("Tue, 29 Feb 2000 12:00:00 GMT"), Some(UNIX_EPOCH + Duration::from_secs(951_825_600)));
+        assert_eq!(
+            parse_http_date("Tue, 29 Feb 2000 12:00:00 GMT"),
+            Some(UNIX_EPOCH + Duration::from_secs(951_825_600))
+        );
     }
 
     #[test]

@@ -103,9 +103,7 @@ pub(crate) fn jwt_exp(token: &str) -> Option<u64> {
     if parts.next().is_some() {
         return None;
     }
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
     let claims: Value = serde_json::from_slice(&raw).ok()?;
     match claims.get("exp")? {
         Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),

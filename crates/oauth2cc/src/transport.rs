@@ -46,7 +46,8 @@ impl Transport {
             ProxySetting::FromEnv => builder.proxy(ureq::Proxy::try_from_env()),
             ProxySetting::Disabled => builder.proxy(None),
             ProxySetting::Url(u) => builder.proxy(Some(
-                ureq::Proxy::new(u.expose()).map_err(|_| Error::config("proxy URL is not valid (expected http://host:port)"))?,
+                ureq::Proxy::new(u.expose())
+                    .map_err(|_| Error::config("proxy URL is not valid (expected http://host:port)"))?,
             )),
         };
         // A bad CA file is reported even for a loopback http:// URL, so a typo shows at once.
@@ -69,16 +70,18 @@ impl Transport {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let (basic, post_credentials) = match cfg.auth_method {
             AuthMethod::ClientSecretBasic => {
-                let raw = Zeroizing::new(format!("{}:{}", form::encode(id), Zeroizing::new(form::encode(secret)).as_str()));
+                let raw =
+                    Zeroizing::new(format!("{}:{}", form::encode(id), Zeroizing::new(form::encode(secret)).as_str()));
                 (Some(Zeroizing::new(format!("Basic {}", b64(&raw)))), None)
             }
             AuthMethod::ClientSecretBasicRaw => {
                 let raw = Zeroizing::new(format!("{id}:{secret}"));
                 (Some(Zeroizing::new(format!("Basic {}", b64(&raw)))), None)
             }
-            AuthMethod::ClientSecretPost => {
-                (None, Some(Zeroizing::new(form::encode_pairs([("client_id", id.as_str()), ("client_secret", secret)]))))
-            }
+            AuthMethod::ClientSecretPost => (
+                None,
+                Some(Zeroizing::new(form::encode_pairs([("client_id", id.as_str()), ("client_secret", secret)]))),
+            ),
         };
         Ok(Transport {
             agent,
@@ -114,15 +117,16 @@ impl Transport {
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let content_type = header("content-type");
         let retry_after = header("retry-after");
-        let bytes = resp
-            .into_body()
-            .into_with_config()
-            .limit(MAX_BODY_BYTES)
-            .read_to_vec()
-            .map_err(map_transport_error)?;
+        let bytes =
+            resp.into_body().into_with_config().limit(MAX_BODY_BYTES).read_to_vec().map_err(map_transport_error)?;
         let bytes = Zeroizing::new(bytes);
         response::parse(
-            &Answer { status, content_type: content_type.as_deref(), retry_after: retry_after.as_deref(), body: &bytes },
+            &Answer {
+                status,
+                content_type: content_type.as_deref(),
+                retry_after: retry_after.as_deref(),
+                body: &bytes,
+            },
             &Timing { sent_at, sent_at_system, default_lifetime: self.default_lifetime, renew_after: self.renew_after },
         )
     }
@@ -166,14 +170,20 @@ fn map_transport_error(e: ureq::Error) -> Error {
         U::Timeout(which) => Error::new(ErrorKind::Timeout, format!("token request timed out ({which})")),
         U::HostNotFound => Error::new(ErrorKind::Network, "token endpoint host not found (DNS)"),
         U::ConnectionFailed => Error::new(ErrorKind::Network, "could not connect to the token endpoint"),
-        U::BodyExceedsLimit(_) => Error::new(ErrorKind::Protocol, format!("token endpoint answer is larger than {MAX_BODY_BYTES} bytes")),
+        U::BodyExceedsLimit(_) => {
+            Error::new(ErrorKind::Protocol, format!("token endpoint answer is larger than {MAX_BODY_BYTES} bytes"))
+        }
         U::Rustls(e) => tls_error(&e.to_string()),
         U::Tls(msg) => tls_error(msg),
         U::Pem(_) => Error::config("invalid PEM data"),
         U::BadUri(_) => Error::config("token URL is not valid"),
         U::InvalidProxyUrl => Error::config("proxy URL is not valid"),
-        U::ConnectProxyFailed(why) => Error::new(ErrorKind::Network, format!("proxy refused the connection: {}", sanitize(&why, 120))),
-        U::Protocol(p) => Error::new(ErrorKind::Protocol, format!("token endpoint broke HTTP/1.1: {}", sanitize(&p.to_string(), 120))),
+        U::ConnectProxyFailed(why) => {
+            Error::new(ErrorKind::Network, format!("proxy refused the connection: {}", sanitize(&why, 120)))
+        }
+        U::Protocol(p) => {
+            Error::new(ErrorKind::Protocol, format!("token endpoint broke HTTP/1.1: {}", sanitize(&p.to_string(), 120)))
+        }
         U::LargeResponseHeader(..) => Error::new(ErrorKind::Protocol, "token endpoint sent oversized headers"),
         U::Io(io) => map_io(io),
         other => Error::new(ErrorKind::Network, format!("token request failed: {}", sanitize(&other.to_string(), 160))),
@@ -191,9 +201,10 @@ fn map_io(io: std::io::Error) -> Error {
     if let Some(inner) = io.get_ref() {
         if let Some(u) = inner.downcast_ref::<ureq::Error>() {
             return match u {
-                ureq::Error::Timeout(_) | ureq::Error::BodyExceedsLimit(_) | ureq::Error::Rustls(_) | ureq::Error::Tls(_) => {
-                    map_transport_error(clone_ureq(u))
-                }
+                ureq::Error::Timeout(_)
+                | ureq::Error::BodyExceedsLimit(_)
+                | ureq::Error::Rustls(_)
+                | ureq::Error::Tls(_) => map_transport_error(clone_ureq(u)),
                 _ => Error::new(ErrorKind::Network, format!("token request failed: {}", sanitize(&u.to_string(), 160))),
             };
         }

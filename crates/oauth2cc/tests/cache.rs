@@ -3,10 +3,10 @@
 //! refresh, invalidate-if-current.
 
 mod common;
-use common::*;
-use std::sync::Barrier;
 #[allow(unused_imports)]
 use common::AuthMethod as _;
+use common::*;
+use std::sync::Barrier;
 
 #[test]
 fn second_call_comes_from_the_cache() {

@@ -110,7 +110,12 @@ fn slow_server_hits_the_whole_request_timeout() {
 #[test]
 fn unknown_realm_is_rejected_with_the_status() {
     let sim = sim();
-    let c = Client::new(Config::new(format!("{}/realms/nope/protocol/openid-connect/token", sim.base_url()), "svc", "s3cret-value")).unwrap();
+    let c = Client::new(Config::new(
+        format!("{}/realms/nope/protocol/openid-connect/token", sim.base_url()),
+        "svc",
+        "s3cret-value",
+    ))
+    .unwrap();
     let e = c.token().unwrap_err();
     assert_eq!((e.kind(), e.status()), (ErrorKind::Rejected, Some(404)), "{e}");
 }
@@ -135,7 +140,14 @@ fn no_error_or_debug_output_contains_the_secret_or_a_token() {
     let good = client(&sim, "svc", "s3cret-value");
     let token = good.token().unwrap();
     let mut shown = format!("{good:?} {token:?}");
-    for f in [Fault::MalformedJson, Fault::Html, Fault::HugeBody, Fault::Close, Fault::ErrorIn200, Fault::TokenType("mac".into())] {
+    for f in [
+        Fault::MalformedJson,
+        Fault::Html,
+        Fault::HugeBody,
+        Fault::Close,
+        Fault::ErrorIn200,
+        Fault::TokenType("mac".into()),
+    ] {
         sim.push_fault(f, 1);
         let c = Client::new(config(&sim, "svc", secret).auth_method(AuthMethod::ClientSecretPost)).unwrap();
         let e = c.token().unwrap_err();

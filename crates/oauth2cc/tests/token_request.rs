@@ -47,7 +47,8 @@ fn raw_basic_is_what_older_keycloak_expects_and_differs_from_rfc_basic() {
     let rfc = client(&sim, "raw-only", ODD_SECRET);
     assert_eq!(rfc.token().unwrap_err().kind(), ErrorKind::InvalidClient);
     // And the raw form is wrong for an RFC-conforming server.
-    let raw_on_rfc = Client::new(config(&sim, "odd-both", ODD_SECRET).auth_method(AuthMethod::ClientSecretBasicRaw)).unwrap();
+    let raw_on_rfc =
+        Client::new(config(&sim, "odd-both", ODD_SECRET).auth_method(AuthMethod::ClientSecretBasicRaw)).unwrap();
     assert_eq!(raw_on_rfc.token().unwrap_err().kind(), ErrorKind::InvalidClient);
 }
 
@@ -97,14 +98,20 @@ fn expires_in_number_string_missing() {
     let sim = sim();
     let secs = |d: Duration| d.as_secs_f64().round() as u64;
     assert_eq!(secs(lifetime_with(&sim, "svc", "s3cret-value", Fault::ExpiresIn(Some("120".into()))).unwrap()), 120);
-    assert_eq!(secs(lifetime_with(&sim, "svc", "s3cret-value", Fault::ExpiresIn(Some(serde_json::json!(90)))).unwrap()), 90);
+    assert_eq!(
+        secs(lifetime_with(&sim, "svc", "s3cret-value", Fault::ExpiresIn(Some(serde_json::json!(90)))).unwrap()),
+        90
+    );
     // Missing: the JWT's exp (the simulator's tokens live 300 s).
     let jwt = lifetime_with(&sim, "svc", "s3cret-value", Fault::ExpiresIn(None)).unwrap();
     assert!((298..=300).contains(&secs(jwt)), "{jwt:?}");
     // Missing and opaque: the configured default.
     assert_eq!(secs(lifetime_with(&sim, "opaque", "opaque-secret", Fault::ExpiresIn(None)).unwrap()), 42);
     // Huge: clamped to a day.
-    assert_eq!(secs(lifetime_with(&sim, "svc", "s3cret-value", Fault::ExpiresIn(Some(serde_json::json!(1e12)))).unwrap()), 86_400);
+    assert_eq!(
+        secs(lifetime_with(&sim, "svc", "s3cret-value", Fault::ExpiresIn(Some(serde_json::json!(1e12)))).unwrap()),
+        86_400
+    );
 }
 
 #[test]
@@ -162,7 +169,8 @@ fn renewal_point_is_random_within_the_configured_window() {
         assert!((0.8..=0.9).contains(&f), "{f}");
         fractions.push(f);
     }
-    let spread = fractions.iter().cloned().fold(f64::MIN, f64::max) - fractions.iter().cloned().fold(f64::MAX, f64::min);
+    let spread =
+        fractions.iter().cloned().fold(f64::MIN, f64::max) - fractions.iter().cloned().fold(f64::MAX, f64::min);
     assert!(spread > 0.03, "renewal points should spread, got {fractions:?}");
     let c = Client::new(config(&sim, "svc", "s3cret-value").renew_after(0.5, 0.5)).unwrap();
     let t = c.token().unwrap();

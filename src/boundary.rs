@@ -1,0 +1,61 @@
+//! The boundary every exported function goes through: panics become
+//! `OAUTH_ERR_INTERNAL`, failures set the thread's last error.
+
+use crate::error::set_last_error;
+use crate::status::{from_kind, OAUTH_ERR_INTERNAL, OAUTH_ERR_INVALID_ARGUMENT};
+use std::ffi::{c_char, CStr};
+use std::os::raw::c_int;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// A failure on its way to C: a status code and a message.
+pub(crate) struct Failure(pub c_int, pub String);
+
+impl From<oauth2cc_core::Error> for Failure {
+    fn from(e: oauth2cc_core::Error) -> Failure {
+        Failure(from_kind(e.kind()), e.to_string())
+    }
+}
+
+pub(crate) fn invalid(msg: impl Into<String>) -> Failure {
+    Failure(OAUTH_ERR_INVALID_ARGUMENT, msg.into())
+}
+
+/// Runs `body`; a failure or a panic becomes a status code and the last error.
+#[inline(always)]
+pub(crate) fn guard(func: &str, body: impl FnOnce() -> Result<c_int, Failure>) -> c_int {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(Failure(code, msg))) => {
+            set_last_error(&format!("{func}: {msg}"));
+            code
+        }
+        Err(_) => {
+            set_last_error(&format!("{func}: internal error (a panic was caught); please report it"));
+            OAUTH_ERR_INTERNAL
+        }
+    }
+}
+
+/// A reference from a pointer the caller must not pass as NULL.
+pub(crate) fn non_null<'a, T>(p: *const T, name: &str) -> Result<&'a T, Failure> {
+    // SAFETY: the caller promises a valid pointer or NULL, as the header documents.
+    unsafe { p.as_ref() }.ok_or_else(|| invalid(format!("{name} is NULL")))
+}
+
+/// A borrowed UTF-8 string from a NUL-terminated C string.
+pub(crate) fn c_str<'a>(p: *const c_char, name: &str) -> Result<&'a str, Failure> {
+    if p.is_null() {
+        return Err(invalid(format!("{name} is NULL")));
+    }
+    // SAFETY: non-NULL and NUL-terminated, as the header requires.
+    unsafe { CStr::from_ptr(p) }.to_str().map_err(|_| invalid(format!("{name} is not valid UTF-8")))
+}
+
+/// Like [`c_str`], with NULL meaning "not set".
+pub(crate) fn opt_c_str<'a>(p: *const c_char, name: &str) -> Result<Option<&'a str>, Failure> {
+    if p.is_null() {
+        Ok(None)
+    } else {
+        c_str(p, name).map(Some)
+    }
+}

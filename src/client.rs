@@ -1,0 +1,176 @@
+//! `oauth_client`: create, get a token, invalidate, free.
+
+use crate::boundary::{c_str, guard, invalid, non_null, Failure};
+use crate::options::{apply, oauth_options};
+use crate::status::{OAUTH_ERR_BUFFER_TOO_SMALL, OAUTH_OK};
+use oauth2cc_core::{Client, Config};
+use std::ffi::c_char;
+use std::os::raw::c_int;
+
+/// An OAuth 2.0 client-credentials client with its token cache. Opaque.
+///
+/// Create with `oauth_client_new`, destroy with `oauth_free`. A
+/// `const oauth_client *` may be used by any number of threads at once.
+pub struct oauth_client {
+    inner: Client,
+}
+
+/// Creates a client. Sends nothing: the first `oauth_get_token` fetches the token.
+///
+/// - `token_url`: the token endpoint, e.g.
+///   `https://iam.example.com/auth/realms/REALM/protocol/openid-connect/token`.
+///   `http://` is refused unless the host is a loopback address or
+///   `options->allow_insecure_http` is set.
+/// - `client_id`, `client_secret`: the client's credentials.
+/// - `options`: NULL for the defaults, or settings initialised with
+///   `OAUTH_OPTIONS_INIT` / `oauth_options_init()`.
+/// - `out`: receives the new client on success; untouched on failure.
+///
+/// All strings are NUL-terminated UTF-8 and are copied: the caller may free
+/// them as soon as this returns. The secret is wiped from memory when the
+/// client is freed.
+///
+/// Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` for a NULL pointer,
+/// invalid UTF-8, a bad URL, an unreadable CA file or an unusable option
+/// (`oauth_last_error()` says which).
+///
+/// # Safety
+/// Every non-NULL pointer must be valid as described above.
+#[no_mangle]
+pub unsafe extern "C" fn oauth_client_new(
+    token_url: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    options: *const oauth_options,
+    out: *mut *mut oauth_client,
+) -> c_int {
+    guard("oauth_client_new", || {
+        if out.is_null() {
+            return Err(invalid("out is NULL"));
+        }
+        let url = c_str(token_url, "token_url")?;
+        let id = c_str(client_id, "client_id")?;
+        let secret = c_str(client_secret, "client_secret")?;
+        let mut cfg = Config::new(url, id, secret);
+        // SAFETY: NULL or a valid options struct, as documented.
+        if let Some(opts) = unsafe { options.as_ref() } {
+            cfg = apply(opts, cfg)?;
+        }
+        let client = Client::new(cfg)?;
+        // SAFETY: `out` is non-NULL and writable, as documented.
+        unsafe { out.write(Box::into_raw(Box::new(oauth_client { inner: client }))) };
+        Ok(OAUTH_OK)
+    })
+}
+
+/// Writes a valid access token, NUL-terminated, into `buf`.
+///
+/// From the cache when possible: no lock and no I/O while the token is fresh.
+/// Once a random point between 80 % and 90 % of its lifetime has passed, one
+/// caller renews it while the others keep getting the current token; callers
+/// with no valid token wait for that one request and share its result.
+///
+/// - `buf`, `buf_len`: the caller's buffer and its size in bytes. `buf` may be
+///   NULL when `buf_len` is 0, to ask for the size.
+/// - `token_len`: receives the token's length without the NUL, on `OAUTH_OK`
+///   and on `OAUTH_ERR_BUFFER_TOO_SMALL` (then `buf` is untouched).
+///
+/// Returns `OAUTH_OK`, `OAUTH_ERR_BUFFER_TOO_SMALL`, `OAUTH_ERR_INVALID_ARGUMENT`,
+/// or the status of the failed token request (`OAUTH_ERR_INVALID_CLIENT`,
+/// `OAUTH_ERR_RATE_LIMITED`, `OAUTH_ERR_NETWORK`, ...), with details in
+/// `oauth_last_error()`. After a failure, requests pause (backoff, cool-down
+/// or the server's Retry-After) and calls in the pause return the same error
+/// without a request, unless a still-valid token can be returned.
+///
+/// Blocks for at most the request timeout (15 s by default) plus a second.
+/// Thread-safe.
+///
+/// # Safety
+/// `client` must come from `oauth_client_new` and not be freed; `buf` must
+/// have room for `buf_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn oauth_get_token(
+    client: *const oauth_client,
+    buf: *mut c_char,
+    buf_len: usize,
+    token_len: *mut usize,
+) -> c_int {
+    guard("oauth_get_token", || {
+        let client = non_null(client, "client")?;
+        if token_len.is_null() {
+            return Err(invalid("token_len is NULL"));
+        }
+        if buf.is_null() && buf_len != 0 {
+            return Err(invalid("buf is NULL but buf_len is not 0"));
+        }
+        let copied = client.inner.with_token(|t| {
+            let tok = t.access_token().as_bytes();
+            if tok.len() >= buf_len {
+                return Err(tok.len());
+            }
+            // SAFETY: buf has room for buf_len > tok.len() bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(tok.as_ptr(), buf.cast::<u8>(), tok.len());
+                *buf.add(tok.len()) = 0;
+            }
+            Ok(tok.len())
+        })?;
+        match copied {
+            Ok(n) => {
+                // SAFETY: checked non-NULL above.
+                unsafe { token_len.write(n) };
+                Ok(OAUTH_OK)
+            }
+            Err(n) => {
+                // SAFETY: checked non-NULL above.
+                unsafe { token_len.write(n) };
+                Err(Failure(
+                    OAUTH_ERR_BUFFER_TOO_SMALL,
+                    format!("the token needs {} bytes with its NUL, the buffer has {buf_len}", n + 1),
+                ))
+            }
+        }
+    })
+}
+
+/// Drops the cached token if it is still `token`, so that the next
+/// `oauth_get_token` fetches a new one. Call it when an API answered 401
+/// with `error="invalid_token"` for that token.
+///
+/// If the cache already holds a different token (another thread already
+/// renewed it), nothing happens: a thousand threads reporting the same old
+/// token cause one renewal, not a thousand.
+///
+/// Returns `OAUTH_OK` in both cases, or `OAUTH_ERR_INVALID_ARGUMENT` for a
+/// NULL pointer or invalid UTF-8. Thread-safe.
+///
+/// # Safety
+/// `client` must come from `oauth_client_new` and not be freed; `token` must
+/// be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn oauth_invalidate(client: *const oauth_client, token: *const c_char) -> c_int {
+    guard("oauth_invalidate", || {
+        let client = non_null(client, "client")?;
+        let token = c_str(token, "token")?;
+        client.inner.invalidate(token);
+        Ok(OAUTH_OK)
+    })
+}
+
+/// Destroys a client, wiping its secret and cached token. NULL is a no-op.
+///
+/// No other thread may use the client during or after this call.
+///
+/// # Safety
+/// `client` must be NULL or come from `oauth_client_new`, and be freed once.
+#[no_mangle]
+pub unsafe extern "C" fn oauth_free(client: *mut oauth_client) {
+    if client.is_null() {
+        return;
+    }
+    guard("oauth_free", || {
+        // SAFETY: from Box::into_raw in oauth_client_new, freed once.
+        drop(unsafe { Box::from_raw(client) });
+        Ok(OAUTH_OK)
+    });
+}

@@ -1,0 +1,177 @@
+//! `oauth_options`: settings beyond the three credentials, in an ABI-stable form.
+
+use crate::boundary::{c_str, guard, invalid, opt_c_str, Failure};
+use crate::status::OAUTH_OK;
+use oauth2cc_core::{AuthMethod, Config};
+use std::ffi::c_char;
+use std::os::raw::{c_int, c_uint};
+use std::time::Duration;
+
+/// The version of `oauth_options` this header describes. Fields are only ever
+/// appended; the version grows when they are, and the library reads only the
+/// fields the caller's version has.
+pub const OAUTH_OPTIONS_VERSION: c_uint = 1;
+
+/// HTTP Basic with id and secret form-urlencoded first (RFC 6749 section 2.3.1). The default.
+pub const OAUTH_AUTH_CLIENT_SECRET_BASIC: c_int = 0;
+/// HTTP Basic with the raw `id:secret`, as older Keycloak releases expect.
+pub const OAUTH_AUTH_CLIENT_SECRET_BASIC_RAW: c_int = 1;
+/// `client_id` and `client_secret` in the form body.
+pub const OAUTH_AUTH_CLIENT_SECRET_POST: c_int = 2;
+
+/// Settings for `oauth_client_new`. Initialise with `OAUTH_OPTIONS_INIT` or
+/// `oauth_options_init()`, then set what you need: every zero or NULL field
+/// means "the default". Strings are copied by `oauth_client_new`; the caller
+/// may free them as soon as it returns.
+#[repr(C)]
+pub struct oauth_options {
+    /// `OAUTH_OPTIONS_VERSION` of the header the caller was compiled with.
+    pub version: c_uint,
+    /// One of the `OAUTH_AUTH_*` values; 0 is `OAUTH_AUTH_CLIENT_SECRET_BASIC`.
+    pub auth_method: c_int,
+    /// Space-separated scopes to ask for, or NULL.
+    pub scope: *const c_char,
+    /// The `audience` form parameter, or NULL.
+    pub audience: *const c_char,
+    /// The RFC 8707 `resource` form parameter, or NULL.
+    pub resource: *const c_char,
+    /// A PEM file of CA certificates trusted in addition to the system store, or NULL.
+    pub ca_file: *const c_char,
+    /// Connect timeout in milliseconds; 0 means 5000.
+    pub connect_timeout_ms: c_uint,
+    /// Limit for a whole token request in milliseconds; 0 means 15000.
+    pub timeout_ms: c_uint,
+    /// Renew once a random point between `renew_min_percent` and
+    /// `renew_max_percent` of the token's lifetime has passed; 0 means 80 and 90.
+    /// Need 0 < min <= max < 100.
+    pub renew_min_percent: c_uint,
+    /// See `renew_min_percent`.
+    pub renew_max_percent: c_uint,
+    /// Lifetime assumed when the answer has no `expires_in` and the token is
+    /// not a JWT with `exp`, in seconds; 0 means 60.
+    pub default_lifetime_s: c_uint,
+    /// Non-zero allows an `http://` token URL to a host that is not a loopback
+    /// address (the secret then crosses the network unencrypted).
+    pub allow_insecure_http: c_int,
+    /// Proxy URL (`http://[user:pass@]host:port`); NULL uses the `ALL_PROXY`,
+    /// `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` environment variables; ""
+    /// uses no proxy.
+    pub proxy: *const c_char,
+    /// Extra form parameters: NULL, or an array of name, value, name, value,
+    /// ... strings ended by a NULL name.
+    pub extra_params: *const *const c_char,
+}
+
+/// Fills `*opts` with the defaults for `version` (pass `OAUTH_OPTIONS_VERSION`).
+///
+/// Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when `opts` is NULL or
+/// the version is unknown to this library (a header newer than the library).
+///
+/// # Safety
+/// `opts` must be NULL or point to writable memory for an `oauth_options`.
+#[no_mangle]
+pub unsafe extern "C" fn oauth_options_init(opts: *mut oauth_options, version: c_uint) -> c_int {
+    guard("oauth_options_init", || {
+        if opts.is_null() {
+            return Err(invalid("opts is NULL"));
+        }
+        check_version(version)?;
+        // SAFETY: non-NULL, and the caller promises it is writable.
+        unsafe { opts.write(oauth_options::zeroed(version)) };
+        Ok(OAUTH_OK)
+    })
+}
+
+impl oauth_options {
+    fn zeroed(version: c_uint) -> oauth_options {
+        oauth_options {
+            version,
+            auth_method: OAUTH_AUTH_CLIENT_SECRET_BASIC,
+            scope: std::ptr::null(),
+            audience: std::ptr::null(),
+            resource: std::ptr::null(),
+            ca_file: std::ptr::null(),
+            connect_timeout_ms: 0,
+            timeout_ms: 0,
+            renew_min_percent: 0,
+            renew_max_percent: 0,
+            default_lifetime_s: 0,
+            allow_insecure_http: 0,
+            proxy: std::ptr::null(),
+            extra_params: std::ptr::null(),
+        }
+    }
+}
+
+fn check_version(version: c_uint) -> Result<(), Failure> {
+    match version {
+        1..=OAUTH_OPTIONS_VERSION => Ok(()),
+        0 => Err(invalid("options->version is 0: initialise options with OAUTH_OPTIONS_INIT or oauth_options_init()")),
+        v => Err(invalid(format!(
+            "options->version {v} is newer than this library supports ({OAUTH_OPTIONS_VERSION}); link a newer liboauth2cc"
+        ))),
+    }
+}
+
+/// Applies the caller's options to `cfg`.
+pub(crate) fn apply(opts: &oauth_options, mut cfg: Config) -> Result<Config, Failure> {
+    check_version(opts.version)?;
+    cfg = cfg.auth_method(match opts.auth_method {
+        OAUTH_AUTH_CLIENT_SECRET_BASIC => AuthMethod::ClientSecretBasic,
+        OAUTH_AUTH_CLIENT_SECRET_BASIC_RAW => AuthMethod::ClientSecretBasicRaw,
+        OAUTH_AUTH_CLIENT_SECRET_POST => AuthMethod::ClientSecretPost,
+        m => return Err(invalid(format!("options->auth_method {m} is not one of the OAUTH_AUTH_* values"))),
+    });
+    if let Some(s) = opt_c_str(opts.scope, "options->scope")? {
+        cfg = cfg.scope(s);
+    }
+    if let Some(s) = opt_c_str(opts.audience, "options->audience")? {
+        cfg = cfg.audience(s);
+    }
+    if let Some(s) = opt_c_str(opts.resource, "options->resource")? {
+        cfg = cfg.resource(s);
+    }
+    if let Some(s) = opt_c_str(opts.ca_file, "options->ca_file")? {
+        cfg = cfg.ca_file(s);
+    }
+    if opts.connect_timeout_ms != 0 {
+        cfg = cfg.connect_timeout(Duration::from_millis(opts.connect_timeout_ms.into()));
+    }
+    if opts.timeout_ms != 0 {
+        cfg = cfg.timeout(Duration::from_millis(opts.timeout_ms.into()));
+    }
+    match (opts.renew_min_percent, opts.renew_max_percent) {
+        (0, 0) => {}
+        (lo, hi) if lo == 0 || hi == 0 => {
+            return Err(invalid(format!(
+                "options->renew_min_percent ({lo}) and renew_max_percent ({hi}) must be set together"
+            )))
+        }
+        (lo, hi) => cfg = cfg.renew_after(f64::from(lo) / 100.0, f64::from(hi) / 100.0),
+    }
+    if opts.default_lifetime_s != 0 {
+        cfg = cfg.default_lifetime(Duration::from_secs(opts.default_lifetime_s.into()));
+    }
+    cfg = cfg.allow_insecure_http(opts.allow_insecure_http != 0);
+    match opt_c_str(opts.proxy, "options->proxy")? {
+        None => {}
+        Some("") => cfg = cfg.no_proxy(),
+        Some(p) => cfg = cfg.proxy(p),
+    }
+    if !opts.extra_params.is_null() {
+        let mut i = 0;
+        loop {
+            // SAFETY: the caller promises a NULL-terminated array of name/value pairs.
+            let name = unsafe { *opts.extra_params.add(i) };
+            if name.is_null() {
+                break;
+            }
+            let name = c_str(name, "options->extra_params name")?;
+            // SAFETY: as above; a name is always followed by its value.
+            let value = c_str(unsafe { *opts.extra_params.add(i + 1) }, "options->extra_params value")?;
+            cfg = cfg.extra_param(name, value);
+            i += 2;
+        }
+    }
+    Ok(cfg)
+}
