@@ -2,7 +2,7 @@
 //! (RFC 6749 §4.4), kept in a thread-safe cache and renewed before they expire.
 //!
 //! ```no_run
-//! use oauth2cc::{Client, Config};
+//! use oauth2cc_core::{Client, Config};
 //!
 //! let config = Config::new(
 //!     "https://iam.example.com/auth/realms/demo/protocol/openid-connect/token",
@@ -12,7 +12,7 @@
 //! let client = Client::new(config)?;
 //! let token = client.token()?; // fetched once, then served from the cache
 //! println!("Authorization: Bearer {}", token.access_token());
-//! # Ok::<(), oauth2cc::Error>(())
+//! # Ok::<(), oauth2cc_core::Error>(())
 //! ```
 //!
 //! The cache renews a token once a random point between 80 % and 90 % of its

@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 
-fn fail_with(fault: Fault) -> oauth2cc::Error {
+fn fail_with(fault: Fault) -> oauth2cc_core::Error {
     let sim = sim();
     sim.push_fault(fault, 1);
     let c = client(&sim, "svc", "s3cret-value");

@@ -87,7 +87,7 @@ fn legacy_auth_prefix_works() {
     assert!(c.token().is_ok());
 }
 
-fn lifetime_with(sim: &Sim, id: &str, secret: &str, fault: Fault) -> Result<Duration, oauth2cc::Error> {
+fn lifetime_with(sim: &Sim, id: &str, secret: &str, fault: Fault) -> Result<Duration, oauth2cc_core::Error> {
     sim.push_fault(fault, 1);
     let c = Client::new(config(sim, id, secret).default_lifetime(Duration::from_secs(42))).unwrap();
     c.token().map(|t| t.lifetime())

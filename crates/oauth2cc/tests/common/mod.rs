@@ -2,7 +2,7 @@
 //! Shared test rig: a simulator per test, with the clients the tests use.
 
 pub use iam_sim::{AuthMethod as SimMethod, ClientSpec, Fault, Sim, SimConfig};
-pub use oauth2cc::{AuthMethod, Client, Config, ErrorKind};
+pub use oauth2cc_core::{AuthMethod, Client, Config, ErrorKind};
 #[allow(unused_imports)]
 pub use std::sync::Arc;
 pub use std::time::{Duration, Instant};

@@ -1,0 +1,370 @@
+/*
+ * C tests of liboauth2cc against the IAM simulator (run through tests/with-sim.sh).
+ * Built with -Wall -Wextra -Wpedantic -Werror, linked shared and static, and
+ * run under AddressSanitizer and UndefinedBehaviorSanitizer.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "oauth2cc.h"
+#include "sim_http.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int passed, failed;
+static int current_failed;
+
+#define CHECK(cond)                                                                       \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
+            fprintf(stderr, "  FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, \
+                    oauth_last_error());                                                  \
+            current_failed = 1;                                                           \
+        }                                                                                 \
+    } while (0)
+
+#define TOKEN_MAX 8192
+
+static char token_url[256];
+
+static oauth_client *new_client(const char *id, const char *secret, const oauth_options *opts) {
+    oauth_client *c = NULL;
+    int rc = oauth_client_new(token_url, id, secret, opts, &c);
+    CHECK(rc == OAUTH_OK);
+    CHECK(c != NULL);
+    return c;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+}
+
+/* ---- tests ---- */
+
+static void test_get_token_then_cache(void) {
+    char a[TOKEN_MAX], b[TOKEN_MAX], api[1024], auth[TOKEN_MAX + 16];
+    size_t alen = 0, blen = 0;
+    int i;
+    oauth_client *c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, a, sizeof a, &alen) == OAUTH_OK);
+    CHECK(alen > 100 && strlen(a) == alen);
+    for (i = 0; i < 1000; i++) {
+        CHECK(oauth_get_token(c, b, sizeof b, &blen) == OAUTH_OK);
+    }
+    CHECK(blen == alen && strcmp(a, b) == 0);
+    CHECK(sim_stat("token_requests") == 1);
+    snprintf(auth, sizeof auth, "Bearer %s", a);
+    CHECK(sim_request("GET", "/api/echo", auth, NULL, api, sizeof api) == 200);
+    CHECK(strstr(api, "\"client\":\"svc\"") != NULL);
+    oauth_free(c);
+}
+
+static void test_buffer_too_small(void) {
+    char big[TOKEN_MAX], small[16];
+    size_t len = 0, need = 0;
+    oauth_client *c = new_client("svc", "s3cret-value", NULL);
+    memset(small, 'x', sizeof small);
+    CHECK(oauth_get_token(c, small, sizeof small, &need) == OAUTH_ERR_BUFFER_TOO_SMALL);
+    CHECK(need > sizeof small);
+    CHECK(small[0] == 'x' && small[15] == 'x'); /* untouched */
+    CHECK(strstr(oauth_last_error(), "buffer") != NULL);
+    /* Size query. */
+    need = 0;
+    CHECK(oauth_get_token(c, NULL, 0, &need) == OAUTH_ERR_BUFFER_TOO_SMALL);
+    CHECK(oauth_get_token(c, big, need + 1, &len) == OAUTH_OK);
+    CHECK(len == need && big[len] == '\0');
+    /* Exactly len bytes leaves no room for the NUL. */
+    CHECK(oauth_get_token(c, big, need, &len) == OAUTH_ERR_BUFFER_TOO_SMALL);
+    CHECK(sim_stat("token_requests") == 1);
+    oauth_free(c);
+}
+
+static void test_null_arguments(void) {
+    oauth_client *c = NULL, *ok;
+    char buf[TOKEN_MAX];
+    size_t len = 7;
+    CHECK(oauth_client_new(NULL, "svc", "s", NULL, &c) == OAUTH_ERR_INVALID_ARGUMENT && c == NULL);
+    CHECK(strstr(oauth_last_error(), "token_url is NULL") != NULL);
+    CHECK(oauth_client_new(token_url, NULL, "s", NULL, &c) == OAUTH_ERR_INVALID_ARGUMENT && c == NULL);
+    CHECK(strstr(oauth_last_error(), "client_id") != NULL);
+    CHECK(oauth_client_new(token_url, "svc", NULL, NULL, &c) == OAUTH_ERR_INVALID_ARGUMENT && c == NULL);
+    CHECK(strstr(oauth_last_error(), "client_secret") != NULL);
+    CHECK(oauth_client_new(token_url, "svc", "s", NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "out") != NULL);
+    CHECK(oauth_get_token(NULL, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_ARGUMENT && len == 7);
+    ok = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(ok, buf, sizeof buf, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_get_token(ok, NULL, 10, &len) == OAUTH_ERR_INVALID_ARGUMENT && len == 7);
+    CHECK(oauth_invalidate(NULL, "x") == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_invalidate(ok, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_options_init(NULL, OAUTH_OPTIONS_VERSION) == OAUTH_ERR_INVALID_ARGUMENT);
+    oauth_free(NULL);
+    oauth_free(ok);
+    CHECK(sim_stat("token_requests") == 0);
+}
+
+static void test_bad_input(void) {
+    oauth_client *c = NULL;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    const char bad_utf8[] = {'s', (char)0xff, (char)0xfe, 0};
+    const char *odd_params[] = {"client_secret", "x", NULL};
+    CHECK(oauth_client_new("not a url", "svc", "s", NULL, &c) == OAUTH_ERR_INVALID_ARGUMENT && c == NULL);
+    CHECK(oauth_client_new("ftp://127.0.0.1/x", "svc", "s", NULL, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_client_new("http://iam.example.com/token", "svc", "s", NULL, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "http://") != NULL);
+    CHECK(oauth_client_new(token_url, "svc", bad_utf8, NULL, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "UTF-8") != NULL);
+    CHECK(oauth_client_new(token_url, bad_utf8, "s", NULL, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    o.version = 0;
+    CHECK(oauth_client_new(token_url, "svc", "s", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "OAUTH_OPTIONS_INIT") != NULL);
+    o.version = 999;
+    CHECK(oauth_client_new(token_url, "svc", "s", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_options_init(&o, 999) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_options_init(&o, OAUTH_OPTIONS_VERSION) == OAUTH_OK);
+    o.auth_method = 42;
+    CHECK(oauth_client_new(token_url, "svc", "s", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    o.auth_method = OAUTH_AUTH_CLIENT_SECRET_BASIC;
+    o.renew_min_percent = 95;
+    o.renew_max_percent = 90;
+    CHECK(oauth_client_new(token_url, "svc", "s", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    o.renew_min_percent = o.renew_max_percent = 0;
+    o.ca_file = "/nonexistent/ca.pem";
+    CHECK(oauth_client_new(token_url, "svc", "s", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "/nonexistent/ca.pem") != NULL);
+    o.ca_file = NULL;
+    o.extra_params = odd_params;
+    CHECK(oauth_client_new(token_url, "svc", "s", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(c == NULL);
+    CHECK(strcmp(oauth_strerror(OAUTH_ERR_TLS), "TLS error") == 0);
+    CHECK(strcmp(oauth_strerror(12345), "unknown status") == 0);
+    CHECK(sim_stat("token_requests") == 0);
+}
+
+static void test_options_reach_the_server(void) {
+    char buf[TOKEN_MAX], stats[16384];
+    size_t len;
+    oauth_client *c;
+    oauth_options o;
+    const char *extra[] = {"acr_values", "gold", NULL};
+    CHECK(oauth_options_init(&o, OAUTH_OPTIONS_VERSION) == OAUTH_OK);
+    o.auth_method = OAUTH_AUTH_CLIENT_SECRET_POST;
+    o.scope = "orders:read";
+    o.audience = "orders-api";
+    o.extra_params = extra;
+    o.timeout_ms = 3000;
+    c = new_client("post-only", "post-secret", &o);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(sim_request("GET", "/sim/stats", NULL, NULL, stats, sizeof stats) == 200);
+    CHECK(strstr(stats, "[\"scope\",\"orders:read\"]") != NULL);
+    CHECK(strstr(stats, "[\"audience\",\"orders-api\"]") != NULL);
+    CHECK(strstr(stats, "[\"acr_values\",\"gold\"]") != NULL);
+    CHECK(strstr(stats, "\"last_method\":\"post\"") != NULL);
+    oauth_free(c);
+}
+
+static void test_wrong_secret(void) {
+    char buf[TOKEN_MAX];
+    size_t len = 3;
+    oauth_client *c = new_client("svc", "wrong-Secret-42", NULL);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_CLIENT);
+    CHECK(len == 3);
+    CHECK(strstr(oauth_last_error(), "rejected the client credentials") != NULL);
+    CHECK(strstr(oauth_last_error(), "401") != NULL);
+    CHECK(strstr(oauth_last_error(), "wrong-Secret-42") == NULL);
+    /* No retry loop: the same answer without another request. */
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_CLIENT);
+    CHECK(sim_stat("token_requests") == 1);
+    oauth_free(c);
+}
+
+static void test_server_faults(void) {
+    char buf[TOKEN_MAX];
+    size_t len;
+    oauth_client *c;
+    CHECK(sim_fault("{\"kind\":\"status\",\"status\":503}") == 0);
+    c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_SERVER);
+    oauth_free(c);
+    CHECK(sim_fault("{\"kind\":\"html\"}") == 0);
+    c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_PROTOCOL);
+    oauth_free(c);
+    CHECK(sim_fault("{\"kind\":\"status\",\"status\":429,\"retry_after\":\"30\"}") == 0);
+    c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_RATE_LIMITED);
+    CHECK(strstr(oauth_last_error(), "retry after") != NULL);
+    oauth_free(c);
+}
+
+struct cold_arg {
+    const oauth_client *client;
+    pthread_barrier_t *barrier;
+    char token[TOKEN_MAX];
+    int rc;
+};
+
+static void *cold_worker(void *p) {
+    struct cold_arg *a = (struct cold_arg *)p;
+    size_t len;
+    pthread_barrier_wait(a->barrier);
+    a->rc = oauth_get_token(a->client, a->token, sizeof a->token, &len);
+    return NULL;
+}
+
+static void test_64_threads_cold_client(void) {
+    enum { N = 64 };
+    static struct cold_arg args[N];
+    pthread_t th[N];
+    pthread_barrier_t barrier;
+    int i;
+    oauth_client *c = new_client("svc", "s3cret-value", NULL);
+    CHECK(sim_fault("{\"kind\":\"delay\",\"ms\":300}") == 0);
+    pthread_barrier_init(&barrier, NULL, N);
+    for (i = 0; i < N; i++) {
+        args[i].client = c;
+        args[i].barrier = &barrier;
+        pthread_create(&th[i], NULL, cold_worker, &args[i]);
+    }
+    for (i = 0; i < N; i++) pthread_join(th[i], NULL);
+    for (i = 0; i < N; i++) {
+        CHECK(args[i].rc == OAUTH_OK);
+        CHECK(strcmp(args[i].token, args[0].token) == 0);
+    }
+    CHECK(sim_stat("token_requests") == 1);
+    CHECK(sim_stat("token_max_in_flight") == 1);
+    pthread_barrier_destroy(&barrier);
+    oauth_free(c);
+}
+
+struct renew_arg {
+    const oauth_client *client;
+    double until;
+    int errors, api_failures, calls;
+};
+
+static void *renew_worker(void *p) {
+    struct renew_arg *a = (struct renew_arg *)p;
+    char tok[TOKEN_MAX], auth[TOKEN_MAX + 16];
+    size_t len;
+    while (now_s() < a->until) {
+        a->calls++;
+        if (oauth_get_token(a->client, tok, sizeof tok, &len) != OAUTH_OK) {
+            a->errors++;
+            continue;
+        }
+        snprintf(auth, sizeof auth, "Bearer %s", tok);
+        if (sim_request("GET", "/api/echo", auth, NULL, NULL, 0) != 200) a->api_failures++;
+        sleep_ms(15);
+    }
+    return NULL;
+}
+
+static void test_short_lived_token_is_renewed_before_expiry(void) {
+    enum { N = 8 };
+    static struct renew_arg args[N];
+    pthread_t th[N];
+    int i;
+    char first[TOKEN_MAX], last[TOKEN_MAX];
+    size_t len;
+    oauth_client *c = new_client("short", "short-secret", NULL); /* 2 s tokens */
+    CHECK(oauth_get_token(c, first, sizeof first, &len) == OAUTH_OK);
+    for (i = 0; i < N; i++) {
+        args[i].client = c;
+        args[i].until = now_s() + 4.5;
+        args[i].errors = args[i].api_failures = args[i].calls = 0;
+        pthread_create(&th[i], NULL, renew_worker, &args[i]);
+    }
+    for (i = 0; i < N; i++) pthread_join(th[i], NULL);
+    for (i = 0; i < N; i++) {
+        CHECK(args[i].calls > 50);
+        CHECK(args[i].errors == 0);
+        CHECK(args[i].api_failures == 0);
+    }
+    CHECK(oauth_get_token(c, last, sizeof last, &len) == OAUTH_OK);
+    CHECK(strcmp(first, last) != 0);
+    /* 4.5 s of a 2 s lifetime renewed at 80-90 %: the first token and two or three renewals. */
+    CHECK(sim_stat("token_requests") >= 3 && sim_stat("token_requests") <= 4);
+    CHECK(sim_stat("token_max_in_flight") == 1);
+    CHECK(sim_stat("api_expired_tokens") == 0);
+    oauth_free(c);
+}
+
+static void test_invalidate(void) {
+    char t1[TOKEN_MAX], t2[TOKEN_MAX], t3[TOKEN_MAX];
+    size_t len;
+    oauth_client *c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, t1, sizeof t1, &len) == OAUTH_OK);
+    CHECK(oauth_invalidate(c, "not-the-current-token") == OAUTH_OK);
+    CHECK(oauth_get_token(c, t2, sizeof t2, &len) == OAUTH_OK);
+    CHECK(strcmp(t1, t2) == 0 && sim_stat("token_requests") == 1);
+    CHECK(oauth_invalidate(c, t1) == OAUTH_OK);
+    CHECK(oauth_get_token(c, t2, sizeof t2, &len) == OAUTH_OK);
+    CHECK(strcmp(t1, t2) != 0 && sim_stat("token_requests") == 2);
+    /* A late report of the old token leaves the new one alone. */
+    CHECK(oauth_invalidate(c, t1) == OAUTH_OK);
+    CHECK(oauth_get_token(c, t3, sizeof t3, &len) == OAUTH_OK);
+    CHECK(strcmp(t2, t3) == 0 && sim_stat("token_requests") == 2);
+    oauth_free(c);
+}
+
+static void *fail_in_thread(void *p) {
+    oauth_client *c = NULL;
+    (void)p;
+    oauth_client_new("ftp://x", "a", "b", NULL, &c);
+    return strstr(oauth_last_error(), "ftp://") ? (void *)1 : NULL;
+}
+
+static void test_last_error_is_per_thread(void) {
+    pthread_t th;
+    void *res = NULL;
+    oauth_client *c = NULL;
+    CHECK(oauth_client_new(token_url, NULL, "s", NULL, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    pthread_create(&th, NULL, fail_in_thread, NULL);
+    pthread_join(th, &res);
+    CHECK(res == (void *)1);
+    CHECK(strstr(oauth_last_error(), "client_id is NULL") != NULL);
+}
+
+static void run(const char *name, void (*fn)(void)) {
+    current_failed = 0;
+    if (sim_reset() != 0) {
+        fprintf(stderr, "cannot reset the simulator\n");
+        exit(2);
+    }
+    fn();
+    printf("%s %s\n", current_failed ? "FAIL" : "ok  ", name);
+    if (current_failed)
+        failed++;
+    else
+        passed++;
+}
+
+int main(void) {
+    if (sim_init() != 0) return 2;
+    snprintf(token_url, sizeof token_url, "%s/realms/test/protocol/openid-connect/token", sim_url());
+    run("get a token, then from the cache", test_get_token_then_cache);
+    run("buffer too small", test_buffer_too_small);
+    run("NULL arguments", test_null_arguments);
+    run("bad input", test_bad_input);
+    run("options reach the server", test_options_reach_the_server);
+    run("wrong secret", test_wrong_secret);
+    run("server faults", test_server_faults);
+    run("64 threads on a cold client", test_64_threads_cold_client);
+    run("short-lived token renewed before expiry", test_short_lived_token_is_renewed_before_expiry);
+    run("invalidate", test_invalidate);
+    run("last error is per thread", test_last_error_is_per_thread);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

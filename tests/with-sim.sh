@@ -1,0 +1,56 @@
+#!/bin/sh
+# Runs a command with the IAM simulator listening on 127.0.0.1 (OS-chosen port).
+#   tests/with-sim.sh [SIM_ARGS...] -- COMMAND [ARGS...]
+# The command gets OAUTH2CC_SIM_URL=http://127.0.0.1:PORT and
+# OAUTH2CC_TOKEN_URL (realm "test"). The simulator is always stopped.
+set -eu
+SIM=${IAM_SIM:-target/debug/iam-sim}
+sim_args=""
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+    sim_args="$sim_args $1"
+    shift
+done
+[ "${1:-}" = "--" ] && shift
+[ $# -gt 0 ] || { echo "usage: $0 [SIM_ARGS...] -- COMMAND..." >&2; exit 2; }
+
+dir=$(mktemp -d)
+cleanup() {
+    if [ -n "${pid:-}" ]; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        pid=""
+    fi
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+# Clients every suite uses (see tests/README.md).
+# shellcheck disable=SC2086
+"$SIM" --port-file "$dir/port" \
+    --client id=svc,secret=s3cret-value,scopes=orders:read+orders:write \
+    --client id=short,secret=short-secret,lifetime=2 \
+    --client id=demo,secret=demo-secret,lifetime=6 \
+    --client id=post-only,secret=post-secret,methods=post,scopes=orders:read \
+    --client id=big,secret=big-secret,token_size=1024 \
+    $sim_args >"$dir/out" 2>&1 &
+pid=$!
+i=0
+while [ ! -s "$dir/port" ]; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 "$pid" 2>/dev/null; then
+        echo "iam-sim did not start:" >&2
+        cat "$dir/out" >&2
+        exit 1
+    fi
+    sleep 0.05
+done
+port=$(cat "$dir/port")
+OAUTH2CC_SIM_URL="http://127.0.0.1:$port"
+OAUTH2CC_TOKEN_URL="$OAUTH2CC_SIM_URL/realms/test/protocol/openid-connect/token"
+export OAUTH2CC_SIM_URL OAUTH2CC_TOKEN_URL
+set +e
+"$@"
+rc=$?
+cleanup
+exit $rc
