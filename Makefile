@@ -79,6 +79,10 @@ test-c: build-debug
 	tests/with-sim.sh -- $(BUILD)/test_oauth_static
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/with-sim.sh -- $(BUILD)/test_oauth_asan
+	# The README's quick start, as C89 with the strict flags.
+	$(CC) -std=c89 $(CFLAGS_STRICT) -Iinclude -o $(BUILD)/quickstart examples/quickstart.c \
+		-L$(BUILD)/debug -loauth2cc -Wl,-rpath,$(CURDIR)/$(BUILD)/debug
+	tests/with-sim.sh -- $(BUILD)/quickstart
 
 lint:
 	$(CARGO) fmt --all -- --check
