@@ -8,6 +8,7 @@
 //! for the leader's outcome and share it, success or error.
 
 use crate::backoff;
+use crate::clock;
 use crate::error::{Error, ErrorKind};
 use crate::token::Token;
 use arc_swap::ArcSwapOption;
@@ -47,12 +48,17 @@ impl Cache {
     /// The fast path: `f` on the current token when it is not yet due for
     /// renewal. No lock, no I/O, no reference count touched.
     #[inline]
-    pub fn with_fresh<R>(&self, now: Instant, f: impl FnOnce(&Token) -> R) -> Option<R> {
+    pub fn with_fresh<R>(&self, f: impl FnOnce(&Token) -> R) -> Option<R> {
         let guard = self.current.load();
         match guard.as_deref() {
-            Some(t) if now < t.renew_at => Some(f(t)),
+            Some(t) if clock::coarse_now_ns() < t.renew_at_ns => Some(f(t)),
             _ => None,
         }
+    }
+
+    /// The current token when it is not yet due for renewal.
+    pub fn fresh(&self) -> Option<Arc<Token>> {
+        self.current.load_full().filter(|t| clock::coarse_now_ns() < t.renew_at_ns)
     }
 
     /// The current token if any, valid or not (for inspection).

@@ -7,7 +7,7 @@ use crate::token::Token;
 use crate::transport::Transport;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Gets and caches access tokens for one client. Cheap to clone (clones share
 /// the cache) and safe to use from any number of threads at once.
@@ -35,9 +35,9 @@ impl Client {
     /// Blocks only when there is no valid token (first call, expiry, after
     /// [`Client::invalidate`]) or when this caller is the one renewing it.
     pub fn token(&self) -> Result<Arc<Token>, Error> {
-        match self.inner.cache.peek() {
-            Some(t) if Instant::now() < t.renew_at => Ok(t),
-            _ => self.slow_token(),
+        match self.inner.cache.fresh() {
+            Some(t) => Ok(t),
+            None => self.slow_token(),
         }
     }
 
@@ -46,7 +46,7 @@ impl Client {
     #[inline]
     pub fn with_token<R>(&self, f: impl FnOnce(&Token) -> R) -> Result<R, Error> {
         let mut f = Some(f);
-        if let Some(r) = self.inner.cache.with_fresh(Instant::now(), |t| (f.take().unwrap())(t)) {
+        if let Some(r) = self.inner.cache.with_fresh(|t| (f.take().unwrap())(t)) {
             return Ok(r);
         }
         let t = self.slow_token()?;

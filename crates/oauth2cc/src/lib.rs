@@ -21,6 +21,7 @@
 mod backoff;
 mod cache;
 mod client;
+mod clock;
 mod config;
 mod error;
 mod form;

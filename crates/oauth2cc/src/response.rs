@@ -180,13 +180,15 @@ fn token_from(mut map: Map<String, Value>, t: &Timing) -> Result<Token, Error> {
     }
     .min(MAX_LIFETIME);
     let fraction = jitter::uniform(t.renew_after.0, t.renew_after.1);
+    let renew_at = t.sent_at + lifetime.mul_f64(fraction);
     Ok(Token {
         access_token,
         token_type,
         scope,
         requested_at: t.sent_at,
         expires_at: t.sent_at + lifetime,
-        renew_at: t.sent_at + lifetime.mul_f64(fraction),
+        renew_at,
+        renew_at_ns: crate::clock::to_ns(renew_at),
         expires_at_system: t.sent_at_system + lifetime,
         extra: map,
     })

@@ -17,6 +17,8 @@ pub struct Token {
     pub(crate) requested_at: Instant,
     pub(crate) expires_at: Instant,
     pub(crate) renew_at: Instant,
+    /// `renew_at` on the fast clock's scale (see `clock.rs`).
+    pub(crate) renew_at_ns: u64,
     pub(crate) expires_at_system: SystemTime,
     /// Other members of the answer (Keycloak's `refresh_expires_in`,
     /// `not-before-policy`, ...), kept as sent.

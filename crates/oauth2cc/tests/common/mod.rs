@@ -1,4 +1,5 @@
 #![allow(dead_code)]
+#![allow(unused_imports)]
 //! Shared test rig: a simulator per test, with the clients the tests use.
 
 pub use iam_sim::{AuthMethod as SimMethod, ClientSpec, Fault, Sim, SimConfig};
