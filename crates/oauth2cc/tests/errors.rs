@@ -157,3 +157,14 @@ fn no_error_or_debug_output_contains_the_secret_or_a_token() {
     assert!(!shown.contains(token.access_token()), "{shown}");
     assert!(!shown.contains("s3cret-value"), "{shown}");
 }
+
+#[test]
+fn the_simulator_limits_token_requests_to_50_per_second_per_ip_like_the_iam() {
+    let sim = sim();
+    let results: Vec<Result<(), ErrorKind>> =
+        (0..60).map(|_| client(&sim, "svc", "s3cret-value").token().map(|_| ()).map_err(|e| e.kind())).collect();
+    let limited = results.iter().filter(|r| **r == Err(ErrorKind::RateLimited)).count();
+    assert!(limited >= 10, "{limited} of 60 rate limited");
+    assert_eq!(sim.stats().rate_limited as usize, limited);
+    assert!(results.iter().all(|r| r.is_ok() || *r == Err(ErrorKind::RateLimited)));
+}
