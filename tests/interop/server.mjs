@@ -1,0 +1,121 @@
+// oidc-provider (an OpenID Certified authorization server nobody on this team
+// wrote) set up for oauth2cc's interop tests. Listens on 127.0.0.1 with an
+// OS-chosen port and prints "listening on http://127.0.0.1:PORT" when ready.
+// Exits when its standard input closes, so it never outlives the test harness.
+//
+//   node server.mjs [--ttl SECONDS] [--short-ttl SECONDS]
+//
+// Clients (ids and secrets are test fixtures):
+//   basic-client / basic-secret       client_secret_basic, scope api:read allowed
+//   post-client  / post-secret        client_secret_post
+//   ODD_ID       / ODD_SECRET         client_secret_basic, characters RFC 6749 2.3.1 encoding changes
+//   odd-post     / ODD_SECRET         client_secret_post, same secret
+//   odd-secret   / ODD_SECRET         client_secret_basic, plain id (for the raw Basic variant)
+//   short-client / short-secret       client_secret_basic, tokens live --short-ttl seconds
+// Extra routes:
+//   GET  /api/echo        protected: 200 for a valid token, 401 with an RFC 6750 challenge otherwise
+//   GET  /test/stats      {"token_requests": n, "api_ok": n, "api_expired": n, "api_invalid": n}
+//   POST /test/revoke-all revokes every token issued so far
+
+import http from 'node:http';
+import Provider from 'oidc-provider';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const TTL = arg('--ttl', 300);
+const SHORT_TTL = arg('--short-ttl', 3);
+
+export const ODD_ID = 'svc:a%b+c/d e&f=g#h~i';
+export const ODD_SECRET = 's:e%c+r/e t&=#~';
+
+const cc = (client_id, client_secret, method, scope = 'api:read') => ({
+  client_id,
+  client_secret,
+  grant_types: ['client_credentials'],
+  redirect_uris: [],
+  response_types: [],
+  token_endpoint_auth_method: method,
+  scope,
+});
+
+const stats = { token_requests: 0, api_ok: 0, api_expired: 0, api_invalid: 0 };
+const issued = new Map(); // token value -> { exp (s), model }
+
+const server = http.createServer();
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  const issuer = `http://127.0.0.1:${port}`;
+  const provider = new Provider(issuer, {
+    clients: [
+      cc('basic-client', 'basic-secret', 'client_secret_basic', 'api:read api:write'),
+      cc('post-client', 'post-secret', 'client_secret_post'),
+      cc(ODD_ID, ODD_SECRET, 'client_secret_basic'),
+      cc('odd-post', ODD_SECRET, 'client_secret_post'),
+      cc('odd-secret', ODD_SECRET, 'client_secret_basic'),
+      cc('short-client', 'short-secret', 'client_secret_basic'),
+    ],
+    scopes: ['api:read', 'api:write', 'admin'],
+    features: {
+      clientCredentials: { enabled: true },
+      devInteractions: { enabled: false },
+    },
+    ttl: {
+      ClientCredentials: (ctx, token, client) => (client.clientId === 'short-client' ? SHORT_TTL : TTL),
+    },
+  });
+
+  provider.on('client_credentials.saved', (token) => {
+    issued.set(token.value, { exp: token.exp, model: token });
+  });
+
+  // Count every request that reaches the token endpoint, whatever its fate.
+  provider.use(async (ctx, next) => {
+    if (ctx.method === 'POST' && ctx.path === '/token') stats.token_requests += 1;
+    await next();
+  });
+
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/test/stats') {
+      ctx.body = stats;
+      return;
+    }
+    if (ctx.path === '/test/revoke-all' && ctx.method === 'POST') {
+      const all = [...issued.values()];
+      await Promise.all(all.map(({ model }) => model.destroy()));
+      ctx.body = { revoked: all.length };
+      return;
+    }
+    if (ctx.path === '/api/echo') {
+      const auth = ctx.get('authorization');
+      const m = /^bearer\s+(\S+)$/i.exec(auth);
+      if (!m) {
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', 'Bearer realm="interop"');
+        return;
+      }
+      // find() returns nothing for an expired, revoked or unknown token.
+      const token = await provider.ClientCredentials.find(m[1]);
+      if (!token) {
+        const known = issued.get(m[1]);
+        if (known && known.exp <= Date.now() / 1000) stats.api_expired += 1;
+        else stats.api_invalid += 1;
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', 'Bearer realm="interop", error="invalid_token", error_description="invalid token"');
+        return;
+      }
+      stats.api_ok += 1;
+      ctx.body = { ok: true, client: token.clientId, scope: token.scope };
+      return;
+    }
+    await next();
+  });
+
+  server.on('request', provider.callback());
+  process.stdout.write(`listening on ${issuer}\n`);
+});
+
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('close', () => process.exit(0));
