@@ -114,6 +114,33 @@
 #define OAUTH_ERR_INTERNAL 12
 
 /**
+ * Not an error: the API rejected the token as invalid (expired early or
+ * revoked); it was dropped from the cache. Get a new one and retry once.
+ */
+#define OAUTH_RETRY 13
+
+/**
+ * The API answered `insufficient_scope`: the client needs more scope.
+ */
+#define OAUTH_ERR_API_INSUFFICIENT_SCOPE 14
+
+/**
+ * The API answered `invalid_request`: the call itself is malformed.
+ */
+#define OAUTH_ERR_API_INVALID_REQUEST 15
+
+/**
+ * The API answered 401/403 with another OAuth `error` value.
+ */
+#define OAUTH_ERR_API_REJECTED 16
+
+/**
+ * The API answered 401/403 without OAuth error detail: a new token would not
+ * help; the cause is likely elsewhere (API URL, proxy, server).
+ */
+#define OAUTH_ERR_API_UNAUTHORIZED 17
+
+/**
  * An OAuth 2.0 client-credentials client with its token cache. Opaque.
  *
  * Create with `oauth_client_new`, destroy with `oauth_free`. A
@@ -316,6 +343,34 @@ int oauth_options_init(struct oauth_options *opts,
  * and valid for the life of the process.
  */
 const char *oauth_strerror(int status);
+
+/**
+ * Decides what an API's 401 (or 403) means and acts on it.
+ *
+ * - `used_token`: the token the failed call sent.
+ * - `www_authenticate`: the response's `WWW-Authenticate` value, or NULL if
+ *   it had none (join several header fields with ", ").
+ *
+ * Returns:
+ * - `OAUTH_RETRY`: `error="invalid_token"` (expired early or revoked). The
+ *   token was dropped from the cache if still current; get a new one with
+ *   `oauth_get_token` and retry the call once.
+ * - `OAUTH_ERR_API_INSUFFICIENT_SCOPE`: the client needs more scope in the
+ *   IAM; `oauth_last_error()` names the required scope. Do not retry.
+ * - `OAUTH_ERR_API_INVALID_REQUEST`: the API call itself is malformed.
+ * - `OAUTH_ERR_API_REJECTED`: another `error` value.
+ * - `OAUTH_ERR_API_UNAUTHORIZED`: no OAuth error detail; a new token would
+ *   not help (check the API URL, proxies, the server).
+ * - `OAUTH_ERR_INVALID_ARGUMENT`: NULL `client` or `used_token`, invalid UTF-8.
+ *
+ * Thread-safe; many threads reporting the same old token cause one renewal.
+ *
+ * # Safety
+ * `client` must come from `oauth_client_new`; strings must be NUL-terminated.
+ */
+int oauth_handle_unauthorized(const struct oauth_client *client,
+                              const char *used_token,
+                              const char *www_authenticate);
 
 #ifdef __cplusplus
 }  /* extern "C" */

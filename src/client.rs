@@ -15,6 +15,12 @@ pub struct oauth_client {
     inner: Client,
 }
 
+impl oauth_client {
+    pub(crate) fn inner(&self) -> &Client {
+        &self.inner
+    }
+}
+
 /// Creates a client. Sends nothing: the first `oauth_get_token` fetches the token.
 ///
 /// - `token_url`: the token endpoint, e.g.

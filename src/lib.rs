@@ -9,8 +9,10 @@ pub mod client;
 pub mod error;
 pub mod options;
 pub mod status;
+pub mod unauthorized;
 
 pub use client::*;
 pub use error::*;
 pub use options::*;
 pub use status::*;
+pub use unauthorized::*;

@@ -37,6 +37,19 @@ pub const OAUTH_ERR_SERVER: c_int = 11;
 /// A bug in oauth2cc, such as a caught panic. Please report it.
 pub const OAUTH_ERR_INTERNAL: c_int = 12;
 
+/// Not an error: the API rejected the token as invalid (expired early or
+/// revoked); it was dropped from the cache. Get a new one and retry once.
+pub const OAUTH_RETRY: c_int = 13;
+/// The API answered `insufficient_scope`: the client needs more scope.
+pub const OAUTH_ERR_API_INSUFFICIENT_SCOPE: c_int = 14;
+/// The API answered `invalid_request`: the call itself is malformed.
+pub const OAUTH_ERR_API_INVALID_REQUEST: c_int = 15;
+/// The API answered 401/403 with another OAuth `error` value.
+pub const OAUTH_ERR_API_REJECTED: c_int = 16;
+/// The API answered 401/403 without OAuth error detail: a new token would not
+/// help; the cause is likely elsewhere (API URL, proxy, server).
+pub const OAUTH_ERR_API_UNAUTHORIZED: c_int = 17;
+
 /// A static, human-readable name for a status code; never NULL.
 ///
 /// Unknown codes give "unknown status". The string is owned by the library
@@ -57,6 +70,11 @@ pub extern "C" fn oauth_strerror(status: c_int) -> *const c_char {
         OAUTH_ERR_PROTOCOL => b"malformed or unexpected answer\0",
         OAUTH_ERR_SERVER => b"token endpoint failed\0",
         OAUTH_ERR_INTERNAL => b"internal error\0",
+        OAUTH_RETRY => b"retry with a new token\0",
+        OAUTH_ERR_API_INSUFFICIENT_SCOPE => b"API: insufficient scope\0",
+        OAUTH_ERR_API_INVALID_REQUEST => b"API: invalid request\0",
+        OAUTH_ERR_API_REJECTED => b"API: rejected\0",
+        OAUTH_ERR_API_UNAUTHORIZED => b"API: unauthorized without detail\0",
         _ => b"unknown status\0",
     };
     s.as_ptr().cast()

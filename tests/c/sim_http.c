@@ -27,8 +27,22 @@ int sim_init(void) {
 
 const char *sim_url(void) { return base_url; }
 
+static int request(const char *method, const char *path, const char *auth_header, const char *body, char *out,
+                   size_t out_len, char *www, size_t www_len);
+
 int sim_request(const char *method, const char *path, const char *auth_header, const char *body, char *out,
                 size_t out_len) {
+    return request(method, path, auth_header, body, out, out_len, NULL, 0);
+}
+
+int sim_api(const char *path, const char *token, char *www, size_t www_len) {
+    char auth[16384];
+    if (token != NULL) snprintf(auth, sizeof auth, "Bearer %s", token);
+    return request("GET", path, token ? auth : NULL, NULL, NULL, 0, www, www_len);
+}
+
+static int request(const char *method, const char *path, const char *auth_header, const char *body, char *out,
+                   size_t out_len, char *www, size_t www_len) {
     struct sockaddr_in addr;
     char head[8192];
     enum { RESP_MAX = 65536 };
@@ -70,6 +84,15 @@ int sim_request(const char *method, const char *path, const char *auth_header, c
         p = strstr(resp, "\r\n\r\n");
         p = p ? p + 4 : "";
         snprintf(out, out_len, "%s", p);
+    }
+    if (www && www_len) {
+        const char *h = strstr(resp, "\r\nWWW-Authenticate: ");
+        const char *end;
+        www[0] = '\0';
+        if (h && (end = strstr(h + 2, "\r\n")) != NULL) {
+            h += strlen("\r\nWWW-Authenticate: ");
+            snprintf(www, www_len, "%.*s", (int)(end - h), h);
+        }
     }
     free(resp);
     return status;

@@ -15,6 +15,9 @@ const char *sim_url(void);
  * body_len-1 bytes of the answer's body into body (NUL-terminated). */
 int sim_request(const char *method, const char *path, const char *auth_header, const char *body, char *out,
                 size_t out_len);
+/* GET path on the protected API with "Authorization: Bearer token" (token may
+ * be NULL); copies the WWW-Authenticate value (or "") into www. Returns the status. */
+int sim_api(const char *path, const char *token, char *www, size_t www_len);
 /* A number from GET /sim/stats, e.g. sim_stat("token_requests"); -1 on error. */
 long sim_stat(const char *name);
 /* POST /sim/faults with this JSON; returns 0 on success. */

@@ -319,6 +319,38 @@ static void test_invalidate(void) {
     oauth_free(c);
 }
 
+static void test_handle_unauthorized(void) {
+    char tok[TOKEN_MAX], again[TOKEN_MAX], www[1024];
+    size_t len;
+    oauth_client *c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    CHECK(sim_api("/api/echo", tok, www, sizeof www) == 200);
+    /* Revoked: 401 invalid_token -> OAUTH_RETRY, then one new token works. */
+    CHECK(sim_request("POST", "/sim/revoke", NULL, NULL, NULL, 0) == 200);
+    CHECK(sim_api("/api/echo", tok, www, sizeof www) == 401);
+    CHECK(strstr(www, "invalid_token") != NULL);
+    CHECK(oauth_handle_unauthorized(c, tok, www) == OAUTH_RETRY);
+    CHECK(oauth_handle_unauthorized(c, tok, www) == OAUTH_RETRY); /* a late report changes nothing */
+    CHECK(oauth_get_token(c, again, sizeof again, &len) == OAUTH_OK);
+    CHECK(strcmp(tok, again) != 0);
+    CHECK(sim_api("/api/echo", again, www, sizeof www) == 200);
+    CHECK(sim_stat("token_requests") == 2);
+    /* Missing scope: 403 insufficient_scope, no renewal. */
+    CHECK(sim_api("/api/scope/orders:write", again, www, sizeof www) == 403);
+    CHECK(oauth_handle_unauthorized(c, again, www) == OAUTH_ERR_API_INSUFFICIENT_SCOPE);
+    CHECK(strstr(oauth_last_error(), "orders:write") != NULL);
+    /* No detail: a bare challenge, or none at all. */
+    CHECK(sim_api("/api/echo", NULL, www, sizeof www) == 401);
+    CHECK(oauth_handle_unauthorized(c, again, www) == OAUTH_ERR_API_UNAUTHORIZED);
+    CHECK(oauth_handle_unauthorized(c, again, NULL) == OAUTH_ERR_API_UNAUTHORIZED);
+    CHECK(oauth_handle_unauthorized(c, again, "Bearer error=\"invalid_request\"") == OAUTH_ERR_API_INVALID_REQUEST);
+    CHECK(oauth_handle_unauthorized(c, again, "Bearer error=\"odd\"") == OAUTH_ERR_API_REJECTED);
+    CHECK(oauth_handle_unauthorized(c, NULL, www) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    CHECK(strcmp(tok, again) == 0 && sim_stat("token_requests") == 2);
+    oauth_free(c);
+}
+
 static void *fail_in_thread(void *p) {
     oauth_client *c = NULL;
     (void)p;
@@ -365,6 +397,7 @@ int main(void) {
     run("short-lived token renewed before expiry", test_short_lived_token_is_renewed_before_expiry);
     run("invalidate", test_invalidate);
     run("last error is per thread", test_last_error_is_per_thread);
+    run("API 401/403 handling", test_handle_unauthorized);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

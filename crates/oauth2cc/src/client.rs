@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::token::Token;
 use crate::transport::Transport;
+use crate::www_authenticate::{classify_unauthorized, Unauthorized};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +66,19 @@ impl Client {
     /// Many threads reporting the same old token cause one renewal, not many.
     pub fn invalidate(&self, access_token: &str) -> bool {
         self.inner.cache.invalidate(access_token)
+    }
+
+    /// Decides what an API's 401 (or 403) means, given the token that was sent
+    /// and the response's `WWW-Authenticate` value (None if absent; join several
+    /// fields with ", "). For [`Unauthorized::InvalidToken`] the token is
+    /// dropped from the cache if still current: retry the call once with
+    /// [`Client::token`]. Other outcomes leave the cache alone.
+    pub fn handle_unauthorized(&self, used_token: &str, www_authenticate: Option<&str>) -> Unauthorized {
+        let outcome = classify_unauthorized(www_authenticate);
+        if outcome.should_retry() {
+            self.invalidate(used_token);
+        }
+        outcome
     }
 
     /// The cached token, even if expired, without any request.

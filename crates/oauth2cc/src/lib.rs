@@ -30,12 +30,14 @@ mod response;
 mod secret;
 mod token;
 mod transport;
+mod www_authenticate;
 
 pub use client::Client;
 pub use config::{AuthMethod, Config};
 pub use error::{Error, ErrorKind, OAuthErrorBody};
 pub use secret::Secret;
 pub use token::Token;
+pub use www_authenticate::{classify_unauthorized, parse_www_authenticate, Challenge, ParseError, Unauthorized};
 
 /// Largest token endpoint answer that is read (1 MiB).
 pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
