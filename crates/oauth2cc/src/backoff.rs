@@ -9,17 +9,26 @@ use std::time::Duration;
 
 pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
-pub(crate) const CREDENTIAL_COOL_DOWN: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_COOL_DOWN: Duration = Duration::from_secs(60);
 pub(crate) const BACKOFF_BASE: Duration = Duration::from_millis(500);
 pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(60);
 
+/// The cache's policy knobs, from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Policy {
+    /// Pause after a credential or configuration error.
+    pub cool_down: Duration,
+    /// The renewal window, as fractions of the lifetime.
+    pub renew_after: (f64, f64),
+}
+
 /// The wait after the `failures`-th failure in a row (1 for the first).
-pub(crate) fn delay_after(err: &Error, failures: u32) -> Duration {
+pub(crate) fn delay_after(err: &Error, failures: u32, policy: &Policy) -> Duration {
     match err.kind() {
         ErrorKind::RateLimited => err.retry_after().unwrap_or(DEFAULT_RETRY_AFTER).min(MAX_RETRY_AFTER),
         // Retrying cannot help until someone changes the configuration.
         ErrorKind::InvalidClient | ErrorKind::InvalidScope | ErrorKind::Rejected | ErrorKind::InvalidConfig => {
-            CREDENTIAL_COOL_DOWN
+            policy.cool_down
         }
         ErrorKind::Server
         | ErrorKind::Network
@@ -42,19 +51,21 @@ pub(crate) fn delay_after(err: &Error, failures: u32) -> Duration {
 mod tests {
     use super::*;
 
+    const P: Policy = Policy { cool_down: DEFAULT_COOL_DOWN, renew_after: (0.8, 0.9) };
+
     #[test]
     fn delays_per_kind() {
         let rl = Error::new(ErrorKind::RateLimited, "x");
-        assert_eq!(delay_after(&rl, 1), DEFAULT_RETRY_AFTER);
-        assert_eq!(delay_after(&rl.clone().with_retry_after(Some(Duration::from_secs(7200))), 1), MAX_RETRY_AFTER);
-        assert_eq!(delay_after(&Error::new(ErrorKind::InvalidClient, "x"), 3), CREDENTIAL_COOL_DOWN);
+        assert_eq!(delay_after(&rl, 1, &P), DEFAULT_RETRY_AFTER);
+        assert_eq!(delay_after(&rl.clone().with_retry_after(Some(Duration::from_secs(7200))), 1, &P), MAX_RETRY_AFTER);
+        assert_eq!(delay_after(&Error::new(ErrorKind::InvalidClient, "x"), 3, &P), DEFAULT_COOL_DOWN);
         let net = Error::new(ErrorKind::Network, "x");
         for n in 1..40 {
-            let d = delay_after(&net, n);
+            let d = delay_after(&net, n, &P);
             let cap = BACKOFF_BASE.saturating_mul(1 << (n - 1).min(16)).min(BACKOFF_CAP);
             assert!(d <= cap, "{n}: {d:?} > {cap:?}");
         }
-        let spread: Vec<Duration> = (0..200).map(|_| delay_after(&net, 8)).collect();
+        let spread: Vec<Duration> = (0..200).map(|_| delay_after(&net, 8, &P)).collect();
         assert!(
             spread.iter().any(|d| *d < Duration::from_secs(20)) && spread.iter().any(|d| *d > Duration::from_secs(40))
         );

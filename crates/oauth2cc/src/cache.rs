@@ -1,5 +1,6 @@
 //! The token cache: lock-free reads, renewal at a random point of the
-//! lifetime, single flight, and serving a still-valid token through failures.
+//! lifetime, single flight, serving a still-valid token through failures, and
+//! pausing requests after one fails.
 //!
 //! Readers load the current token through `ArcSwapOption` (no lock, no shared
 //! write on the fast path). One caller at a time becomes the leader by
@@ -7,11 +8,12 @@
 //! still have a valid token never wait; callers without one wait on `done`
 //! for the leader's outcome and share it, success or error.
 
-use crate::backoff;
-use crate::clock;
+use crate::backoff::{self, Policy};
 use crate::error::{Error, ErrorKind};
+use crate::stats::{Counters, Stats, KINDS};
 use crate::token::Token;
-use arc_swap::ArcSwapOption;
+use crate::{clock, fork};
+use arc_swap::{ArcSwap, ArcSwapOption};
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -19,12 +21,21 @@ use std::time::{Duration, Instant};
 
 pub(crate) struct Cache {
     current: ArcSwapOption<Token>,
+    sync: ArcSwap<Flight>,
+    policy: Policy,
+    pub(crate) counters: Counters,
+}
+
+/// Single-flight state. Replaced wholesale in a forked child (see `fork.rs`):
+/// its lock may be held, and its request in flight, by a thread the child lacks.
+struct Flight {
+    fork_generation: u64,
     refreshing: AtomicBool,
     state: Mutex<FlightState>,
     done: Condvar,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct FlightState {
     /// Bumped when a flight ends.
     generation: u64,
@@ -35,13 +46,24 @@ struct FlightState {
     failures: u32,
 }
 
+impl Flight {
+    fn new(state: FlightState) -> Flight {
+        Flight {
+            fork_generation: fork::generation(),
+            refreshing: AtomicBool::new(false),
+            state: Mutex::new(state),
+            done: Condvar::new(),
+        }
+    }
+}
+
 impl Cache {
-    pub fn new() -> Cache {
+    pub fn new(policy: Policy) -> Cache {
         Cache {
             current: ArcSwapOption::const_empty(),
-            refreshing: AtomicBool::new(false),
-            state: Mutex::new(FlightState::default()),
-            done: Condvar::new(),
+            sync: ArcSwap::from_pointee(Flight::new(FlightState::default())),
+            policy,
+            counters: Counters::default(),
         }
     }
 
@@ -51,14 +73,24 @@ impl Cache {
     pub fn with_fresh<R>(&self, f: impl FnOnce(&Token) -> R) -> Option<R> {
         let guard = self.current.load();
         match guard.as_deref() {
-            Some(t) if clock::coarse_now_ns() < t.renew_at_ns => Some(f(t)),
+            Some(t) if clock::coarse_now_ns() < t.renew_at_ns && t.fork_generation == fork::generation() => {
+                self.counters.cached_reads.add(1);
+                Some(f(t))
+            }
             _ => None,
         }
     }
 
     /// The current token when it is not yet due for renewal.
     pub fn fresh(&self) -> Option<Arc<Token>> {
-        self.current.load_full().filter(|t| clock::coarse_now_ns() < t.renew_at_ns)
+        let t = self
+            .current
+            .load_full()
+            .filter(|t| clock::coarse_now_ns() < t.renew_at_ns && t.fork_generation == fork::generation());
+        if t.is_some() {
+            self.counters.cached_reads.add(1);
+        }
+        t
     }
 
     /// The current token if any, valid or not (for inspection).
@@ -66,42 +98,79 @@ impl Cache {
         self.current.load_full()
     }
 
+    /// The single-flight state of this process, replacing one inherited through `fork()`.
+    fn flight(&self) -> Arc<Flight> {
+        loop {
+            let f = self.sync.load_full();
+            if f.fork_generation == fork::generation() {
+                return f;
+            }
+            // Keep the pause and the last error if the lock is free; a request
+            // in flight in the parent is not ours to wait for.
+            let carried = f.state.try_lock().map(|s| s.clone()).unwrap_or_default();
+            let fresh = Arc::new(Flight::new(carried));
+            let prev = self.sync.compare_and_swap(&f, fresh);
+            if Arc::ptr_eq(&prev, &f) {
+                self.rejitter_after_fork();
+            }
+        }
+    }
+
+    /// A token inherited from the parent gets its own renewal point, so that
+    /// pre-forked workers do not all renew at the same instant.
+    fn rejitter_after_fork(&self) {
+        let cur = self.current.load();
+        if let Some(t) = cur.as_deref().filter(|t| t.fork_generation != fork::generation()) {
+            let again = Arc::new(t.rejittered(self.policy.renew_after));
+            self.current.compare_and_swap(&*cur, Some(again));
+        }
+    }
+
     /// A valid token: the cached one, or one from `fetch` (called by at most one
     /// thread at a time). Waiting for another thread's request ends by `wait_limit`.
     pub fn get(&self, fetch: &dyn Fn() -> Result<Token, Error>, wait_limit: Duration) -> Result<Arc<Token>, Error> {
         let deadline = Instant::now() + wait_limit;
         loop {
+            let flight = self.flight();
             let now = Instant::now();
             let valid = self.current.load_full().filter(|t| now < t.expires_at);
             if let Some(t) = &valid {
-                if now < t.renew_at || self.refreshing.load(Ordering::Acquire) {
+                if (now < t.renew_at && t.fork_generation == fork::generation())
+                    || flight.refreshing.load(Ordering::Acquire)
+                {
+                    self.counters.cached_reads.add(1);
                     return Ok(t.clone());
                 }
             }
             {
-                let st = self.state.lock();
+                let st = flight.state.lock();
                 if let Some(until) = st.blocked_until.filter(|u| now < *u) {
                     return match valid {
-                        Some(t) => Ok(t),
+                        Some(t) => {
+                            self.counters.cached_reads.add(1);
+                            Ok(t)
+                        }
                         None => Err(blocked_error(&st, until - now)),
                     };
                 }
             }
-            if self.refreshing.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            if flight.refreshing.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok() {
                 // Another leader may have published between our load and our win.
                 if let Some(t) = self.current.load_full().filter(|t| Instant::now() < t.renew_at) {
-                    self.step_down();
+                    step_down(&flight);
+                    self.counters.cached_reads.add(1);
                     return Ok(t);
                 }
-                return self.lead(fetch, valid);
+                return self.lead(&flight, fetch, valid);
             }
             if let Some(t) = valid {
+                self.counters.cached_reads.add(1);
                 return Ok(t);
             }
-            let mut st = self.state.lock();
+            let mut st = flight.state.lock();
             let gen = st.generation;
-            while self.refreshing.load(Ordering::Acquire) && st.generation == gen {
-                if self.done.wait_until(&mut st, deadline).timed_out() {
+            while flight.refreshing.load(Ordering::Acquire) && st.generation == gen {
+                if flight.done.wait_until(&mut st, deadline).timed_out() {
                     return Err(Error::new(ErrorKind::Timeout, "timed out waiting for another thread's token request"));
                 }
             }
@@ -111,24 +180,30 @@ impl Cache {
                     return Err(e.clone().with_retry_after(left.or(e.retry_after())));
                 }
             }
-            // A token was published (or the leader vanished): look again.
+            // A token was published (or the leader stepped down): look again.
         }
     }
 
-    fn lead(&self, fetch: &dyn Fn() -> Result<Token, Error>, valid: Option<Arc<Token>>) -> Result<Arc<Token>, Error> {
+    fn lead(
+        &self,
+        flight: &Flight,
+        fetch: &dyn Fn() -> Result<Token, Error>,
+        valid: Option<Arc<Token>>,
+    ) -> Result<Arc<Token>, Error> {
         // Publishes an error if `fetch` panics, so that waiters wake and a later caller can lead.
-        struct Leader<'a>(&'a Cache, bool);
+        struct Leader<'a>(&'a Cache, &'a Flight, bool);
         impl Drop for Leader<'_> {
             fn drop(&mut self) {
-                if !self.1 {
-                    let _ = self.0.publish(Err(Error::new(ErrorKind::Internal, "token request panicked")));
+                if !self.2 {
+                    let _ =
+                        self.0.publish(self.1, Err(Error::new(ErrorKind::Internal, "token request panicked")), None);
                 }
             }
         }
-        let mut leader = Leader(self, false);
+        let mut leader = Leader(self, flight, false);
         let result = fetch();
-        leader.1 = true;
-        match self.publish(result) {
+        leader.2 = true;
+        match self.publish(flight, result, valid.as_deref()) {
             Ok(t) => Ok(t),
             Err(e) => match valid.filter(|t| Instant::now() < t.expires_at) {
                 Some(t) => Ok(t),
@@ -137,16 +212,13 @@ impl Cache {
         }
     }
 
-    /// Gives up leadership without a request.
-    fn step_down(&self) {
-        let st = self.state.lock();
-        self.refreshing.store(false, Ordering::Release);
-        drop(st);
-        self.done.notify_all();
-    }
-
-    fn publish(&self, result: Result<Token, Error>) -> Result<Arc<Token>, Error> {
-        let mut st = self.state.lock();
+    fn publish(
+        &self,
+        flight: &Flight,
+        result: Result<Token, Error>,
+        valid: Option<&Token>,
+    ) -> Result<Arc<Token>, Error> {
+        let mut st = flight.state.lock();
         let out = match result {
             Ok(token) => {
                 let t = Arc::new(token);
@@ -154,20 +226,30 @@ impl Cache {
                 st.failures = 0;
                 st.blocked_until = None;
                 st.last_error = None;
+                self.counters.successes.fetch_add(1, Ordering::Relaxed);
                 Ok(t)
             }
             Err(e) => {
                 st.failures = st.failures.saturating_add(1);
-                let wait = backoff::delay_after(&e, st.failures);
+                let wait = backoff::delay_after(&e, st.failures, &self.policy);
                 st.blocked_until = Some(Instant::now() + wait);
                 st.last_error = Some(e.clone());
+                self.counters.failure(e.kind());
+                match valid.map(|t| t.expires_in()).filter(|d| !d.is_zero()) {
+                    Some(left) => log::warn!(
+                        "oauth2cc: token renewal failed: {e}; serving the cached token (valid {:.0} s more); next attempt in {:.1} s",
+                        left.as_secs_f64(),
+                        wait.as_secs_f64()
+                    ),
+                    None => log::warn!("oauth2cc: token request failed: {e}; next attempt in {:.1} s", wait.as_secs_f64()),
+                }
                 Err(e.with_retry_after(Some(wait)))
             }
         };
         st.generation += 1;
-        self.refreshing.store(false, Ordering::Release);
+        flight.refreshing.store(false, Ordering::Release);
         drop(st);
-        self.done.notify_all();
+        flight.done.notify_all();
         out
     }
 
@@ -177,14 +259,56 @@ impl Cache {
         match cur.as_deref() {
             Some(t) if t.access_token.as_str() == token => {
                 let prev = self.current.compare_and_swap(&*cur, None);
-                match (&*prev, &*cur) {
-                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                    _ => false,
+                let dropped = matches!((&*prev, &*cur), (Some(a), Some(b)) if Arc::ptr_eq(a, b));
+                if dropped {
+                    log::info!("oauth2cc: token {} invalidated", t.fingerprint());
                 }
+                dropped
             }
             _ => false,
         }
     }
+
+    /// Ends a pause after a failure (the configuration changed).
+    pub fn clear_pause(&self) {
+        let flight = self.flight();
+        let mut st = flight.state.lock();
+        st.blocked_until = None;
+        st.last_error = None;
+        st.failures = 0;
+    }
+
+    pub fn stats(&self) -> Stats {
+        let flight = self.flight();
+        let (paused_for, last_error) = {
+            let st = flight.state.lock();
+            let now = Instant::now();
+            (st.blocked_until.filter(|u| now < *u).map(|u| u - now), st.last_error.as_ref().map(|e| e.kind()))
+        };
+        let c = &self.counters;
+        Stats {
+            cached_reads: c.cached_reads.get(),
+            token_requests: c.token_requests.load(Ordering::Relaxed),
+            successes: c.successes.load(Ordering::Relaxed),
+            failures: KINDS
+                .iter()
+                .zip(&c.failures)
+                .map(|(k, n)| (*k, n.load(Ordering::Relaxed)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            token_expires_in: self.peek().map(|t| t.expires_in()).filter(|d| !d.is_zero()),
+            paused_for,
+            last_error,
+        }
+    }
+}
+
+/// Gives up leadership without a request.
+fn step_down(flight: &Flight) {
+    let st = flight.state.lock();
+    flight.refreshing.store(false, Ordering::Release);
+    drop(st);
+    flight.done.notify_all();
 }
 
 fn blocked_error(st: &FlightState, left: Duration) -> Error {

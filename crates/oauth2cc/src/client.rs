@@ -1,11 +1,15 @@
 //! The client: a configuration, its HTTP transport and its token cache.
 
+use crate::backoff::Policy;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::error::Error;
+use crate::secret::Secret;
+use crate::stats::Stats;
 use crate::token::Token;
 use crate::transport::Transport;
 use crate::www_authenticate::{classify_unauthorized, Unauthorized};
+use arc_swap::ArcSwap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,9 +22,14 @@ pub struct Client {
 }
 
 struct Inner {
+    /// Replaced as a whole when the secret changes.
+    prepared: ArcSwap<Prepared>,
+    cache: Cache,
+}
+
+struct Prepared {
     config: Config,
     transport: Transport,
-    cache: Cache,
 }
 
 impl Client {
@@ -28,7 +37,14 @@ impl Client {
     /// the first token is requested by the first call that needs one.
     pub fn new(config: Config) -> Result<Client, Error> {
         let transport = Transport::new(&config)?;
-        Ok(Client { inner: Arc::new(Inner { config, transport, cache: Cache::new() }) })
+        crate::fork::install();
+        let policy = Policy { cool_down: config.credential_cool_down, renew_after: config.renew_after };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                prepared: ArcSwap::from_pointee(Prepared { config, transport }),
+                cache: Cache::new(policy),
+            }),
+        })
     }
 
     /// A valid access token, from the cache when possible.
@@ -57,8 +73,31 @@ impl Client {
     #[cold]
     fn slow_token(&self) -> Result<Arc<Token>, Error> {
         let inner = &*self.inner;
-        let fetch = || inner.transport.request_token();
-        inner.cache.get(&fetch, inner.config.timeout + Duration::from_secs(1))
+        let prepared = inner.prepared.load_full();
+        let counters = &inner.cache.counters;
+        let fetch = || {
+            prepared.transport.request_token(|| {
+                counters.token_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            })
+        };
+        inner.cache.get(&fetch, prepared.config.timeout * 2 + Duration::from_secs(1))
+    }
+
+    /// Replaces the client secret (after a rotation). Ends a pause caused by
+    /// rejected credentials; the cached token stays in use until renewal.
+    pub fn set_secret(&self, secret: impl Into<Secret>) -> Result<(), Error> {
+        let mut config = self.inner.prepared.load().config.clone();
+        config.client_secret = secret.into();
+        let transport = Transport::new(&config)?;
+        self.inner.prepared.store(Arc::new(Prepared { config, transport }));
+        self.inner.cache.clear_pause();
+        log::info!("oauth2cc: client secret replaced for client {:?}", self.inner.prepared.load().config.client_id);
+        Ok(())
+    }
+
+    /// Counters and state, for monitoring.
+    pub fn stats(&self) -> Stats {
+        self.inner.cache.stats()
     }
 
     /// Drops the cached token if it is still `access_token` (for example after
@@ -86,17 +125,19 @@ impl Client {
         self.inner.cache.peek()
     }
 
-    pub fn config(&self) -> &Config {
-        &self.inner.config
+    /// The configuration in use (a snapshot; [`Client::set_secret`] replaces it).
+    pub fn config(&self) -> Config {
+        self.inner.prepared.load().config.clone()
     }
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.inner.prepared.load();
         f.debug_struct("Client")
-            .field("token_url", &self.inner.config.token_url)
-            .field("client_id", &self.inner.config.client_id)
-            .field("auth_method", &self.inner.config.auth_method)
+            .field("token_url", &p.config.token_url)
+            .field("client_id", &p.config.client_id)
+            .field("auth_method", &p.config.auth_method)
             .field("token", &self.inner.cache.peek())
             .finish()
     }

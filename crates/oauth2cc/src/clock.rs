@@ -25,7 +25,7 @@ pub(crate) fn coarse_now_ns() -> u64 {
 }
 
 #[cfg(target_os = "linux")]
-fn precise_now_ns() -> u64 {
+pub(crate) fn precise_now_ns() -> u64 {
     read(libc::CLOCK_MONOTONIC)
 }
 
@@ -42,7 +42,7 @@ pub(crate) fn coarse_now_ns() -> u64 {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn precise_now_ns() -> u64 {
+pub(crate) fn precise_now_ns() -> u64 {
     base().elapsed().as_nanos() as u64
 }
 

@@ -77,6 +77,8 @@ pub struct Config {
     pub(crate) default_lifetime: Duration,
     pub(crate) allow_insecure_http: bool,
     pub(crate) proxy: ProxySetting,
+    pub(crate) max_requests_per_second: f64,
+    pub(crate) credential_cool_down: Duration,
 }
 
 /// Defaults, as documented in DESIGN.md and the C header.
@@ -110,6 +112,8 @@ impl Config {
             default_lifetime: DEFAULT_LIFETIME,
             allow_insecure_http: false,
             proxy: ProxySetting::FromEnv,
+            max_requests_per_second: crate::endpoint::DEFAULT_RATE,
+            credential_cool_down: crate::backoff::DEFAULT_COOL_DOWN,
         }
     }
 
@@ -192,6 +196,21 @@ impl Config {
         self
     }
 
+    /// The most token requests per second this process sends to this token
+    /// endpoint, shared by all its clients of that endpoint (the lowest
+    /// setting among them wins). Default 10; at most 50, the IAM's limit per IP.
+    pub fn max_requests_per_second(mut self, rate: f64) -> Config {
+        self.max_requests_per_second = rate;
+        self
+    }
+
+    /// How long requests pause after the endpoint rejected the credentials or
+    /// the scope (the same error is returned without a request). Default 60 s.
+    pub fn credential_cool_down(mut self, d: Duration) -> Config {
+        self.credential_cool_down = d;
+        self
+    }
+
     pub fn token_url_str(&self) -> &str {
         &self.token_url
     }
@@ -232,6 +251,16 @@ impl Config {
         if self.connect_timeout.is_zero() || self.timeout.is_zero() {
             return Err(Error::config("timeouts must be greater than zero"));
         }
+        let rate = self.max_requests_per_second;
+        if !(rate > 0.0 && rate <= crate::endpoint::MAX_RATE) {
+            return Err(Error::config(format!(
+                "max requests per second {rate} is invalid: need more than 0 and at most 50 (the IAM's limit per IP)"
+            )));
+        }
+        if self.credential_cool_down < Duration::from_secs(1) || self.credential_cool_down > Duration::from_secs(86_400)
+        {
+            return Err(Error::config("credential cool-down must be between 1 s and a day"));
+        }
         if self.default_lifetime < Duration::from_secs(1) {
             return Err(Error::config("default lifetime must be at least 1 s"));
         }
@@ -267,6 +296,8 @@ impl fmt::Debug for Config {
             .field("default_lifetime", &self.default_lifetime)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("proxy", &self.proxy)
+            .field("max_requests_per_second", &self.max_requests_per_second)
+            .field("credential_cool_down", &self.credential_cool_down)
             .finish()
     }
 }
@@ -350,6 +381,9 @@ mod tests {
             base().timeout(Duration::ZERO),
             base().extra_param("client_secret", "x"),
             base().extra_param("", "x"),
+            base().max_requests_per_second(51.0),
+            base().max_requests_per_second(0.0),
+            base().credential_cool_down(Duration::ZERO),
         ] {
             assert_eq!(check(bad.clone()), Err(ErrorKind::InvalidConfig), "{bad:?}");
         }

@@ -38,7 +38,6 @@ pub(crate) fn uniform(lo: f64, hi: f64) -> f64 {
 }
 
 /// Re-seeds this thread's state (after `fork()`, so that parent and child differ).
-#[allow(dead_code)]
 pub(crate) fn reseed() {
     STATE.with(|s| s.set(seed()));
 }

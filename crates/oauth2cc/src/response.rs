@@ -189,6 +189,7 @@ fn token_from(mut map: Map<String, Value>, t: &Timing) -> Result<Token, Error> {
         expires_at: t.sent_at + lifetime,
         renew_at,
         renew_at_ns: crate::clock::to_ns(renew_at),
+        fork_generation: crate::fork::generation(),
         expires_at_system: t.sent_at_system + lifetime,
         extra: map,
     })

@@ -19,6 +19,8 @@ pub struct Token {
     pub(crate) renew_at: Instant,
     /// `renew_at` on the fast clock's scale (see `clock.rs`).
     pub(crate) renew_at_ns: u64,
+    /// The fork generation this token's renewal point was drawn in (see `fork.rs`).
+    pub(crate) fork_generation: u64,
     pub(crate) expires_at_system: SystemTime,
     /// Other members of the answer (Keycloak's `refresh_expires_in`,
     /// `not-before-policy`, ...), kept as sent.
@@ -81,6 +83,26 @@ impl Token {
     /// A short fingerprint of the token for correlating logs, never the token.
     pub fn fingerprint(&self) -> String {
         fingerprint(&self.access_token)
+    }
+}
+
+impl Token {
+    /// A copy with a renewal point drawn again (for a forked child).
+    pub(crate) fn rejittered(&self, renew_after: (f64, f64)) -> Token {
+        let renew_at =
+            self.requested_at + self.lifetime().mul_f64(crate::jitter::uniform(renew_after.0, renew_after.1));
+        Token {
+            access_token: self.access_token.clone(),
+            token_type: self.token_type.clone(),
+            scope: self.scope.clone(),
+            requested_at: self.requested_at,
+            expires_at: self.expires_at,
+            renew_at,
+            renew_at_ns: crate::clock::to_ns(renew_at),
+            fork_generation: crate::fork::generation(),
+            expires_at_system: self.expires_at_system,
+            extra: self.extra.clone(),
+        }
     }
 }
 

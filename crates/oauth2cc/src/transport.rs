@@ -2,19 +2,30 @@
 //! body and client authentication, and the mapping of transport failures.
 
 use crate::config::{AuthMethod, Config, ProxySetting};
+use crate::endpoint::{self, Endpoint};
 use crate::error::{sanitize, Error, ErrorKind};
-use crate::form;
 use crate::response::{self, Answer, Timing};
 use crate::token::Token;
 use crate::MAX_BODY_BYTES;
+use crate::{fork, form};
+use arc_swap::ArcSwap;
 use base64::Engine as _;
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use zeroize::Zeroizing;
 
+const IP_BLOCK_HINT: &str = "the IAM may be blocking this IP after the rejected logins or rate limiting just before; \
+     wait before retrying, and fix the credentials first";
+
 pub(crate) struct Transport {
-    agent: ureq::Agent,
+    /// The agent and the fork generation it was made in: a child must not use
+    /// the parent's pooled connections (sockets shared with the parent).
+    agent: ArcSwap<(u64, ureq::Agent)>,
+    agent_config: ureq::config::Config,
+    endpoint: Arc<Endpoint>,
+    client_id: String,
+    max_budget_wait: std::time::Duration,
     url: String,
     /// The form body without client credentials (built once).
     form: String,
@@ -54,7 +65,8 @@ impl Transport {
         if url.scheme == "https" || cfg.ca_file.is_some() {
             builder = builder.tls_config(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build());
         }
-        let agent = builder.build().new_agent();
+        let agent_config = builder.build();
+        let agent = ArcSwap::from_pointee((fork::generation(), agent_config.new_agent()));
 
         let mut pairs: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
         for (k, v) in [("scope", &cfg.scope), ("audience", &cfg.audience), ("resource", &cfg.resource)] {
@@ -85,6 +97,10 @@ impl Transport {
         };
         Ok(Transport {
             agent,
+            agent_config,
+            endpoint: endpoint::endpoint(&cfg.token_url, cfg.max_requests_per_second),
+            client_id: cfg.client_id.clone(),
+            max_budget_wait: cfg.timeout,
             url: cfg.token_url.clone(),
             form: form_body,
             basic,
@@ -94,8 +110,54 @@ impl Transport {
         })
     }
 
-    /// One token request. The lifetime is counted from just before sending.
-    pub fn request_token(&self) -> Result<Token, Error> {
+    fn agent(&self) -> ureq::Agent {
+        let a = self.agent.load();
+        if a.0 == fork::generation() {
+            return a.1.clone();
+        }
+        let fresh = self.agent_config.new_agent();
+        self.agent.store(Arc::new((fork::generation(), fresh.clone())));
+        fresh
+    }
+
+    /// One token request, within the endpoint's budget; `on_send` runs just
+    /// before it goes out. The lifetime is counted from that moment.
+    pub fn request_token(&self, on_send: impl FnOnce()) -> Result<Token, Error> {
+        if let Err(wait) = self.endpoint.acquire(self.max_budget_wait) {
+            return Err(Error::new(
+                ErrorKind::RateLimited,
+                format!(
+                    "this process's token-request budget for the endpoint ({:.0} per second) is used up",
+                    self.endpoint.rate()
+                ),
+            )
+            .with_retry_after(Some(wait)));
+        }
+        on_send();
+        let result = self.send();
+        match &result {
+            Ok(t) => log::info!(
+                "oauth2cc: new token {} for client {:?} (expires in {:.0} s, renewal after {:.0} s)",
+                t.fingerprint(),
+                self.client_id,
+                t.lifetime().as_secs_f64(),
+                (t.renew_at() - t.requested_at()).as_secs_f64()
+            ),
+            Err(e) if matches!(e.kind(), ErrorKind::InvalidClient | ErrorKind::RateLimited) => {
+                self.endpoint.note_rejection()
+            }
+            Err(_) => {}
+        }
+        result.map_err(|e| {
+            if matches!(e.kind(), ErrorKind::Network | ErrorKind::Tls) && self.endpoint.recently_rejected() {
+                e.with_hint(IP_BLOCK_HINT)
+            } else {
+                e
+            }
+        })
+    }
+
+    fn send(&self) -> Result<Token, Error> {
         let mut body = Zeroizing::new(String::with_capacity(self.form.len() + 128));
         body.push_str(&self.form);
         if let Some(c) = &self.post_credentials {
@@ -103,7 +165,7 @@ impl Transport {
             body.push_str(c);
         }
         let mut req = self
-            .agent
+            .agent()
             .post(&self.url)
             .header("Accept", "application/json")
             .content_type("application/x-www-form-urlencoded");

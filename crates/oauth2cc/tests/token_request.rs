@@ -163,7 +163,7 @@ fn renewal_point_is_random_within_the_configured_window() {
     let sim = sim();
     let mut fractions = vec![];
     for _ in 0..40 {
-        let c = client(&sim, "svc", "s3cret-value");
+        let c = Client::new(config(&sim, "svc", "s3cret-value").max_requests_per_second(50.0)).unwrap();
         let t = c.token().unwrap();
         let f = (t.renew_at() - t.requested_at()).as_secs_f64() / t.lifetime().as_secs_f64();
         assert!((0.8..=0.9).contains(&f), "{f}");
