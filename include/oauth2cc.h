@@ -17,8 +17,22 @@
 #define OAUTH2CC_H
 
 #include <stddef.h>
+#include <stdint.h>
 /* Defaults for every setting; see oauth_options. Keep in step with the struct. */
-#define OAUTH_OPTIONS_INIT { OAUTH_OPTIONS_VERSION, OAUTH_AUTH_CLIENT_SECRET_BASIC, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL }
+#define OAUTH_OPTIONS_INIT { OAUTH_OPTIONS_VERSION, OAUTH_AUTH_CLIENT_SECRET_BASIC, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0 }
+
+/**
+ * Log levels, most severe first.
+ */
+#define OAUTH_LOG_ERROR 1
+
+#define OAUTH_LOG_WARN 2
+
+#define OAUTH_LOG_INFO 3
+
+#define OAUTH_LOG_DEBUG 4
+
+#define OAUTH_LOG_TRACE 5
 
 /**
  * The version of `oauth_options` this header describes. Fields are only ever
@@ -41,6 +55,16 @@
  * `client_id` and `client_secret` in the form body.
  */
 #define OAUTH_AUTH_CLIENT_SECRET_POST 2
+
+/**
+ * The version of `oauth_stats` this header describes (fields only appended).
+ */
+#define OAUTH_STATS_VERSION 1
+
+/**
+ * Size of `oauth_stats.failures`: one slot per status code, indexed by it.
+ */
+#define OAUTH_STATS_FAILURE_SLOTS 16
 
 /**
  * Success.
@@ -218,7 +242,70 @@ typedef struct oauth_options {
    * ... strings ended by a NULL name.
    */
   const char *const *extra_params;
+  /**
+   * The most token requests per second this process sends to this token
+   * endpoint, shared by all its clients of that endpoint (the lowest
+   * setting wins); 0 means 10; at most 50 (the IAM's limit per IP).
+   */
+  unsigned int max_requests_per_second;
+  /**
+   * Seconds to pause requests after the endpoint rejected the credentials
+   * or the scope (calls return the same error without a request); 0 means 60.
+   */
+  unsigned int credential_cool_down_s;
 } oauth_options;
+
+/**
+ * Receives one log line: its level (`OAUTH_LOG_*`), the NUL-terminated
+ * message (valid only during the call), and the `user_data` given to
+ * `oauth_set_log_callback`. Called from whichever thread logs; must be
+ * thread-safe and must not call back into oauth2cc.
+ */
+typedef void (*oauth_log_fn)(int level,
+                             const char *message,
+                             void *user_data);
+
+/**
+ * A snapshot of a client's counters. Set `version` to `OAUTH_STATS_VERSION`
+ * before calling `oauth_get_stats`; the library fills the fields that
+ * version has.
+ */
+typedef struct oauth_stats {
+  /**
+   * `OAUTH_STATS_VERSION` of the header the caller was compiled with.
+   */
+  unsigned int version;
+  /**
+   * Calls answered from the cache without a request.
+   */
+  uint64_t cached_reads;
+  /**
+   * Token requests sent.
+   */
+  uint64_t token_requests;
+  /**
+   * Token requests that returned a token.
+   */
+  uint64_t successes;
+  /**
+   * Failed token requests by status code: `failures[OAUTH_ERR_NETWORK]`
+   * counts network failures, and so on.
+   */
+  uint64_t failures[OAUTH_STATS_FAILURE_SLOTS];
+  /**
+   * Milliseconds left on the cached token; -1 when there is none or it expired.
+   */
+  int64_t token_expires_in_ms;
+  /**
+   * Milliseconds until a token request is allowed again after a failure
+   * (backoff, cool-down, Retry-After); 0 when requests are not paused.
+   */
+  int64_t paused_for_ms;
+  /**
+   * Status code of the last request if it failed, else `OAUTH_OK`.
+   */
+  int last_error;
+} oauth_stats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -305,6 +392,22 @@ int oauth_invalidate(const struct oauth_client *client,
                      const char *token);
 
 /**
+ * Replaces the client secret (after a rotation). The string is copied.
+ *
+ * Ends a pause caused by rejected credentials, so the next `oauth_get_token`
+ * that needs a token sends a request at once; a cached token stays in use
+ * until its renewal. Thread-safe.
+ *
+ * Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` for NULL, invalid
+ * UTF-8 or an empty secret.
+ *
+ * # Safety
+ * `client` must come from `oauth_client_new`; `client_secret` must be NUL-terminated.
+ */
+int oauth_set_secret(const struct oauth_client *client,
+                     const char *client_secret);
+
+/**
  * Destroys a client, wiping its secret and cached token. NULL is a no-op.
  *
  * No other thread may use the client during or after this call.
@@ -313,6 +416,15 @@ int oauth_invalidate(const struct oauth_client *client,
  * `client` must be NULL or come from `oauth_client_new`, and be freed once.
  */
 void oauth_free(struct oauth_client *client);
+
+/**
+ * How long to wait before a token request is allowed again, in milliseconds,
+ * as known at this thread's last failure: the server's Retry-After after a
+ * 429, the cool-down after rejected credentials, the backoff after a network
+ * or server error. -1 when the last failure carried no such time (or there
+ * was none). Like `oauth_last_error()`, successful calls leave it alone.
+ */
+int64_t oauth_last_retry_after_ms(void);
 
 /**
  * The message of the last failure of an oauth2cc call on this thread; never NULL.
@@ -325,6 +437,18 @@ void oauth_free(struct oauth_client *client);
 const char *oauth_last_error(void);
 
 /**
+ * Sends the library's log lines up to `max_level` (`OAUTH_LOG_*`) to
+ * `callback`, process-wide; NULL stops logging. Replaces any earlier callback.
+ *
+ * Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when `max_level` is not
+ * an `OAUTH_LOG_*` value or when a program linking the Rust library
+ * installed its own `log` logger first. Thread-safe.
+ */
+int oauth_set_log_callback(oauth_log_fn callback,
+                           void *user_data,
+                           int max_level);
+
+/**
  * Fills `*opts` with the defaults for `version` (pass `OAUTH_OPTIONS_VERSION`).
  *
  * Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when `opts` is NULL or
@@ -335,6 +459,18 @@ const char *oauth_last_error(void);
  */
 int oauth_options_init(struct oauth_options *opts,
                        unsigned int version);
+
+/**
+ * Fills `*out` with `client`'s counters. `out->version` must be set.
+ *
+ * Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` for NULL or an unknown version.
+ * Thread-safe.
+ *
+ * # Safety
+ * `client` must come from `oauth_client_new`; `out` must be NULL or writable.
+ */
+int oauth_get_stats(const struct oauth_client *client,
+                    struct oauth_stats *out);
 
 /**
  * A static, human-readable name for a status code; never NULL.

@@ -6,18 +6,19 @@ use crate::status::{from_kind, OAUTH_ERR_INTERNAL, OAUTH_ERR_INVALID_ARGUMENT};
 use std::ffi::{c_char, CStr};
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
 
-/// A failure on its way to C: a status code and a message.
-pub(crate) struct Failure(pub c_int, pub String);
+/// A failure on its way to C: a status code, a message, and when to retry.
+pub(crate) struct Failure(pub c_int, pub String, pub Option<Duration>);
 
 impl From<oauth2cc_core::Error> for Failure {
     fn from(e: oauth2cc_core::Error) -> Failure {
-        Failure(from_kind(e.kind()), e.to_string())
+        Failure(from_kind(e.kind()), e.to_string(), e.retry_after())
     }
 }
 
 pub(crate) fn invalid(msg: impl Into<String>) -> Failure {
-    Failure(OAUTH_ERR_INVALID_ARGUMENT, msg.into())
+    Failure(OAUTH_ERR_INVALID_ARGUMENT, msg.into(), None)
 }
 
 /// Runs `body`; a failure or a panic becomes a status code and the last error.
@@ -25,12 +26,12 @@ pub(crate) fn invalid(msg: impl Into<String>) -> Failure {
 pub(crate) fn guard(func: &str, body: impl FnOnce() -> Result<c_int, Failure>) -> c_int {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(code)) => code,
-        Ok(Err(Failure(code, msg))) => {
-            set_last_error(&format!("{func}: {msg}"));
+        Ok(Err(Failure(code, msg, retry_after))) => {
+            set_last_error(&format!("{func}: {msg}"), retry_after);
             code
         }
         Err(_) => {
-            set_last_error(&format!("{func}: internal error (a panic was caught); please report it"));
+            set_last_error(&format!("{func}: internal error (a panic was caught); please report it"), None);
             OAUTH_ERR_INTERNAL
         }
     }

@@ -133,6 +133,7 @@ pub unsafe extern "C" fn oauth_get_token(
                 Err(Failure(
                     OAUTH_ERR_BUFFER_TOO_SMALL,
                     format!("the token needs {} bytes with its NUL, the buffer has {buf_len}", n + 1),
+                    None,
                 ))
             }
         }
@@ -159,6 +160,27 @@ pub unsafe extern "C" fn oauth_invalidate(client: *const oauth_client, token: *c
         let client = non_null(client, "client")?;
         let token = c_str(token, "token")?;
         client.inner.invalidate(token);
+        Ok(OAUTH_OK)
+    })
+}
+
+/// Replaces the client secret (after a rotation). The string is copied.
+///
+/// Ends a pause caused by rejected credentials, so the next `oauth_get_token`
+/// that needs a token sends a request at once; a cached token stays in use
+/// until its renewal. Thread-safe.
+///
+/// Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` for NULL, invalid
+/// UTF-8 or an empty secret.
+///
+/// # Safety
+/// `client` must come from `oauth_client_new`; `client_secret` must be NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn oauth_set_secret(client: *const oauth_client, client_secret: *const c_char) -> c_int {
+    guard("oauth_set_secret", || {
+        let client = non_null(client, "client")?;
+        let secret = c_str(client_secret, "client_secret")?;
+        client.inner.set_secret(secret)?;
         Ok(OAUTH_OK)
     })
 }

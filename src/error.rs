@@ -1,16 +1,30 @@
 //! The thread-local last error message.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, CString};
+use std::time::Duration;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    static LAST_RETRY_AFTER_MS: Cell<i64> = const { Cell::new(-1) };
 }
 
-pub(crate) fn set_last_error(msg: &str) {
+pub(crate) fn set_last_error(msg: &str, retry_after: Option<Duration>) {
     // Interior NULs cannot occur in our messages; replace defensively.
     let c = CString::new(msg.replace('\0', " ")).unwrap_or_default();
     LAST_ERROR.with(|e| *e.borrow_mut() = c);
+    let ms = retry_after.map(|d| d.as_millis().min(i64::MAX as u128) as i64).unwrap_or(-1);
+    LAST_RETRY_AFTER_MS.with(|r| r.set(ms));
+}
+
+/// How long to wait before a token request is allowed again, in milliseconds,
+/// as known at this thread's last failure: the server's Retry-After after a
+/// 429, the cool-down after rejected credentials, the backoff after a network
+/// or server error. -1 when the last failure carried no such time (or there
+/// was none). Like `oauth_last_error()`, successful calls leave it alone.
+#[no_mangle]
+pub extern "C" fn oauth_last_retry_after_ms() -> i64 {
+    LAST_RETRY_AFTER_MS.try_with(|r| r.get()).unwrap_or(-1)
 }
 
 /// The message of the last failure of an oauth2cc call on this thread; never NULL.

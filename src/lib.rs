@@ -7,12 +7,16 @@
 mod boundary;
 pub mod client;
 pub mod error;
+pub mod logging;
 pub mod options;
+pub mod stats;
 pub mod status;
 pub mod unauthorized;
 
 pub use client::*;
 pub use error::*;
+pub use logging::*;
 pub use options::*;
+pub use stats::*;
 pub use status::*;
 pub use unauthorized::*;

@@ -60,6 +60,13 @@ pub struct oauth_options {
     /// Extra form parameters: NULL, or an array of name, value, name, value,
     /// ... strings ended by a NULL name.
     pub extra_params: *const *const c_char,
+    /// The most token requests per second this process sends to this token
+    /// endpoint, shared by all its clients of that endpoint (the lowest
+    /// setting wins); 0 means 10; at most 50 (the IAM's limit per IP).
+    pub max_requests_per_second: c_uint,
+    /// Seconds to pause requests after the endpoint rejected the credentials
+    /// or the scope (calls return the same error without a request); 0 means 60.
+    pub credential_cool_down_s: c_uint,
 }
 
 /// Fills `*opts` with the defaults for `version` (pass `OAUTH_OPTIONS_VERSION`).
@@ -99,6 +106,8 @@ impl oauth_options {
             allow_insecure_http: 0,
             proxy: std::ptr::null(),
             extra_params: std::ptr::null(),
+            max_requests_per_second: 0,
+            credential_cool_down_s: 0,
         }
     }
 }
@@ -157,6 +166,12 @@ pub(crate) fn apply(opts: &oauth_options, mut cfg: Config) -> Result<Config, Fai
         None => {}
         Some("") => cfg = cfg.no_proxy(),
         Some(p) => cfg = cfg.proxy(p),
+    }
+    if opts.max_requests_per_second != 0 {
+        cfg = cfg.max_requests_per_second(f64::from(opts.max_requests_per_second));
+    }
+    if opts.credential_cool_down_s != 0 {
+        cfg = cfg.credential_cool_down(Duration::from_secs(opts.credential_cool_down_s.into()));
     }
     if !opts.extra_params.is_null() {
         let mut i = 0;

@@ -47,6 +47,6 @@ pub unsafe extern "C" fn oauth_handle_unauthorized(
             Unauthorized::OtherError { .. } => OAUTH_ERR_API_REJECTED,
             Unauthorized::NoDetail => OAUTH_ERR_API_UNAUTHORIZED,
         };
-        Err(Failure(code, outcome.describe()))
+        Err(Failure(code, outcome.describe(), None))
     })
 }

@@ -8,10 +8,13 @@
 #include "sim_http.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static int passed, failed;
 static int current_failed;
@@ -351,6 +354,146 @@ static void test_handle_unauthorized(void) {
     oauth_free(c);
 }
 
+static void test_retry_after_set_secret_and_stats(void) {
+    char buf[TOKEN_MAX];
+    size_t len;
+    oauth_stats st;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    oauth_client *c;
+    o.credential_cool_down_s = 30;
+    c = new_client("svc", "wrong-one", &o);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_CLIENT);
+    CHECK(oauth_last_retry_after_ms() > 29000 && oauth_last_retry_after_ms() <= 30000);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_CLIENT);
+    CHECK(sim_stat("token_requests") == 1);
+    memset(&st, 0, sizeof st);
+    st.version = OAUTH_STATS_VERSION;
+    CHECK(oauth_get_stats(c, &st) == OAUTH_OK);
+    CHECK(st.token_requests == 1 && st.successes == 0 && st.failures[OAUTH_ERR_INVALID_CLIENT] == 1);
+    CHECK(st.paused_for_ms > 29000 && st.last_error == OAUTH_ERR_INVALID_CLIENT && st.token_expires_in_ms == -1);
+    /* A rotated secret ends the pause at once. */
+    CHECK(oauth_set_secret(c, "s3cret-value") == OAUTH_OK);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(oauth_get_stats(c, &st) == OAUTH_OK);
+    CHECK(st.token_requests == 2 && st.successes == 1 && st.cached_reads >= 1);
+    CHECK(st.token_expires_in_ms > 290000 && st.paused_for_ms == 0 && st.last_error == OAUTH_OK);
+    CHECK(oauth_set_secret(c, "") == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_set_secret(c, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    st.version = 99;
+    CHECK(oauth_get_stats(c, &st) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_get_stats(c, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    oauth_free(c);
+    /* 429: the server's Retry-After. */
+    CHECK(sim_fault("{\"kind\":\"status\",\"status\":429,\"retry_after\":\"12\"}") == 0);
+    c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_RATE_LIMITED);
+    CHECK(oauth_last_retry_after_ms() > 11000 && oauth_last_retry_after_ms() <= 12000);
+    oauth_free(c);
+}
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_text[65536];
+static int log_lines;
+
+static void capture_log(int level, const char *message, void *user_data) {
+    size_t used;
+    (void)user_data;
+    pthread_mutex_lock(&log_lock);
+    used = strlen(log_text);
+    snprintf(log_text + used, sizeof log_text - used, "%d %s\n", level, message);
+    log_lines++;
+    pthread_mutex_unlock(&log_lock);
+}
+
+static void test_log_callback_without_secrets(void) {
+    char tok[TOKEN_MAX], buf[TOKEN_MAX];
+    size_t len;
+    oauth_client *good, *bad;
+    log_text[0] = '\0';
+    log_lines = 0;
+    CHECK(oauth_set_log_callback(capture_log, NULL, 99) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_set_log_callback(capture_log, NULL, OAUTH_LOG_DEBUG) == OAUTH_OK);
+    good = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(good, tok, sizeof tok, &len) == OAUTH_OK);
+    CHECK(oauth_invalidate(good, tok) == OAUTH_OK);
+    bad = new_client("svc", "zz-SECRET-zz", NULL);
+    CHECK(oauth_get_token(bad, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_CLIENT);
+    CHECK(sim_fault("{\"kind\":\"malformed_json\"}") == 0);
+    CHECK(oauth_get_token(good, buf, sizeof buf, &len) == OAUTH_ERR_PROTOCOL);
+    CHECK(oauth_set_log_callback(NULL, NULL, OAUTH_LOG_ERROR) == OAUTH_OK);
+    CHECK(oauth_get_token(bad, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_CLIENT);
+    pthread_mutex_lock(&log_lock);
+    CHECK(log_lines >= 4);
+    CHECK(strstr(log_text, "new token") != NULL);
+    CHECK(strstr(log_text, "invalidated") != NULL);
+    CHECK(strstr(log_text, "rejected the client credentials") != NULL);
+    CHECK(strstr(log_text, "zz-SECRET-zz") == NULL);
+    CHECK(strstr(log_text, "s3cret-value") == NULL);
+    CHECK(strstr(log_text, tok) == NULL);
+    pthread_mutex_unlock(&log_lock);
+    oauth_free(good);
+    oauth_free(bad);
+}
+
+struct fork_arg {
+    const oauth_client *client;
+    int rc;
+};
+
+static void *slow_get(void *p) {
+    struct fork_arg *a = (struct fork_arg *)p;
+    char buf[TOKEN_MAX];
+    size_t len;
+    a->rc = oauth_get_token(a->client, buf, sizeof buf, &len);
+    return NULL;
+}
+
+/* In the child: 0 if a token came within 2 s, else 1. alarm() ends a deadlock. */
+static int child_gets_token(const oauth_client *c, const char *must_equal) {
+    char buf[TOKEN_MAX];
+    size_t len;
+    double t0 = now_s();
+    alarm(10);
+    if (oauth_get_token(c, buf, sizeof buf, &len) != OAUTH_OK) return 1;
+    if (now_s() - t0 > 2.0) return 1;
+    if (must_equal && strcmp(buf, must_equal) != 0) return 1;
+    return 0;
+}
+
+static int run_child(const oauth_client *c, const char *must_equal) {
+    int status = -1;
+    pid_t pid = fork();
+    if (pid == 0) _exit(child_gets_token(c, must_equal));
+    if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+static void test_fork(void) {
+    char tok[TOKEN_MAX];
+    size_t len;
+    pthread_t th;
+    struct fork_arg a;
+    long before;
+    oauth_client *c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    /* A child uses the inherited valid token without a request. */
+    CHECK(run_child(c, tok) == 0);
+    CHECK(sim_stat("token_requests") == 1);
+    /* A child forked while a parent thread's request is in flight does not wait for it. */
+    CHECK(oauth_invalidate(c, tok) == OAUTH_OK);
+    CHECK(sim_fault("{\"kind\":\"delay\",\"ms\":3000}") == 0);
+    a.client = c;
+    pthread_create(&th, NULL, slow_get, &a);
+    sleep_ms(300);
+    before = sim_stat("token_requests");
+    CHECK(run_child(c, NULL) == 0);
+    CHECK(sim_stat("token_requests") == before + 1);
+    pthread_join(th, NULL);
+    CHECK(a.rc == OAUTH_OK);
+    oauth_free(c);
+}
+
 static void *fail_in_thread(void *p) {
     oauth_client *c = NULL;
     (void)p;
@@ -398,6 +541,9 @@ int main(void) {
     run("invalidate", test_invalidate);
     run("last error is per thread", test_last_error_is_per_thread);
     run("API 401/403 handling", test_handle_unauthorized);
+    run("retry-after, set_secret, stats", test_retry_after_set_secret_and_stats);
+    run("log callback without secrets", test_log_callback_without_secrets);
+    run("fork", test_fork);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

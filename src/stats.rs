@@ -1,0 +1,76 @@
+//! `oauth_get_stats`: a client's counters, for monitoring.
+
+use crate::boundary::{guard, invalid, non_null};
+use crate::client::oauth_client;
+use crate::status::{from_kind, OAUTH_OK};
+use std::os::raw::{c_int, c_uint};
+
+/// The version of `oauth_stats` this header describes (fields only appended).
+pub const OAUTH_STATS_VERSION: c_uint = 1;
+
+/// Size of `oauth_stats.failures`: one slot per status code, indexed by it.
+pub const OAUTH_STATS_FAILURE_SLOTS: usize = 16;
+
+/// A snapshot of a client's counters. Set `version` to `OAUTH_STATS_VERSION`
+/// before calling `oauth_get_stats`; the library fills the fields that
+/// version has.
+#[repr(C)]
+pub struct oauth_stats {
+    /// `OAUTH_STATS_VERSION` of the header the caller was compiled with.
+    pub version: c_uint,
+    /// Calls answered from the cache without a request.
+    pub cached_reads: u64,
+    /// Token requests sent.
+    pub token_requests: u64,
+    /// Token requests that returned a token.
+    pub successes: u64,
+    /// Failed token requests by status code: `failures[OAUTH_ERR_NETWORK]`
+    /// counts network failures, and so on.
+    pub failures: [u64; OAUTH_STATS_FAILURE_SLOTS],
+    /// Milliseconds left on the cached token; -1 when there is none or it expired.
+    pub token_expires_in_ms: i64,
+    /// Milliseconds until a token request is allowed again after a failure
+    /// (backoff, cool-down, Retry-After); 0 when requests are not paused.
+    pub paused_for_ms: i64,
+    /// Status code of the last request if it failed, else `OAUTH_OK`.
+    pub last_error: c_int,
+}
+
+/// Fills `*out` with `client`'s counters. `out->version` must be set.
+///
+/// Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` for NULL or an unknown version.
+/// Thread-safe.
+///
+/// # Safety
+/// `client` must come from `oauth_client_new`; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn oauth_get_stats(client: *const oauth_client, out: *mut oauth_stats) -> c_int {
+    guard("oauth_get_stats", || {
+        let client = non_null(client, "client")?;
+        // SAFETY: NULL or writable, as documented.
+        let out = unsafe { out.as_mut() }.ok_or_else(|| invalid("out is NULL"))?;
+        if out.version == 0 || out.version > OAUTH_STATS_VERSION {
+            return Err(invalid(format!("out->version {} is not 1..={OAUTH_STATS_VERSION}", out.version)));
+        }
+        let s = client.inner().stats();
+        let ms = |d: std::time::Duration| d.as_millis().min(i64::MAX as u128) as i64;
+        let mut failures = [0u64; OAUTH_STATS_FAILURE_SLOTS];
+        for (kind, n) in &s.failures {
+            let slot = from_kind(*kind) as usize;
+            if slot < OAUTH_STATS_FAILURE_SLOTS {
+                failures[slot] += n;
+            }
+        }
+        *out = oauth_stats {
+            version: out.version,
+            cached_reads: s.cached_reads,
+            token_requests: s.token_requests,
+            successes: s.successes,
+            failures,
+            token_expires_in_ms: s.token_expires_in.map(ms).unwrap_or(-1),
+            paused_for_ms: s.paused_for.map(ms).unwrap_or(0),
+            last_error: s.last_error.map(from_kind).unwrap_or(OAUTH_OK),
+        };
+        Ok(OAUTH_OK)
+    })
+}
