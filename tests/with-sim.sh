@@ -2,7 +2,8 @@
 # Runs a command with the IAM simulator listening on 127.0.0.1 (OS-chosen port).
 #   tests/with-sim.sh [SIM_ARGS...] -- COMMAND [ARGS...]
 # The command gets OAUTH2CC_SIM_URL=http://127.0.0.1:PORT and
-# OAUTH2CC_TOKEN_URL (realm "test"). The simulator is always stopped.
+# OAUTH2CC_TOKEN_URL (realm "test"), and for a second simulator serving HTTPS
+# OAUTH2CC_SIM_TLS_URL and OAUTH2CC_SIM_CA_FILE. The simulators are always stopped.
 set -eu
 SIM=${IAM_SIM:-target/debug/iam-sim}
 sim_args=""
@@ -15,11 +16,12 @@ done
 
 dir=$(mktemp -d)
 cleanup() {
-    if [ -n "${pid:-}" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        pid=""
-    fi
+    for p in ${pid:-} ${tls_pid:-}; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    pid=""
+    tls_pid=""
     rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -46,6 +48,24 @@ while [ ! -s "$dir/port" ]; do
     sleep 0.05
 done
 port=$(cat "$dir/port")
+
+# A second simulator over HTTPS, with its CA in a file, for the TLS tests.
+"$SIM" --port-file "$dir/tls-port" --tls localhost,127.0.0.1 --ca-out "$dir/ca.pem" \
+    --client id=svc,secret=s3cret-value >"$dir/tls-out" 2>&1 &
+tls_pid=$!
+i=0
+while [ ! -s "$dir/tls-port" ]; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 "$tls_pid" 2>/dev/null; then
+        echo "iam-sim (TLS) did not start:" >&2
+        cat "$dir/tls-out" >&2
+        exit 1
+    fi
+    sleep 0.05
+done
+OAUTH2CC_SIM_TLS_URL="https://127.0.0.1:$(cat "$dir/tls-port")"
+OAUTH2CC_SIM_CA_FILE="$dir/ca.pem"
+export OAUTH2CC_SIM_TLS_URL OAUTH2CC_SIM_CA_FILE
 OAUTH2CC_SIM_URL="http://127.0.0.1:$port"
 OAUTH2CC_TOKEN_URL="$OAUTH2CC_SIM_URL/realms/test/protocol/openid-connect/token"
 export OAUTH2CC_SIM_URL OAUTH2CC_TOKEN_URL

@@ -494,6 +494,28 @@ static void test_fork(void) {
     oauth_free(c);
 }
 
+static void test_tls(void) {
+    char url[512], buf[TOKEN_MAX];
+    size_t len;
+    oauth_client *c = NULL;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    const char *base = getenv("OAUTH2CC_SIM_TLS_URL");
+    CHECK(base != NULL);
+    if (base == NULL) return;
+    snprintf(url, sizeof url, "%s/realms/test/protocol/openid-connect/token", base);
+    o.proxy = "";
+    /* Unknown CA: refused. */
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_TLS);
+    CHECK(strstr(oauth_last_error(), "TLS") != NULL);
+    oauth_free(c);
+    /* With the simulator's CA file: accepted. */
+    o.ca_file = getenv("OAUTH2CC_SIM_CA_FILE");
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    oauth_free(c);
+}
+
 static void *fail_in_thread(void *p) {
     oauth_client *c = NULL;
     (void)p;
@@ -544,6 +566,7 @@ int main(void) {
     run("retry-after, set_secret, stats", test_retry_after_set_secret_and_stats);
     run("log callback without secrets", test_log_callback_without_secrets);
     run("fork", test_fork);
+    run("TLS: CA file accepted, unknown CA refused", test_tls);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

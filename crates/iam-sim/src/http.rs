@@ -85,8 +85,9 @@ fn reason(status: u16) -> &'static str {
 
 pub type Handler = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
 
-/// Serves `handler` on `listener` until `stop` is set (checked between accepts).
-pub fn serve(listener: TcpListener, handler: Handler, stop: Arc<AtomicBool>) {
+/// Serves `handler` on `listener` until `stop` is set (checked between accepts),
+/// over TLS when `tls` is given.
+pub fn serve(listener: TcpListener, handler: Handler, stop: Arc<AtomicBool>, tls: Option<Arc<rustls::ServerConfig>>) {
     for conn in listener.incoming() {
         if stop.load(Ordering::Acquire) {
             break;
@@ -94,17 +95,30 @@ pub fn serve(listener: TcpListener, handler: Handler, stop: Arc<AtomicBool>) {
         let Ok(stream) = conn else { continue };
         let handler = handler.clone();
         let stop = stop.clone();
+        let tls = tls.clone();
         std::thread::spawn(move || {
-            let _ = handle_connection(stream, handler, stop);
+            let Ok(peer) = stream.peer_addr() else { return };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+            let _ = stream.set_nodelay(true);
+            let Ok(raw) = stream.try_clone() else { return };
+            let _ = match tls {
+                None => handle_connection(stream, raw, peer, handler, stop),
+                Some(cfg) => match rustls::ServerConnection::new(cfg) {
+                    Ok(conn) => handle_connection(rustls::StreamOwned::new(conn, stream), raw, peer, handler, stop),
+                    Err(_) => return,
+                },
+            };
         });
     }
 }
 
-fn handle_connection(stream: TcpStream, handler: Handler, stop: Arc<AtomicBool>) -> io::Result<()> {
-    let peer = stream.peer_addr()?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    stream.set_nodelay(true)?;
-    let mut writer = stream.try_clone()?;
+fn handle_connection<S: Read + Write>(
+    stream: S,
+    raw: TcpStream,
+    peer: SocketAddr,
+    handler: Handler,
+    stop: Arc<AtomicBool>,
+) -> io::Result<()> {
     let mut reader = BufReader::new(stream);
     loop {
         if stop.load(Ordering::Acquire) {
@@ -115,7 +129,7 @@ fn handle_connection(stream: TcpStream, handler: Handler, stop: Arc<AtomicBool>)
             Ok(None) => return Ok(()),
             Err(e) => {
                 let msg = format!("bad request: {e}");
-                let _ = write_response(&mut writer, &Response::new(400, "text/plain", msg), true);
+                let _ = write_response(reader.get_mut(), &Response::new(400, "text/plain", msg), true);
                 return Ok(());
             }
         };
@@ -123,20 +137,19 @@ fn handle_connection(stream: TcpStream, handler: Handler, stop: Arc<AtomicBool>)
         let resp = handler(&req);
         match resp.ending {
             Ending::CloseSilently => {
-                let _ = writer.shutdown(Shutdown::Both);
+                let _ = raw.shutdown(Shutdown::Both);
                 return Ok(());
             }
             Ending::CloseMidBody => {
-                let head = head_bytes(&resp, true);
-                writer.write_all(&head)?;
-                let half = resp.body.len() / 2;
-                writer.write_all(&resp.body[..half])?;
-                writer.flush()?;
-                let _ = writer.shutdown(Shutdown::Both);
+                let w = reader.get_mut();
+                w.write_all(&head_bytes(&resp, true))?;
+                w.write_all(&resp.body[..resp.body.len() / 2])?;
+                w.flush()?;
+                let _ = raw.shutdown(Shutdown::Both);
                 return Ok(());
             }
             Ending::KeepAlive => {
-                write_response(&mut writer, &resp, close)?;
+                write_response(reader.get_mut(), &resp, close)?;
                 if close {
                     return Ok(());
                 }
@@ -145,7 +158,7 @@ fn handle_connection(stream: TcpStream, handler: Handler, stop: Arc<AtomicBool>)
     }
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>, peer: SocketAddr) -> io::Result<Option<Request>> {
+fn read_request<S: Read>(reader: &mut BufReader<S>, peer: SocketAddr) -> io::Result<Option<Request>> {
     let mut head = Vec::new();
     loop {
         let before = head.len();
@@ -214,7 +227,7 @@ fn head_bytes(resp: &Response, close: bool) -> Vec<u8> {
     head.into_bytes()
 }
 
-fn write_response(w: &mut TcpStream, resp: &Response, close: bool) -> io::Result<()> {
+fn write_response(w: &mut impl Write, resp: &Response, close: bool) -> io::Result<()> {
     let mut out = head_bytes(resp, close);
     out.extend_from_slice(&resp.body);
     w.write_all(&out)?;

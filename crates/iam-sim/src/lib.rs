@@ -4,6 +4,7 @@
 //! independently of the client's code (its own form decoding, its own JSON).
 
 mod http;
+mod tls;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -249,11 +250,14 @@ pub struct SimConfig {
     pub clients: Vec<ClientSpec>,
     /// Token requests per second per client IP before 429 (0: no limit). The IAM's is 50.
     pub rate_limit_per_sec: u32,
+    /// Serve HTTPS with a fresh CA and a certificate for these names (DNS
+    /// names or IP addresses); None serves plain HTTP.
+    pub tls_names: Option<Vec<String>>,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { realm: "test".into(), clients: vec![], rate_limit_per_sec: 50 }
+        SimConfig { realm: "test".into(), clients: vec![], rate_limit_per_sec: 50, tls_names: None }
     }
 }
 
@@ -280,6 +284,7 @@ pub struct Sim {
     addr: SocketAddr,
     state: Arc<State>,
     stop: Arc<AtomicBool>,
+    ca_pem: Option<String>,
 }
 
 impl Sim {
@@ -289,6 +294,10 @@ impl Sim {
     }
 
     pub fn start_on(bind: &str, cfg: SimConfig) -> std::io::Result<Sim> {
+        let tls = match &cfg.tls_names {
+            Some(names) => Some(tls::make(names).map_err(std::io::Error::other)?),
+            None => None,
+        };
         let listener = TcpListener::bind(bind)?;
         let addr = listener.local_addr()?;
         let seed = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
@@ -307,17 +316,24 @@ impl Sim {
         let st = state.clone();
         let handler: http::Handler = Arc::new(move |req: &Request| route(&st, req));
         let stop2 = stop.clone();
-        std::thread::spawn(move || http::serve(listener, handler, stop2));
-        Ok(Sim { addr, state, stop })
+        let server_config = tls.as_ref().map(|t| t.config.clone());
+        std::thread::spawn(move || http::serve(listener, handler, stop2, server_config));
+        Ok(Sim { addr, state, stop, ca_pem: tls.map(|t| t.ca_pem) })
+    }
+
+    /// The CA that signed the HTTPS certificate, as PEM (None for plain HTTP).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, or `https://` when serving TLS.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// The realm's token endpoint (without the legacy `/auth` prefix).

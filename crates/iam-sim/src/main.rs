@@ -6,6 +6,7 @@ use std::io::Write;
 const USAGE: &str = "usage: iam-sim [--bind ADDR:PORT] [--realm NAME] [--rate-limit N]
                [--client id=ID,secret=S[,methods=basic+post+basic_raw][,lifetime=SECS][,scopes=a+b][,token_size=N]]...
                [--clients-file FILE.json] [--port-file FILE]
+               [--tls NAME,NAME... --ca-out FILE.pem]
 
 Prints 'listening on http://ADDR:PORT' on the first line of standard output.
 Endpoints: POST /realms/REALM/protocol/openid-connect/token (also under /auth),
@@ -23,6 +24,7 @@ fn run() -> Result<(), String> {
     let mut cfg = SimConfig::default();
     let mut bind = "127.0.0.1:0".to_string();
     let mut port_file = None;
+    let mut ca_out: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
@@ -40,6 +42,8 @@ fn run() -> Result<(), String> {
                 }
             }
             "--port-file" => port_file = Some(val()?),
+            "--tls" => cfg.tls_names = Some(val()?.split(',').map(String::from).collect()),
+            "--ca-out" => ca_out = Some(val()?),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
@@ -48,6 +52,9 @@ fn run() -> Result<(), String> {
         }
     }
     let sim = Sim::start_on(&bind, cfg).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    if let (Some(path), Some(pem)) = (&ca_out, sim.ca_pem()) {
+        std::fs::write(path, pem).map_err(|e| format!("{path}: {e}"))?;
+    }
     if let Some(p) = port_file {
         std::fs::write(&p, format!("{}\n", sim.addr().port())).map_err(|e| format!("{p}: {e}"))?;
     }

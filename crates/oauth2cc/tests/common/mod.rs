@@ -45,3 +45,60 @@ pub fn requests(sim: &Sim) -> u64 {
 pub fn param(sim: &Sim, name: &str) -> Option<String> {
     sim.stats().last_params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
+
+/// A simulator serving HTTPS for `names`, and a file holding its CA.
+pub fn tls_sim(names: &[&str]) -> (Sim, std::path::PathBuf) {
+    let sim = Sim::start(SimConfig {
+        clients: vec![ClientSpec::new("svc", "s3cret-value")],
+        tls_names: Some(names.iter().map(|s| s.to_string()).collect()),
+        ..SimConfig::default()
+    })
+    .expect("start TLS simulator");
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("oauth2cc-test-ca-{}-{n}.pem", std::process::id()));
+    std::fs::write(&path, sim.ca_pem().unwrap()).unwrap();
+    (sim, path)
+}
+
+/// A local HTTP CONNECT proxy; returns its URL and a log of CONNECT targets.
+pub fn connect_proxy() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(client) = conn else { continue };
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut first = String::new();
+                reader.read_line(&mut first).unwrap();
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap() > 2 {
+                    line.clear();
+                }
+                let target = first.split(' ').nth(1).unwrap_or_default().to_string();
+                log.lock().unwrap().push(first.trim().to_string());
+                let mut client = client;
+                let Ok(upstream) = std::net::TcpStream::connect(&target) else {
+                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
+                    return;
+                };
+                client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap();
+                let mut up_w = upstream.try_clone().unwrap();
+                let to_server = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut reader, &mut up_w);
+                    let _ = up_w.shutdown(std::net::Shutdown::Write);
+                });
+                let (mut up_r, mut client_w) = (upstream, client);
+                let _ = std::io::copy(&mut up_r, &mut client_w);
+                let _ = client_w.shutdown(std::net::Shutdown::Write);
+                let _ = to_server.join();
+            });
+        }
+    });
+    (url, seen)
+}
