@@ -133,6 +133,11 @@ fn handle_connection<S: Read + Write>(
                 return Ok(());
             }
         };
+        if stop.load(Ordering::Acquire) {
+            // Stopped while this connection idled: behave like a server that is gone.
+            let _ = raw.shutdown(Shutdown::Both);
+            return Ok(());
+        }
         let close = req.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let resp = handler(&req);
         match resp.ending {

@@ -275,6 +275,8 @@ struct State {
     faults: Mutex<VecDeque<(Duration, Fault)>>,
     issued: Mutex<HashMap<String, Issued>>,
     recent: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    /// Chance (0..1) that a token request without a queued fault fails at random.
+    failure_rate: Mutex<f64>,
     seq: AtomicU64,
     rng: Mutex<u64>,
 }
@@ -309,6 +311,7 @@ impl Sim {
             faults: Mutex::new(VecDeque::new()),
             issued: Mutex::new(HashMap::new()),
             recent: Mutex::new(HashMap::new()),
+            failure_rate: Mutex::new(0.0),
             seq: AtomicU64::new(1),
             rng: Mutex::new(seed | 1),
         });
@@ -369,6 +372,17 @@ impl Sim {
 
     pub fn clear_faults(&self) {
         self.state.faults.lock().clear();
+    }
+
+    /// Makes this share (0..1) of token requests fail at random (500, 503,
+    /// a closed connection, malformed JSON, or a slow 502), when no fault is queued.
+    pub fn set_failure_rate(&self, rate: f64) {
+        *self.state.failure_rate.lock() = rate.clamp(0.0, 1.0);
+    }
+
+    /// Every token issued so far (for tests that check no token leaks anywhere).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.issued.lock().keys().cloned().collect()
     }
 
     /// Revokes every token issued so far (as a key rotation or logout would).
@@ -608,7 +622,7 @@ fn token_endpoint(st: &State, req: &Request) -> Response {
     }
     let (delay, fault) = match st.faults.lock().pop_front() {
         Some((d, f)) => (d, Some(f)),
-        None => (Duration::ZERO, None),
+        None => random_fault(st),
     };
     std::thread::sleep(delay);
     match &fault {
@@ -711,6 +725,21 @@ fn token_endpoint(st: &State, req: &Request) -> Response {
     }
     st.stats.lock().tokens_issued += 1;
     Response::json(200, &answer)
+}
+
+fn random_fault(st: &State) -> (Duration, Option<Fault>) {
+    let rate = *st.failure_rate.lock();
+    if rate <= 0.0 || (next_random(st) >> 11) as f64 / (1u64 << 53) as f64 >= rate {
+        return (Duration::ZERO, None);
+    }
+    let status = |s: u16| Fault::Status { status: s, retry_after: None, body: None };
+    match next_random(st) % 5 {
+        0 => (Duration::ZERO, Some(status(500))),
+        1 => (Duration::ZERO, Some(status(503))),
+        2 => (Duration::ZERO, Some(Fault::Close)),
+        3 => (Duration::ZERO, Some(Fault::MalformedJson)),
+        _ => (Duration::from_millis(200), Some(status(502))),
+    }
 }
 
 fn next_random(st: &State) -> u64 {

@@ -135,7 +135,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = self.inner.prepared.load();
         f.debug_struct("Client")
-            .field("token_url", &p.config.token_url)
+            .field("token_url", &crate::config::redact_url(&p.config.token_url))
             .field("client_id", &p.config.client_id)
             .field("auth_method", &p.config.auth_method)
             .field("token", &self.inner.cache.peek())

@@ -281,7 +281,7 @@ impl Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("token_url", &self.token_url)
+            .field("token_url", &redact_url(&self.token_url))
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("auth_method", &self.auth_method)
@@ -318,8 +318,19 @@ impl ParsedUrl {
     }
 }
 
+/// The URL without user information (`user:password@`), for messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let shown = match rest[..end].rfind('@') {
+        Some(at) => format!("{}{}***@{}", scheme, if scheme.is_empty() { "" } else { "://" }, &rest[at + 1..]),
+        None => url.to_string(),
+    };
+    crate::error::sanitize(&shown, 200)
+}
+
 fn parse_url(url: &str) -> Result<ParsedUrl, Error> {
-    let shown = crate::error::sanitize(url, 200);
+    let shown = redact_url(url);
     let uri: ureq::http::Uri =
         url.parse().map_err(|_| Error::config(format!("token URL {shown:?} is not a valid URL")))?;
     let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
@@ -394,6 +405,14 @@ mod tests {
         let c = Config::new("https://h/t", "id", "sup3r-s3cret").proxy("http://u:proxypass@p:3128");
         let s = format!("{c:?}");
         assert!(!s.contains("sup3r-s3cret") && !s.contains("proxypass"), "{s}");
+    }
+
+    #[test]
+    fn urls_are_shown_without_user_information() {
+        assert_eq!(redact_url("https://u:pw@h:1/p?q@x"), "https://***@h:1/p?q@x");
+        assert_eq!(redact_url("https://h/p"), "https://h/p");
+        let e = Config::new("ftp://u:pw@h/x", "id", "s").validate().unwrap_err();
+        assert!(!e.to_string().contains("pw"), "{e}");
     }
 
     #[test]
