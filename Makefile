@@ -13,7 +13,7 @@ CFLAGS_STRICT := -Wall -Wextra -Wpedantic -Werror
 STATIC_LIBS := -lpthread -lm -ldl -lrt -lutil -lgcc_s -lc
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
 
-.PHONY: all build build-debug header check-header test test-rust test-c test-header lint demo clean
+.PHONY: all build build-debug header check-header test test-rust test-c test-header lint demo fuzz clean
 
 all: build
 
@@ -92,6 +92,17 @@ demo: build
 	$(CC) -std=c99 $(CFLAGS_STRICT) -O2 -Iinclude -Itests/c -o $(BUILD)/demo examples/demo.c tests/c/sim_http.c \
 		-L$(BUILD)/release -loauth2cc -Wl,-rpath,$(CURDIR)/$(BUILD)/release
 	IAM_SIM=target/release/iam-sim tests/with-sim.sh -- $(BUILD)/demo
+
+# Coverage-guided fuzzing of the two parsers (not part of `make test`).
+# cargo-fuzz is installed into .tools/; RUSTC_BOOTSTRAP lets it use the
+# sanitizer flags on the stable toolchain, the only one these machines have.
+FUZZ_SECS ?= 60
+CARGO_FUZZ := $(CURDIR)/.tools/bin/cargo-fuzz
+fuzz:
+	@test -x $(CARGO_FUZZ) || $(CARGO) install cargo-fuzz --version 0.13.2 --locked --root $(CURDIR)/.tools
+	@for t in token_response www_authenticate; do \
+		echo "fuzzing $$t for $(FUZZ_SECS) s"; \
+		RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run $$t -- -max_total_time=$(FUZZ_SECS) || exit 1; done
 
 clean:
 	$(CARGO) clean

@@ -45,3 +45,22 @@ pub use www_authenticate::{classify_unauthorized, parse_www_authenticate, Challe
 
 /// Largest token endpoint answer that is read (1 MiB).
 pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
+
+/// The token endpoint answer parser, for the fuzz targets in `fuzz/`.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub fn fuzz_token_response(status: u16, content_type: Option<&str>, retry_after: Option<&str>, body: &[u8]) {
+    let timing = response::Timing {
+        sent_at: std::time::Instant::now(),
+        sent_at_system: std::time::SystemTime::now(),
+        default_lifetime: std::time::Duration::from_secs(60),
+        renew_after: (0.8, 0.9),
+    };
+    match response::parse(&response::Answer { status, content_type, retry_after, body }, &timing) {
+        Ok(t) => {
+            assert!(!t.access_token().is_empty() && t.lifetime() > std::time::Duration::ZERO);
+            assert!(t.renew_at() < t.expires_at());
+        }
+        Err(e) => assert!(e.to_string().len() < 2048, "error messages stay short"),
+    }
+}

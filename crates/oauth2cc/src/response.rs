@@ -292,4 +292,52 @@ mod tests {
             assert_eq!(parse_expires_in(&bad).unwrap_err().kind(), ErrorKind::Protocol, "{bad}");
         }
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn timing() -> Timing {
+            Timing {
+                sent_at: Instant::now(),
+                sent_at_system: SystemTime::now(),
+                default_lifetime: Duration::from_secs(60),
+                renew_after: (0.8, 0.9),
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn any_answer_gives_a_token_or_a_short_error(status in 100u16..600, body in prop::collection::vec(any::<u8>(), 0..300)) {
+                let a = Answer { status, content_type: Some("application/json"), retry_after: None, body: &body };
+                match parse(&a, &timing()) {
+                    Ok(t) => prop_assert!(t.renew_at() < t.expires_at()),
+                    Err(e) => prop_assert!(e.to_string().len() < 1024),
+                }
+            }
+
+            #[test]
+            fn valid_answers_give_their_lifetime(
+                token in "[!-~]{1,64}",
+                secs in 1u64..200_000,
+                as_string in any::<bool>(),
+                ttype in prop_oneof![Just("Bearer"), Just("bearer"), Just("BEARER")],
+            ) {
+                let expires = if as_string { serde_json::json!(secs.to_string()) } else { serde_json::json!(secs) };
+                let body = serde_json::json!({"access_token": token, "token_type": ttype, "expires_in": expires}).to_string();
+                let t = parse(&Answer { status: 200, content_type: None, retry_after: None, body: body.as_bytes() }, &timing()).unwrap();
+                prop_assert_eq!(t.access_token(), token.as_str());
+                prop_assert_eq!(t.lifetime(), Duration::from_secs(secs).min(MAX_LIFETIME));
+                let f = (t.renew_at() - t.requested_at()).as_secs_f64() / t.lifetime().as_secs_f64();
+                prop_assert!((0.8 - 1e-9..=0.9 + 1e-9).contains(&f));
+            }
+
+            #[test]
+            fn non_json_bodies_are_described_not_echoed(body in "[a-z]{40,200}", status in prop_oneof![Just(200u16), Just(401), Just(500)]) {
+                let a = Answer { status, content_type: Some("text/html"), retry_after: None, body: body.as_bytes() };
+                let e = parse(&a, &timing()).unwrap_err();
+                prop_assert!(!e.to_string().contains(&body[..40]));
+            }
+        }
+    }
 }

@@ -146,9 +146,9 @@ pub fn parse_www_authenticate(header: &str) -> Result<Vec<Challenge>, ParseError
         let Some(scheme) = c.token() else { return Err(c.err("expected an auth scheme")) };
         let mut ch = Challenge { scheme, token68: None, params: Vec::new() };
         if c.skip_ows() > 0 && !matches!(c.peek(), None | Some(b',')) {
-            if !c.at_param() {
-                ch.token68 = c.token68();
-            }
+            // A token68 ends the challenge; `a=` before a comma is one, since a
+            // parameter needs a value.
+            ch.token68 = c.token68();
             if ch.token68.is_none() {
                 loop {
                     c.skip_ows();
@@ -304,9 +304,11 @@ mod tests {
 
     #[test]
     fn malformed_headers_are_errors() {
-        for bad in ["Bearer error=", "Bearer error=\"x", "Bearer error=\"x\" junk", "=x", "Bearer a=b c"] {
+        for bad in ["Bearer error=\"x", "Bearer error=\"x\" junk", "=x", "Bearer a=b c", "Bearer a=b, c="] {
             assert!(parse_www_authenticate(bad).is_err(), "{bad:?}");
         }
+        // By the grammar, `error=` alone is a token68 (a parameter needs a value).
+        assert_eq!(p("Bearer error=")[0].token68.as_deref(), Some("error="));
     }
 
     #[test]
@@ -327,5 +329,75 @@ mod tests {
         assert_eq!(c(r#"Basic realm="x", error="invalid_token""#), Unauthorized::NoDetail, "not a Bearer challenge");
         assert_eq!(classify_unauthorized(None), Unauthorized::NoDetail);
         assert!(c(r#"Bearer error="invalid_token", Junk ="#).should_retry(), "a valid prefix still counts");
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn token() -> impl Strategy<Value = String> {
+            "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}"
+        }
+
+        fn challenge() -> impl Strategy<Value = Challenge> {
+            let value = prop_oneof![token(), "[ -~]{0,20}"];
+            let params = prop::collection::vec((token(), value), 0..4);
+            (token(), prop_oneof![Just(None), "[A-Za-z0-9._~+/-]{1,20}=?".prop_map(Some)], params).prop_map(
+                |(scheme, t68, params)| {
+                    let params: Vec<(String, String)> =
+                        params.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+                    let token68 = if params.is_empty() { t68 } else { None };
+                    Challenge { scheme, token68, params }
+                },
+            )
+        }
+
+        fn render(cs: &[Challenge]) -> String {
+            cs.iter()
+                .map(|c| {
+                    let mut s = c.scheme.clone();
+                    if let Some(t) = &c.token68 {
+                        s += " ";
+                        s += t;
+                    } else if !c.params.is_empty() {
+                        let ps: Vec<String> = c
+                            .params
+                            .iter()
+                            .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+                            .collect();
+                        s += " ";
+                        s += &ps.join(", ");
+                    }
+                    s
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+
+        proptest! {
+            #[test]
+            fn rendered_challenges_parse_back(cs in prop::collection::vec(challenge(), 1..4)) {
+                prop_assert_eq!(parse_www_authenticate(&render(&cs)).unwrap(), cs);
+            }
+
+            #[test]
+            fn any_text_parses_or_fails_without_panicking(s in "\\PC{0,80}") {
+                let _ = parse_www_authenticate(&s);
+                let _ = classify_unauthorized(Some(&s)).describe();
+            }
+
+            #[test]
+            fn a_bearer_invalid_token_is_found_among_other_challenges(
+                before in prop::collection::vec(challenge(), 0..3),
+                after in prop::collection::vec(challenge(), 0..3),
+            ) {
+                let before: Vec<Challenge> = before.into_iter().filter(|c| !c.scheme.eq_ignore_ascii_case("bearer")).collect();
+                let mut h = render(&before);
+                if !h.is_empty() { h += ", "; }
+                h += "Bearer realm=\"r\", error=\"invalid_token\"";
+                if !after.is_empty() { h += ", "; h += &render(&after); }
+                prop_assert!(classify_unauthorized(Some(&h)).should_retry(), "{}", h);
+            }
+        }
     }
 }
