@@ -19,6 +19,11 @@ fn second_call_comes_from_the_cache() {
         c.with_token(|t| assert_eq!(t.access_token(), a.access_token())).unwrap();
     }
     assert_eq!(requests(&sim), 1);
+    let s = c.stats();
+    assert_eq!((s.token_requests, s.successes, s.total_failures()), (1, 1, 0));
+    assert!(s.cached_reads >= 1999, "{}", s.cached_reads);
+    assert!(s.token_expires_in.unwrap() > Duration::from_secs(290));
+    assert_eq!((s.paused_for, s.last_error), (None, None));
 }
 
 #[test]
