@@ -13,7 +13,7 @@ CFLAGS_STRICT := -Wall -Wextra -Wpedantic -Werror
 STATIC_LIBS := -lpthread -lm -ldl -lrt -lutil -lgcc_s -lc
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
 
-.PHONY: all build build-debug header check-header test test-rust test-c test-header lint demo fuzz clean
+.PHONY: all build build-debug header check-header test test-rust test-c test-header test-python python lint demo fuzz clean
 
 all: build
 
@@ -44,7 +44,7 @@ check-header:
 	@diff -u include/oauth2cc.h $(BUILD)/oauth2cc.h.check || \
 		{ echo "include/oauth2cc.h is stale: run 'make header' and commit it" >&2; exit 1; }
 
-test: lint check-header test-header test-rust test-c
+test: lint check-header test-header test-rust test-c test-python
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -84,14 +84,35 @@ test-c: build-debug
 		-L$(BUILD)/debug -loauth2cc -Wl,-rpath,$(CURDIR)/$(BUILD)/debug
 	tests/with-sim.sh -- $(BUILD)/quickstart
 
+# The Python package: a project-local virtual environment with the pinned
+# test tools, the package built and installed exactly as the README says
+# (pip install ./bindings/python, a PEP 517 build with maturin), then pytest
+# against the simulator and stubtest of the .pyi stubs against the module.
+VENV := .venv
+PY   := $(VENV)/bin/python
+$(VENV)/.ready: bindings/python/requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r bindings/python/requirements-dev.txt
+	touch $@
+
+python: $(VENV)/.ready
+	$(PY) -m pip install -q ./bindings/python
+
+test-python: python build-debug
+	IAM_SIM=$(CURDIR)/target/debug/iam-sim $(PY) -m pytest -q bindings/python/tests
+	$(PY) -m mypy.stubtest oauth2cc
+
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-demo: build
+demo: build python
 	$(CC) -std=c99 $(CFLAGS_STRICT) -O2 -Iinclude -Itests/c -o $(BUILD)/demo examples/demo.c tests/c/sim_http.c \
 		-L$(BUILD)/release -loauth2cc -Wl,-rpath,$(CURDIR)/$(BUILD)/release
 	IAM_SIM=target/release/iam-sim tests/with-sim.sh -- $(BUILD)/demo
+	@echo
+	IAM_SIM=target/release/iam-sim tests/with-sim.sh -- $(PY) examples/demo.py
 
 # Coverage-guided fuzzing of the two parsers (not part of `make test`).
 # cargo-fuzz is installed into .tools/; RUSTC_BOOTSTRAP lets it use the

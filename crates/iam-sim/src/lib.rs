@@ -837,9 +837,14 @@ fn validate(st: &State, token: &str, need_scope: Option<&str>) -> Result<String,
     Ok(t.client.clone())
 }
 
-/// `/api/echo` accepts any valid token; `/api/scope/NAME` also needs scope NAME.
+/// `/api/echo` accepts any valid token; `/api/scope/NAME` also needs scope NAME;
+/// `/api/deny` answers 401 with a bare challenge whatever the token (a
+/// misrouted call: a new token would not help).
 fn api(st: &State, req: &Request) -> Response {
     st.stats.lock().api_requests += 1;
+    if req.path == "/api/deny" {
+        return Response::json(401, &json!({"error": "unauthorized"})).with_header("WWW-Authenticate", REALM_CHALLENGE);
+    }
     let token = req.header("authorization").and_then(|h| {
         let (scheme, rest) = h.split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string())

@@ -70,6 +70,14 @@ impl Client {
         Ok((f.take().unwrap())(&t))
     }
 
+    /// Calls `f` with the cached token if it is not yet due for renewal; never
+    /// blocks and never sends a request (None otherwise). For bindings that
+    /// must not block (an event loop) or must release a lock before blocking.
+    #[inline]
+    pub fn try_cached<R>(&self, f: impl FnOnce(&Token) -> R) -> Option<R> {
+        self.inner.cache.with_fresh(f)
+    }
+
     #[cold]
     fn slow_token(&self) -> Result<Arc<Token>, Error> {
         let inner = &*self.inner;

@@ -86,6 +86,11 @@ impl Error {
         Error::new(ErrorKind::InvalidConfig, message)
     }
 
+    /// A configuration error with this message (for bindings that check their own arguments).
+    pub fn config_message(message: &str) -> Error {
+        Error::config(sanitize(message, 300))
+    }
+
     pub(crate) fn with_status(mut self, status: u16) -> Error {
         self.inner.status = Some(status);
         self

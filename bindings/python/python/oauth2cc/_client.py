@@ -1,0 +1,146 @@
+"""The Python side of oauth2cc.Client: token_info, from_env, 401 handling, repr."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from . import _native
+from ._errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """The current token and what the token endpoint said about it."""
+
+    access_token: str
+    token_type: str
+    scope: Optional[str]
+    #: When the token expires (UTC), counted from when the request was sent.
+    expires_at: datetime.datetime
+    #: Seconds left when this was made.
+    expires_in: float
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenInfo(token_type={self.token_type!r}, scope={self.scope!r}, "
+            f"expires_at={self.expires_at.isoformat()!r})"
+        )
+
+
+@dataclass(frozen=True)
+class Unauthorized:
+    """What an API's 401/403 means for a Bearer client (RFC 6750 section 3).
+
+    ``kind`` is one of "invalid_token" (renew and retry once),
+    "insufficient_scope", "invalid_request", "other" and "no_detail".
+    """
+
+    kind: str
+    error: Optional[str]
+    error_description: Optional[str]
+    scope: Optional[str]
+    description: str
+
+    @property
+    def should_retry(self) -> bool:
+        return self.kind == "invalid_token"
+
+
+def classify_unauthorized(www_authenticate: Optional[str]) -> Unauthorized:
+    """Classifies an API's ``WWW-Authenticate`` value (None when absent)."""
+    kind, error, desc, scope = _native._classify_unauthorized(www_authenticate)
+    return Unauthorized(kind, error, desc, scope, _native._describe_unauthorized(www_authenticate))
+
+
+_ENV_SETTINGS = {
+    "OAUTH2CC_AUTH_METHOD": ("auth_method", str),
+    "OAUTH2CC_SCOPE": ("scope", str),
+    "OAUTH2CC_AUDIENCE": ("audience", str),
+    "OAUTH2CC_RESOURCE": ("resource", str),
+    "OAUTH2CC_CA_FILE": ("ca_file", str),
+    "OAUTH2CC_PROXY": ("proxy", str),
+    "OAUTH2CC_CONNECT_TIMEOUT": ("connect_timeout", float),
+    "OAUTH2CC_TIMEOUT": ("timeout", float),
+    "OAUTH2CC_MAX_REQUESTS_PER_SECOND": ("max_requests_per_second", float),
+}
+
+
+class Client(_native.Client):
+    """Gets OAuth 2.0 access tokens with the client credentials grant, caches
+    them, and renews them at a random point between 80 % and 90 % of their
+    lifetime, with at most one request in flight. Safe to share between
+    threads; usable in a child after ``os.fork()``.
+
+    >>> client = Client("https://iam.example.com/auth/realms/demo/protocol/openid-connect/token",
+    ...                 "svc", "s3cret", scope="orders:read")     # doctest: +SKIP
+    >>> headers = {"Authorization": f"Bearer {client.token()}"}  # doctest: +SKIP
+
+    Keyword arguments: ``auth_method`` ("client_secret_basic", the default;
+    "client_secret_basic_raw"; "client_secret_post"), ``scope``, ``audience``,
+    ``resource``, ``extra_params`` (name/value pairs), ``ca_file``,
+    ``connect_timeout`` (5 s), ``timeout`` (15 s), ``renew_between`` ((0.8, 0.9)),
+    ``allow_insecure_http`` (False: http:// only to loopback), ``default_lifetime``
+    (60 s), ``max_requests_per_second`` (10, at most 50, shared by the process),
+    ``credential_cool_down`` (60 s), ``proxy`` (None: environment; "": none).
+
+    Errors are subclasses of :class:`oauth2cc.OAuthError`.
+    """
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "Client":
+        """A client from ``OAUTH2CC_TOKEN_URL``, ``OAUTH2CC_CLIENT_ID`` and
+        ``OAUTH2CC_CLIENT_SECRET`` (or ``OAUTH2CC_CLIENT_SECRET_FILE``), plus
+        ``OAUTH2CC_AUTH_METHOD``, ``OAUTH2CC_SCOPE``, ``OAUTH2CC_AUDIENCE``,
+        ``OAUTH2CC_RESOURCE``, ``OAUTH2CC_CA_FILE``, ``OAUTH2CC_PROXY``,
+        ``OAUTH2CC_CONNECT_TIMEOUT``, ``OAUTH2CC_TIMEOUT`` and
+        ``OAUTH2CC_MAX_REQUESTS_PER_SECOND``. Keyword arguments override them."""
+        env = os.environ
+
+        def need(name: str) -> str:
+            value = env.get(name)
+            if not value:
+                raise ConfigurationError(f"{name} is not set", kind="invalid_config")
+            return value
+
+        secret = env.get("OAUTH2CC_CLIENT_SECRET")
+        secret_file = env.get("OAUTH2CC_CLIENT_SECRET_FILE")
+        if secret is None and secret_file:
+            try:
+                with open(secret_file, encoding="utf-8") as f:
+                    secret = f.read().rstrip("\r\n")
+            except OSError as e:
+                raise ConfigurationError(
+                    f"cannot read OAUTH2CC_CLIENT_SECRET_FILE {secret_file}: {e.strerror}", kind="invalid_config"
+                ) from None
+        if not secret:
+            raise ConfigurationError(
+                "set OAUTH2CC_CLIENT_SECRET or OAUTH2CC_CLIENT_SECRET_FILE", kind="invalid_config"
+            )
+        kwargs: dict[str, Any] = {}
+        for var, (name, conv) in _ENV_SETTINGS.items():
+            if env.get(var):
+                try:
+                    kwargs[name] = conv(env[var])
+                except ValueError:
+                    raise ConfigurationError(f"{var} is not a number: {env[var]!r}", kind="invalid_config") from None
+        kwargs.update(overrides)
+        return cls(need("OAUTH2CC_TOKEN_URL"), need("OAUTH2CC_CLIENT_ID"), secret, **kwargs)
+
+    def token_info(self) -> TokenInfo:
+        """The current token (fetched if needed) with its type, scope and expiry."""
+        token, token_type, scope, expires_at, expires_in = self._token_info()
+        at = datetime.datetime.fromtimestamp(expires_at, tz=datetime.timezone.utc)
+        return TokenInfo(token, token_type, scope, at, expires_in)
+
+    def handle_unauthorized(self, used_token: str, www_authenticate: Optional[str]) -> Unauthorized:
+        """What an API's 401/403 means, given the token sent and the response's
+        ``WWW-Authenticate`` (None if absent). On "invalid_token" the token is
+        dropped if still cached: call :meth:`token` and retry once."""
+        kind, error, desc, scope = self._handle_unauthorized(used_token, www_authenticate)
+        return Unauthorized(kind, error, desc, scope, _native._describe_unauthorized(www_authenticate))
+
+    def __repr__(self) -> str:
+        return f"<oauth2cc.Client token_url={self.token_url!r} client_id={self.client_id!r}>"

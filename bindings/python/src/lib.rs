@@ -1,0 +1,242 @@
+//! `oauth2cc._native`: the Python binding of the oauth2cc core. Thin: it
+//! converts arguments, results and errors; behaviour lives in the core.
+//! The Python package (python/oauth2cc) adds the pure-Python parts.
+
+mod errors;
+mod logging;
+
+use errors::to_py_err;
+use oauth2cc_core::{AuthMethod, Config, Token, Unauthorized};
+use parking_lot::Mutex;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// A client-credentials client with its token cache (the base of `oauth2cc.Client`).
+#[pyclass(frozen, subclass, module = "oauth2cc._native")]
+struct Client {
+    inner: oauth2cc_core::Client,
+    /// The current token as a Python string, so that a cached read returns
+    /// it without building a new string. Holding the Arc keeps the token's
+    /// address from being reused, so the address identifies it.
+    last: Mutex<Option<(Arc<Token>, Py<PyString>)>>,
+}
+
+fn secs(name: &str, v: f64) -> PyResult<Duration> {
+    if v.is_finite() && v > 0.0 && v < 1e9 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(errors::config_error(&format!("{name} must be a positive number of seconds, got {v}")))
+    }
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (token_url, client_id, client_secret, *, auth_method = "client_secret_basic", scope = None,
+        audience = None, resource = None, extra_params = None, ca_file = None, connect_timeout = 5.0, timeout = 15.0,
+        renew_between = (0.8, 0.9), allow_insecure_http = false, default_lifetime = 60.0,
+        max_requests_per_second = 10.0, credential_cool_down = 60.0, proxy = None),
+        text_signature = "(token_url, client_id, client_secret, *, auth_method='client_secret_basic', scope=None, \
+        audience=None, resource=None, extra_params=None, ca_file=None, connect_timeout=5.0, timeout=15.0, \
+        renew_between=(0.8, 0.9), allow_insecure_http=False, default_lifetime=60.0, max_requests_per_second=10.0, \
+        credential_cool_down=60.0, proxy=None)")]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        token_url: &str,
+        client_id: &str,
+        client_secret: &str,
+        auth_method: &str,
+        scope: Option<&str>,
+        audience: Option<&str>,
+        resource: Option<&str>,
+        extra_params: Option<Vec<(String, String)>>,
+        ca_file: Option<std::path::PathBuf>,
+        connect_timeout: f64,
+        timeout: f64,
+        renew_between: (f64, f64),
+        allow_insecure_http: bool,
+        default_lifetime: f64,
+        max_requests_per_second: f64,
+        credential_cool_down: f64,
+        proxy: Option<&str>,
+    ) -> PyResult<Client> {
+        let method: AuthMethod = auth_method.parse().map_err(|e| to_py_err(&e))?;
+        let mut cfg = Config::new(token_url, client_id, client_secret)
+            .auth_method(method)
+            .connect_timeout(secs("connect_timeout", connect_timeout)?)
+            .timeout(secs("timeout", timeout)?)
+            .renew_after(renew_between.0, renew_between.1)
+            .allow_insecure_http(allow_insecure_http)
+            .default_lifetime(secs("default_lifetime", default_lifetime)?)
+            .max_requests_per_second(max_requests_per_second)
+            .credential_cool_down(secs("credential_cool_down", credential_cool_down)?);
+        if let Some(s) = scope {
+            cfg = cfg.scope(s);
+        }
+        if let Some(a) = audience {
+            cfg = cfg.audience(a);
+        }
+        if let Some(r) = resource {
+            cfg = cfg.resource(r);
+        }
+        for (k, v) in extra_params.unwrap_or_default() {
+            cfg = cfg.extra_param(k, v);
+        }
+        if let Some(f) = ca_file {
+            cfg = cfg.ca_file(f);
+        }
+        match proxy {
+            None => {}
+            Some("") => cfg = cfg.no_proxy(),
+            Some(p) => cfg = cfg.proxy(p),
+        }
+        let inner = oauth2cc_core::Client::new(cfg).map_err(|e| to_py_err(&e))?;
+        Ok(Client { inner, last: Mutex::new(None) })
+    }
+
+    /// A valid access token (str), from the cache when possible. Blocks, with
+    /// the interpreter released, only when a request is needed.
+    fn token(&self, py: Python<'_>) -> PyResult<Py<PyString>> {
+        if let Some(s) = self.inner.try_cached(|t| self.cached_str(py, t)).flatten() {
+            return Ok(s);
+        }
+        let t = py.detach(|| self.inner.token()).map_err(|e| to_py_err(&e))?;
+        Ok(self.remember(py, t))
+    }
+
+    /// The cached token if it is not yet due for renewal, else None. Never
+    /// blocks and never sends a request (for event loops).
+    fn cached_token(&self, py: Python<'_>) -> Option<Py<PyString>> {
+        if let Some(s) = self.inner.try_cached(|t| self.cached_str(py, t)).flatten() {
+            return Some(s);
+        }
+        let t = self.inner.cached().filter(|t| std::time::Instant::now() < t.renew_at())?;
+        Some(self.remember(py, t))
+    }
+
+    /// (access_token, token_type, scope, expires_at as UNIX seconds, seconds left).
+    fn _token_info(&self, py: Python<'_>) -> PyResult<(Py<PyString>, String, Option<String>, f64, f64)> {
+        let t = py.detach(|| self.inner.token()).map_err(|e| to_py_err(&e))?;
+        let at = t.expires_at_system().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        let left = t.expires_in().as_secs_f64();
+        let (ty, scope) = (t.token_type().to_string(), t.scope().map(String::from));
+        Ok((self.remember(py, t), ty, scope, at, left))
+    }
+
+    /// Drops the cached token if it is still `token`; True if it was dropped.
+    fn invalidate(&self, token: &str) -> bool {
+        self.inner.invalidate(token)
+    }
+
+    /// (kind, error, error_description, scope) for an API's 401/403; drops the
+    /// token on "invalid_token" if it is still current.
+    #[pyo3(signature = (used_token, www_authenticate))]
+    fn _handle_unauthorized(
+        &self,
+        used_token: &str,
+        www_authenticate: Option<&str>,
+    ) -> (&'static str, Option<String>, Option<String>, Option<String>) {
+        unauthorized_tuple(self.inner.handle_unauthorized(used_token, www_authenticate))
+    }
+
+    /// Replaces the client secret (after a rotation); ends a credential pause.
+    fn set_secret(&self, client_secret: &str) -> PyResult<()> {
+        self.inner.set_secret(client_secret).map_err(|e| to_py_err(&e))
+    }
+
+    /// Counters and state, as a dict.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.inner.stats();
+        let d = PyDict::new(py);
+        d.set_item("cached_reads", s.cached_reads)?;
+        d.set_item("token_requests", s.token_requests)?;
+        d.set_item("successes", s.successes)?;
+        let failures = PyDict::new(py);
+        for (kind, n) in &s.failures {
+            failures.set_item(errors::kind_name(*kind), n)?;
+        }
+        d.set_item("failures", failures)?;
+        d.set_item("token_expires_in", s.token_expires_in.map(|d| d.as_secs_f64()))?;
+        d.set_item("paused_for", s.paused_for.map(|d| d.as_secs_f64()))?;
+        d.set_item("last_error", s.last_error.map(errors::kind_name))?;
+        Ok(d)
+    }
+
+    #[getter]
+    fn token_url(&self) -> String {
+        self.inner.config().token_url_str().to_string()
+    }
+
+    #[getter]
+    fn client_id(&self) -> String {
+        self.inner.config().client_id().to_string()
+    }
+}
+
+impl Client {
+    /// The Python string of `t` if it is the remembered token.
+    #[inline]
+    fn cached_str(&self, py: Python<'_>, t: &Token) -> Option<Py<PyString>> {
+        let last = self.last.lock();
+        match &*last {
+            Some((a, s)) if std::ptr::eq(&**a, t) => Some(s.clone_ref(py)),
+            _ => None,
+        }
+    }
+
+    fn remember(&self, py: Python<'_>, t: Arc<Token>) -> Py<PyString> {
+        let mut last = self.last.lock();
+        if let Some((a, s)) = &*last {
+            if Arc::ptr_eq(a, &t) {
+                return s.clone_ref(py);
+            }
+        }
+        let s = PyString::new(py, t.access_token()).unbind();
+        *last = Some((t, s.clone_ref(py)));
+        s
+    }
+}
+
+fn unauthorized_tuple(u: Unauthorized) -> (&'static str, Option<String>, Option<String>, Option<String>) {
+    match u {
+        Unauthorized::InvalidToken { description } => {
+            ("invalid_token", Some("invalid_token".into()), description, None)
+        }
+        Unauthorized::InsufficientScope { scope, description } => {
+            ("insufficient_scope", Some("insufficient_scope".into()), description, scope)
+        }
+        Unauthorized::InvalidRequest { description } => {
+            ("invalid_request", Some("invalid_request".into()), description, None)
+        }
+        Unauthorized::OtherError { error, description } => ("other", Some(error), description, None),
+        Unauthorized::NoDetail => ("no_detail", None, None, None),
+    }
+}
+
+/// (kind, error, error_description, scope) for a `WWW-Authenticate` value.
+#[pyfunction]
+#[pyo3(signature = (www_authenticate))]
+fn _classify_unauthorized(
+    www_authenticate: Option<&str>,
+) -> (&'static str, Option<String>, Option<String>, Option<String>) {
+    unauthorized_tuple(oauth2cc_core::classify_unauthorized(www_authenticate))
+}
+
+/// The description of a classification, for messages.
+#[pyfunction]
+#[pyo3(signature = (www_authenticate))]
+fn _describe_unauthorized(www_authenticate: Option<&str>) -> String {
+    oauth2cc_core::classify_unauthorized(www_authenticate).describe()
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Client>()?;
+    m.add_function(wrap_pyfunction!(_classify_unauthorized, m)?)?;
+    m.add_function(wrap_pyfunction!(_describe_unauthorized, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    logging::install();
+    Ok(())
+}
