@@ -23,6 +23,8 @@ struct Client {
     last: Mutex<Option<(Arc<Token>, Py<PyString>)>>,
 }
 
+type TokenInfoTuple = (Py<PyString>, String, Option<String>, f64, f64);
+
 fn secs(name: &str, v: f64) -> PyResult<Duration> {
     if v.is_finite() && v > 0.0 && v < 1e9 {
         Ok(Duration::from_secs_f64(v))
@@ -117,7 +119,7 @@ impl Client {
     }
 
     /// (access_token, token_type, scope, expires_at as UNIX seconds, seconds left).
-    fn _token_info(&self, py: Python<'_>) -> PyResult<(Py<PyString>, String, Option<String>, f64, f64)> {
+    fn _token_info(&self, py: Python<'_>) -> PyResult<TokenInfoTuple> {
         let t = py.detach(|| self.inner.token()).map_err(|e| to_py_err(&e))?;
         let at = t.expires_at_system().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
         let left = t.expires_in().as_secs_f64();
