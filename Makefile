@@ -14,6 +14,16 @@ STATIC_LIBS := -lpthread -lm -ldl -lrt -lutil -lgcc_s -lc
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
 
 .PHONY: all build build-debug header check-header test test-rust test-c test-header test-python python lint demo fuzz clean
+.PHONY: install uninstall test-cpp test-curl test-install curl-dev cmake-tool
+
+# Installation directories (GNU conventions); DESTDIR stages the install.
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR    ?= $(PREFIX)/share
+DESTDIR    ?=
+MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+MINOR := $(word 2,$(subst ., ,$(VERSION)))
 
 all: build
 
@@ -44,7 +54,7 @@ check-header:
 	@diff -u include/oauth2cc.h $(BUILD)/oauth2cc.h.check || \
 		{ echo "include/oauth2cc.h is stale: run 'make header' and commit it" >&2; exit 1; }
 
-test: lint check-header test-header test-rust test-c test-python
+test: lint check-header test-header test-rust test-c test-cpp test-curl test-python test-install
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -102,6 +112,74 @@ python: $(VENV)/.ready
 test-python: python build-debug
 	IAM_SIM=$(CURDIR)/target/debug/iam-sim $(PY) -m pytest -q bindings/python/tests
 	$(PY) -m mypy.stubtest oauth2cc
+
+# The C++ wrapper: C++11 and C++17, strict warnings, sanitizers; and without exceptions.
+CXX ?= c++
+CPP_FLAGS := -Wall -Wextra -Wpedantic -Werror -Iinclude -Ibindings/cpp
+test-cpp: build-debug
+	@for std in c++11 c++17; do \
+		$(CXX) -std=$$std $(CPP_FLAGS) $(SAN_FLAGS) -pthread -o $(BUILD)/test_cpp_$$std tests/cpp/test_cpp.cpp \
+			-L$(BUILD)/debug -loauth2cc -Wl,-rpath,$(CURDIR)/$(BUILD)/debug || exit 1; \
+		ASAN_OPTIONS=detect_leaks=1 tests/with-sim.sh -- $(BUILD)/test_cpp_$$std || exit 1; done
+	$(CXX) -std=c++11 $(CPP_FLAGS) -fno-exceptions -o $(BUILD)/no_exceptions tests/cpp/no_exceptions.cpp \
+		-L$(BUILD)/debug -loauth2cc -Wl,-rpath,$(CURDIR)/$(BUILD)/debug
+	$(BUILD)/no_exceptions
+
+# libcurl's headers, installed from Debian's packages when missing.
+curl-dev:
+	@test -f /usr/include/x86_64-linux-gnu/curl/curl.h || test -f /usr/include/curl/curl.h || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev; }
+
+cmake-tool:
+	@command -v cmake >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake; }
+
+# The libcurl helper against the simulator's protected API, under sanitizers.
+test-curl: build-debug curl-dev
+	$(CC) -std=c99 $(CFLAGS_STRICT) $(SAN_FLAGS) -Iinclude -Ibindings/c -Itests/c -o $(BUILD)/test_curl \
+		tests/curl/test_curl.c bindings/c/oauth2cc_curl.c tests/c/sim_http.c \
+		-L$(BUILD)/debug -loauth2cc -Wl,-rpath,$(CURDIR)/$(BUILD)/debug -lcurl
+	ASAN_OPTIONS=detect_leaks=1 tests/with-sim.sh -- $(BUILD)/test_curl
+
+install: build
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/oauth2cc $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(DATADIR)/oauth2cc
+	install -m 644 $(BUILD)/release/liboauth2cc.a $(DESTDIR)$(LIBDIR)/liboauth2cc.a
+	install -m 755 $(BUILD)/release/liboauth2cc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liboauth2cc.so.$(VERSION)
+	ln -sf liboauth2cc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liboauth2cc.so.$(SOMAJOR)
+	ln -sf liboauth2cc.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/liboauth2cc.so
+	install -m 644 include/oauth2cc.h bindings/cpp/oauth2cc.hpp bindings/c/oauth2cc_curl.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 bindings/c/oauth2cc_curl.c $(DESTDIR)$(DATADIR)/oauth2cc/
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+		packaging/oauth2cc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/oauth2cc.pc
+	sed -e 's|@CMAKE_TO_PREFIX@|$(shell realpath -m --relative-to=$(LIBDIR)/cmake/oauth2cc $(PREFIX))|' \
+		-e 's|@LIBDIR_REL@|$(shell realpath -m --relative-to=$(PREFIX) $(LIBDIR))|' \
+		-e 's|@INCLUDEDIR_REL@|$(shell realpath -m --relative-to=$(PREFIX) $(INCLUDEDIR))|' \
+		-e 's|@DATADIR_REL@|$(shell realpath -m --relative-to=$(PREFIX) $(DATADIR))|' \
+		-e 's|@VERSION@|$(VERSION)|; s|@SOMAJOR@|$(SOMAJOR)|g' \
+		packaging/oauth2ccConfig.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/oauth2cc/oauth2ccConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|; s|@MAJOR@|$(MAJOR)|g; s|@MINOR@|$(MINOR)|g' \
+		packaging/oauth2ccConfigVersion.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/oauth2cc/oauth2ccConfigVersion.cmake
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/liboauth2cc.a $(DESTDIR)$(LIBDIR)/liboauth2cc.so \
+		$(DESTDIR)$(LIBDIR)/liboauth2cc.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/liboauth2cc.so.$(VERSION) \
+		$(DESTDIR)$(INCLUDEDIR)/oauth2cc.h $(DESTDIR)$(INCLUDEDIR)/oauth2cc.hpp $(DESTDIR)$(INCLUDEDIR)/oauth2cc_curl.h \
+		$(DESTDIR)$(DATADIR)/oauth2cc/oauth2cc_curl.c $(DESTDIR)$(LIBDIR)/pkgconfig/oauth2cc.pc \
+		$(DESTDIR)$(LIBDIR)/cmake/oauth2cc/oauth2ccConfig.cmake $(DESTDIR)$(LIBDIR)/cmake/oauth2cc/oauth2ccConfigVersion.cmake
+	-rmdir $(DESTDIR)$(LIBDIR)/cmake/oauth2cc $(DESTDIR)$(DATADIR)/oauth2cc 2>/dev/null
+
+# Programs built against a staged install: pkg-config (shared and static),
+# CMake find_package, the soname, a C89 program; then uninstall leaves nothing.
+STAGE := $(CURDIR)/$(BUILD)/stage
+# A multiarch libdir, as Debian lays it out (and where CMake looks for packages).
+STAGE_LIBDIR := /opt/oauth2cc/lib/$(shell $(CC) -dumpmachine)
+test-install: curl-dev cmake-tool
+	rm -rf $(STAGE) $(BUILD)/install-test
+	$(MAKE) --no-print-directory install DESTDIR=$(STAGE) PREFIX=/opt/oauth2cc LIBDIR=$(STAGE_LIBDIR)
+	tests/install/check.sh $(STAGE) /opt/oauth2cc $(STAGE_LIBDIR) $(BUILD)/install-test
+	$(MAKE) --no-print-directory uninstall DESTDIR=$(STAGE) PREFIX=/opt/oauth2cc LIBDIR=$(STAGE_LIBDIR)
+	@left=$$(find $(STAGE) -type f -o -type l); test -z "$$left" || { echo "uninstall left: $$left" >&2; exit 1; }
+	@echo "install test: ok"
 
 lint:
 	$(CARGO) fmt --all -- --check

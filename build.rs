@@ -12,7 +12,13 @@ fn main() {
     println!("cargo:rerun-if-changed=src");
     let Ok(out) = std::env::var("OAUTH2CC_HEADER_OUT") else { return };
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
-    let config = cbindgen::Config::from_file(format!("{dir}/cbindgen.toml")).expect("cbindgen.toml");
+    let mut config = cbindgen::Config::from_file(format!("{dir}/cbindgen.toml")).expect("cbindgen.toml");
+    // The version string comes from Cargo.toml, so the header cannot disagree with it.
+    let version = std::env::var("CARGO_PKG_VERSION").expect("CARGO_PKG_VERSION");
+    let after = config.after_includes.take().unwrap_or_default();
+    config.after_includes = Some(format!(
+        "{after}\n\n/* The version of this header; oauth_version() gives the linked library's. */\n#define OAUTH2CC_VERSION \"{version}\""
+    ));
     let mut text = Vec::new();
     cbindgen::Builder::new()
         .with_crate(&dir)

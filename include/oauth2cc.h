@@ -21,6 +21,9 @@
 /* Defaults for every setting; see oauth_options. Keep in step with the struct. */
 #define OAUTH_OPTIONS_INIT { OAUTH_OPTIONS_VERSION, OAUTH_AUTH_CLIENT_SECRET_BASIC, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0 }
 
+/* The version of this header; oauth_version() gives the linked library's. */
+#define OAUTH2CC_VERSION "0.1.0"
+
 /**
  * Log levels, most severe first.
  */
@@ -163,6 +166,15 @@
  * help; the cause is likely elsewhere (API URL, proxy, server).
  */
 #define OAUTH_ERR_API_UNAUTHORIZED 17
+
+/**
+ * The version of the header, matching the package version (checked by a test).
+ */
+#define OAUTH2CC_VERSION_MAJOR 0
+
+#define OAUTH2CC_VERSION_MINOR 1
+
+#define OAUTH2CC_VERSION_PATCH 0
 
 /**
  * An OAuth 2.0 client-credentials client with its token cache. Opaque.
@@ -507,6 +519,12 @@ const char *oauth_strerror(int status);
 int oauth_handle_unauthorized(const struct oauth_client *client,
                               const char *used_token,
                               const char *www_authenticate);
+
+/**
+ * The version of the linked library, e.g. "0.1.0"; never NULL, owned by the
+ * library. Compare it with `OAUTH2CC_VERSION` to detect a header/library mismatch.
+ */
+const char *oauth_version(void);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -12,6 +12,7 @@ pub mod options;
 pub mod stats;
 pub mod status;
 pub mod unauthorized;
+pub mod version;
 
 pub use client::*;
 pub use error::*;
@@ -20,3 +21,4 @@ pub use options::*;
 pub use stats::*;
 pub use status::*;
 pub use unauthorized::*;
+pub use version::*;

@@ -858,7 +858,11 @@ fn api(st: &State, req: &Request) -> Response {
             st.stats.lock().api_ok += 1;
             Response::json(
                 200,
-                &json!({"ok": true, "client": client, "method": req.method, "path": req.path, "body_bytes": req.body.len()}),
+                &json!({
+                    "ok": true, "client": client, "method": req.method, "path": req.path,
+                    "body_bytes": req.body.len(), "x_test": req.header("x-test"),
+                    "authorization_headers": req.headers.iter().filter(|(n, _)| n == "authorization").count(),
+                }),
             )
         }
         Err(r) => r,

@@ -1,0 +1,175 @@
+/* oauth2cc_curl.c: see oauth2cc_curl.h. */
+#include "oauth2cc_curl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The body of a 401 is held back until we know whether the request is resent. */
+#define HELD_MAX (64 * 1024)
+
+struct sink {
+    CURL *curl;
+    const oauth_curl_request *req;
+    char *held;
+    size_t held_len;
+};
+
+static size_t deliver(const oauth_curl_request *req, char *data, size_t len) {
+    if (req->write == NULL || len == 0) return len;
+    return req->write(data, 1, len, req->write_data);
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    struct sink *s = (struct sink *)userdata;
+    size_t len = size * nmemb;
+    long code = 0;
+    curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+    if (code == 401 || code == 403) {
+        size_t keep = len;
+        if (s->held_len + keep > HELD_MAX) keep = HELD_MAX - s->held_len;
+        if (keep > 0) {
+            char *grown = (char *)realloc(s->held, s->held_len + keep);
+            if (grown == NULL) return 0; /* aborts the transfer: out of memory */
+            s->held = grown;
+            memcpy(s->held + s->held_len, ptr, keep);
+            s->held_len += keep;
+        }
+        return len;
+    }
+    return deliver(s->req, ptr, len);
+}
+
+static int istarts(const char *s, const char *prefix) {
+    for (; *prefix; ++s, ++prefix) {
+        char a = *s, b = *prefix;
+        if (a >= 'A' && a <= 'Z') a = (char)(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z') b = (char)(b - 'A' + 'a');
+        if (a != b) return 0;
+    }
+    return 1;
+}
+
+/* A copy of `base` without any Authorization header, plus ours; NULL on failure. */
+static struct curl_slist *with_bearer(const struct curl_slist *base, const char *token) {
+    struct curl_slist *out = NULL, *next;
+    const struct curl_slist *p;
+    size_t n = strlen(token) + sizeof "Authorization: Bearer ";
+    char *line = (char *)malloc(n);
+    if (line == NULL) return NULL;
+    for (p = base; p != NULL; p = p->next) {
+        if (istarts(p->data, "authorization:")) continue;
+        next = curl_slist_append(out, p->data);
+        if (next == NULL) goto fail;
+        out = next;
+    }
+    strcpy(line, "Authorization: Bearer ");
+    strcat(line, token);
+    next = curl_slist_append(out, line);
+    if (next == NULL) goto fail;
+    memset(line, 0, n);
+    free(line);
+    return next;
+fail:
+    memset(line, 0, n);
+    free(line);
+    curl_slist_free_all(out);
+    return NULL;
+}
+
+/* The token into a malloc'd string; returns the oauth_get_token status. */
+static int get_token(const oauth_client *client, char **out) {
+    size_t len = 0, cap = 2048;
+    char *buf = (char *)malloc(cap);
+    int rc;
+    if (buf == NULL) return OAUTH_ERR_INTERNAL;
+    rc = oauth_get_token(client, buf, cap, &len);
+    if (rc == OAUTH_ERR_BUFFER_TOO_SMALL) {
+        char *big = (char *)realloc(buf, len + 1);
+        if (big == NULL) {
+            free(buf);
+            return OAUTH_ERR_INTERNAL;
+        }
+        buf = big;
+        rc = oauth_get_token(client, buf, len + 1, &len);
+    }
+    if (rc != OAUTH_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    return OAUTH_OK;
+}
+
+static void free_token(char *t) {
+    if (t != NULL) {
+        memset(t, 0, strlen(t));
+        free(t);
+    }
+}
+
+int oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_request *req, long *http_status,
+                       CURLcode *curl_code) {
+    int attempt, rc = OAUTH_OK;
+    if (client == NULL || curl == NULL || req == NULL) return OAUTH_ERR_INVALID_ARGUMENT;
+    for (attempt = 0; attempt < 2; ++attempt) {
+        struct sink s;
+        struct curl_slist *list;
+        struct curl_header *h = NULL;
+        const char *www = NULL;
+        char *token = NULL;
+        long code = 0;
+        CURLcode cc;
+
+        rc = get_token(client, &token);
+        if (rc != OAUTH_OK) return rc;
+        list = with_bearer(req->headers, token);
+        if (list == NULL) {
+            free_token(token);
+            return OAUTH_ERR_INTERNAL;
+        }
+        s.curl = curl;
+        s.req = req;
+        s.held = NULL;
+        s.held_len = 0;
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, (void *)&s);
+        cc = curl_easy_perform(curl);
+        /* Give the handle back as the caller set it. */
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, req->headers);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, req->write);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, req->write_data);
+        curl_slist_free_all(list);
+        if (curl_code != NULL) *curl_code = cc;
+        if (cc != CURLE_OK) {
+            free(s.held);
+            free_token(token);
+            return OAUTH_CURL_ERR_TRANSFER;
+        }
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+        if (http_status != NULL) *http_status = code;
+        if (code == 401 || code == 403) {
+            if (curl_easy_header(curl, "WWW-Authenticate", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h != NULL)
+                www = h->value;
+            /* A plain 403 is the API's business; only insufficient_scope concerns the token. */
+            if (code == 403 && (www == NULL || strstr(www, "insufficient_scope") == NULL)) {
+                rc = OAUTH_OK;
+            } else {
+                rc = oauth_handle_unauthorized(client, token, www);
+            }
+        } else {
+            rc = OAUTH_OK;
+        }
+        free_token(token);
+        if (rc == OAUTH_RETRY && attempt == 0) {
+            free(s.held);
+            if (req->rewind != NULL && req->rewind(req->rewind_data) != 0) return OAUTH_CURL_ERR_REWIND;
+            continue;
+        }
+        /* No resend: the held 401/403 body is the caller's answer. */
+        if (s.held_len > 0) deliver(req, s.held, s.held_len);
+        free(s.held);
+        return rc == OAUTH_RETRY ? OAUTH_CURL_ERR_TOKEN_REJECTED : rc;
+    }
+    return rc;
+}

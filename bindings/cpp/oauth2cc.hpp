@@ -1,0 +1,221 @@
+// oauth2cc.hpp: a header-only C++11 wrapper over oauth2cc.h.
+//
+//   oauth2cc::Client client(token_url, "svc", "s3cret",
+//                           oauth2cc::Options().scope("orders:read").timeout_ms(5000));
+//   std::string token = client.token();          // throws oauth2cc::Error
+//
+// Without exceptions (-fno-exceptions), use the noexcept variants that return
+// a status code: Client::create(...), client.token(std::string &out), ...
+// A Client is move-only and frees its handle; a const Client may be used by
+// any number of threads at once, like the oauth_client it wraps.
+#ifndef OAUTH2CC_HPP
+#define OAUTH2CC_HPP
+
+#include <oauth2cc.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+#define OAUTH2CC_HPP_EXCEPTIONS 1
+#include <stdexcept>
+#else
+#define OAUTH2CC_HPP_EXCEPTIONS 0
+#endif
+
+namespace oauth2cc {
+
+#if OAUTH2CC_HPP_EXCEPTIONS
+/// A failed oauth2cc call: the status code (OAUTH_ERR_*) and the library's message.
+class Error : public std::runtime_error {
+public:
+    Error(int status, const std::string &message) : std::runtime_error(message), status_(status) {}
+    int status() const noexcept { return status_; }
+    /// Milliseconds until a token request is allowed again, or -1.
+    long long retry_after_ms() const noexcept { return retry_after_ms_; }
+    void set_retry_after_ms(long long ms) noexcept { retry_after_ms_ = ms; }
+
+private:
+    int status_;
+    long long retry_after_ms_ = -1;
+};
+#endif
+
+/// The message of this thread's last failed oauth2cc call.
+inline std::string last_error() { return std::string(oauth_last_error()); }
+
+/// What an API's 401/403 means (see oauth_handle_unauthorized).
+enum class Unauthorized {
+    Retry = OAUTH_RETRY,                                       ///< renew and retry the call once
+    InsufficientScope = OAUTH_ERR_API_INSUFFICIENT_SCOPE,      ///< the client lacks a scope
+    InvalidRequest = OAUTH_ERR_API_INVALID_REQUEST,            ///< the call is malformed
+    Rejected = OAUTH_ERR_API_REJECTED,                         ///< another OAuth error
+    NoDetail = OAUTH_ERR_API_UNAUTHORIZED                      ///< no detail: a new token will not help
+};
+
+/// Settings beyond the credentials, as a small builder. Strings are copied.
+class Options {
+public:
+    Options() { oauth_options_init(&opts_, OAUTH_OPTIONS_VERSION); }
+    Options &auth_method(int m) { opts_.auth_method = m; return *this; }
+    Options &scope(const std::string &s) { return str(scope_, s, opts_.scope); }
+    Options &audience(const std::string &s) { return str(audience_, s, opts_.audience); }
+    Options &resource(const std::string &s) { return str(resource_, s, opts_.resource); }
+    Options &ca_file(const std::string &s) { return str(ca_file_, s, opts_.ca_file); }
+    Options &proxy(const std::string &s) { return str(proxy_, s, opts_.proxy); }
+    Options &connect_timeout_ms(unsigned ms) { opts_.connect_timeout_ms = ms; return *this; }
+    Options &timeout_ms(unsigned ms) { opts_.timeout_ms = ms; return *this; }
+    Options &renew_between_percent(unsigned lo, unsigned hi) {
+        opts_.renew_min_percent = lo;
+        opts_.renew_max_percent = hi;
+        return *this;
+    }
+    Options &default_lifetime_s(unsigned s) { opts_.default_lifetime_s = s; return *this; }
+    Options &allow_insecure_http(bool allow) { opts_.allow_insecure_http = allow ? 1 : 0; return *this; }
+    Options &max_requests_per_second(unsigned n) { opts_.max_requests_per_second = n; return *this; }
+    Options &credential_cool_down_s(unsigned s) { opts_.credential_cool_down_s = s; return *this; }
+    Options &extra_param(const std::string &name, const std::string &value) {
+        extra_.push_back(name);
+        extra_.push_back(value);
+        return *this;
+    }
+
+    /// The C struct, valid while this Options lives and is not changed.
+    const oauth_options *get() const {
+        extra_ptrs_.clear();
+        for (size_t i = 0; i < extra_.size(); ++i) extra_ptrs_.push_back(extra_[i].c_str());
+        extra_ptrs_.push_back(nullptr);
+        opts_.extra_params = extra_.empty() ? nullptr : extra_ptrs_.data();
+        return &opts_;
+    }
+
+private:
+    Options &str(std::string &keep, const std::string &s, const char *&field) {
+        keep = s;
+        field = keep.c_str();
+        return *this;
+    }
+    mutable oauth_options opts_;
+    std::string scope_, audience_, resource_, ca_file_, proxy_;
+    std::vector<std::string> extra_;
+    mutable std::vector<const char *> extra_ptrs_;
+};
+
+/// Owns an oauth_client. Move-only.
+class Client {
+public:
+    /// Creates a client without throwing; returns the status (OAUTH_OK on success).
+    static int create(const std::string &token_url, const std::string &client_id, const std::string &client_secret,
+                      const Options &options, Client &out) noexcept {
+        oauth_client *c = nullptr;
+        int rc = oauth_client_new(token_url.c_str(), client_id.c_str(), client_secret.c_str(), options.get(), &c);
+        if (rc == OAUTH_OK) out = Client(c);
+        return rc;
+    }
+
+    Client() noexcept : c_(nullptr) {}
+
+#if OAUTH2CC_HPP_EXCEPTIONS
+    /// Creates a client; throws Error on a bad argument or option.
+    Client(const std::string &token_url, const std::string &client_id, const std::string &client_secret,
+           const Options &options = Options())
+        : c_(nullptr) {
+        check(create(token_url, client_id, client_secret, options, *this));
+    }
+
+    /// A valid access token, from the cache when possible; throws Error.
+    std::string token() const {
+        std::string out;
+        check(token(out));
+        return out;
+    }
+
+    /// See oauth_handle_unauthorized; throws only on a bad argument.
+    Unauthorized handle_unauthorized(const std::string &used_token, const char *www_authenticate) const {
+        int rc = handle_unauthorized_status(used_token, www_authenticate);
+        if (rc == OAUTH_ERR_INVALID_ARGUMENT || rc == OAUTH_ERR_INTERNAL) throw_error(rc);
+        return static_cast<Unauthorized>(rc);
+    }
+
+    void set_secret(const std::string &secret) const { check(set_secret_status(secret)); }
+
+    oauth_stats stats() const {
+        oauth_stats s;
+        check(stats(s));
+        return s;
+    }
+#endif
+
+    /// Writes a valid access token into `out`; returns the status. Never throws.
+    int token(std::string &out) const noexcept {
+        char buf[4096];
+        size_t len = 0;
+        int rc = oauth_get_token(c_, buf, sizeof buf, &len);
+        if (rc == OAUTH_OK) {
+            out.assign(buf, len);
+            return rc;
+        }
+        while (rc == OAUTH_ERR_BUFFER_TOO_SMALL) {
+            std::vector<char> big(len + 1);
+            rc = oauth_get_token(c_, big.data(), big.size(), &len);
+            if (rc == OAUTH_OK) out.assign(big.data(), len);
+        }
+        return rc;
+    }
+
+    /// Drops the cached token if it is still `used_token`; returns the status.
+    int invalidate(const std::string &used_token) const noexcept { return oauth_invalidate(c_, used_token.c_str()); }
+
+    /// oauth_handle_unauthorized's status (OAUTH_RETRY, OAUTH_ERR_API_*, ...). Never throws.
+    int handle_unauthorized_status(const std::string &used_token, const char *www_authenticate) const noexcept {
+        return oauth_handle_unauthorized(c_, used_token.c_str(), www_authenticate);
+    }
+
+    int set_secret_status(const std::string &secret) const noexcept { return oauth_set_secret(c_, secret.c_str()); }
+
+    int stats(oauth_stats &out) const noexcept {
+        out.version = OAUTH_STATS_VERSION;
+        return oauth_get_stats(c_, &out);
+    }
+
+    /// The C handle, for calls this wrapper does not cover (still owned by this Client).
+    const oauth_client *handle() const noexcept { return c_; }
+    explicit operator bool() const noexcept { return c_ != nullptr; }
+
+    Client(Client &&other) noexcept : c_(other.c_) { other.c_ = nullptr; }
+    Client &operator=(Client &&other) noexcept {
+        if (this != &other) {
+            oauth_free(c_);
+            c_ = other.c_;
+            other.c_ = nullptr;
+        }
+        return *this;
+    }
+    Client(const Client &) = delete;
+    Client &operator=(const Client &) = delete;
+    ~Client() { oauth_free(c_); }
+
+private:
+    explicit Client(oauth_client *c) noexcept : c_(c) {}
+
+#if OAUTH2CC_HPP_EXCEPTIONS
+    static void throw_error(int rc) {
+        Error e(rc, std::string(oauth_strerror(rc)) + ": " + oauth_last_error());
+        e.set_retry_after_ms(static_cast<long long>(oauth_last_retry_after_ms()));
+        throw e;
+    }
+    static void check(int rc) {
+        if (rc != OAUTH_OK) throw_error(rc);
+    }
+#endif
+
+    oauth_client *c_;
+};
+
+/// The linked library's version string.
+inline std::string version() { return std::string(oauth_version()); }
+
+}  // namespace oauth2cc
+
+#endif  // OAUTH2CC_HPP

@@ -1,0 +1,127 @@
+// Tests of bindings/cpp/oauth2cc.hpp against the simulator; built as C++11
+// and C++17 with -Wall -Wextra -Wpedantic -Werror and sanitizers.
+#include <oauth2cc.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+static int passed, failed, current_failed;
+
+#define CHECK(cond)                                                                                  \
+    do {                                                                                             \
+        if (!(cond)) {                                                                               \
+            std::fprintf(stderr, "  FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, oauth_last_error()); \
+            current_failed = 1;                                                                      \
+        }                                                                                            \
+    } while (0)
+
+static std::string url() { return std::string(std::getenv("OAUTH2CC_TOKEN_URL")); }
+
+static_assert(!std::is_copy_constructible<oauth2cc::Client>::value, "move-only");
+static_assert(std::is_nothrow_move_constructible<oauth2cc::Client>::value, "noexcept move");
+
+static void test_token_and_cache() {
+    oauth2cc::Client c(url(), "svc", "s3cret-value");
+    std::string a = c.token(), b = c.token();
+    CHECK(a.size() > 100 && a == b);
+    oauth_stats s = c.stats();
+    CHECK(s.token_requests == 1 && s.cached_reads >= 1);
+}
+
+static void test_options_builder_and_big_tokens() {
+    oauth2cc::Client c(url(), "big", "big-secret",
+                       oauth2cc::Options().scope("profile").audience("api").extra_param("acr_values", "gold")
+                           .timeout_ms(5000).connect_timeout_ms(2000).renew_between_percent(70, 80));
+    std::string t = c.token();
+    CHECK(t.size() >= 1000);  // beyond a small stack buffer: the wrapper grows it
+}
+
+static void test_errors_throw_with_status() {
+    bool thrown = false;
+    try {
+        oauth2cc::Client c(url(), "svc", "wrong-secret");
+        c.token();
+    } catch (const oauth2cc::Error &e) {
+        thrown = true;
+        CHECK(e.status() == OAUTH_ERR_INVALID_CLIENT);
+        CHECK(std::strstr(e.what(), "rejected") != nullptr);
+        CHECK(std::strstr(e.what(), "wrong-secret") == nullptr);
+        CHECK(e.retry_after_ms() > 50000);
+    }
+    CHECK(thrown);
+    thrown = false;
+    try {
+        oauth2cc::Client c("ftp://nope", "svc", "s");
+    } catch (const oauth2cc::Error &e) {
+        thrown = e.status() == OAUTH_ERR_INVALID_ARGUMENT;
+    }
+    CHECK(thrown);
+}
+
+static void test_noexcept_variants() {
+    oauth2cc::Client c;
+    CHECK(!c);
+    CHECK(oauth2cc::Client::create("ftp://nope", "svc", "s", oauth2cc::Options(), c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth2cc::Client::create(url(), "svc", "s3cret-value", oauth2cc::Options(), c) == OAUTH_OK);
+    CHECK(static_cast<bool>(c));
+    std::string t;
+    CHECK(c.token(t) == OAUTH_OK && !t.empty());
+    CHECK(c.invalidate(t) == OAUTH_OK);
+    std::string t2;
+    CHECK(c.token(t2) == OAUTH_OK && t2 != t);
+    oauth2cc::Client moved(std::move(c));
+    CHECK(!c && moved);
+    CHECK(moved.token(t) == OAUTH_OK && t == t2);
+}
+
+static void test_handle_unauthorized() {
+    oauth2cc::Client c(url(), "svc", "s3cret-value");
+    std::string t = c.token();
+    CHECK(c.handle_unauthorized(t, "Bearer error=\"invalid_token\"") == oauth2cc::Unauthorized::Retry);
+    CHECK(c.token() != t);
+    CHECK(c.handle_unauthorized(t, "Bearer error=\"insufficient_scope\", scope=\"x\"") ==
+          oauth2cc::Unauthorized::InsufficientScope);
+    CHECK(c.handle_unauthorized(t, nullptr) == oauth2cc::Unauthorized::NoDetail);
+}
+
+static void test_threads_share_a_const_client() {
+    const oauth2cc::Client c(url(), "svc", "s3cret-value");
+    std::vector<std::thread> ts;
+    std::vector<std::string> got(16);
+    for (int i = 0; i < 16; ++i) ts.emplace_back([&c, &got, i] { got[i] = c.token(); });
+    for (auto &t : ts) t.join();
+    for (const auto &g : got) CHECK(g == got[0] && !g.empty());
+}
+
+static void test_version_matches_header() {
+    CHECK(oauth2cc::version() == OAUTH2CC_VERSION);
+    char expect[32];
+    std::snprintf(expect, sizeof expect, "%d.%d.%d", OAUTH2CC_VERSION_MAJOR, OAUTH2CC_VERSION_MINOR,
+                  OAUTH2CC_VERSION_PATCH);
+    CHECK(oauth2cc::version() == expect);
+}
+
+static void run(const char *name, void (*fn)()) {
+    current_failed = 0;
+    fn();
+    std::printf("%s %s\n", current_failed ? "FAIL" : "ok  ", name);
+    (current_failed ? failed : passed)++;
+}
+
+int main() {
+    if (!std::getenv("OAUTH2CC_TOKEN_URL")) return 2;
+    run("token and cache", test_token_and_cache);
+    run("options builder, 1 KiB tokens", test_options_builder_and_big_tokens);
+    run("errors throw with status", test_errors_throw_with_status);
+    run("noexcept variants and moves", test_noexcept_variants);
+    run("401 handling", test_handle_unauthorized);
+    run("threads share a const client", test_threads_share_a_const_client);
+    run("version matches the header", test_version_matches_header);
+    std::printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

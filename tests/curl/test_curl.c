@@ -1,0 +1,193 @@
+/* The libcurl helper (bindings/c) against the simulator's protected API. */
+#define _POSIX_C_SOURCE 200809L
+#include "oauth2cc_curl.h"
+#include "sim_http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed, current_failed;
+
+#define CHECK(cond)                                                                               \
+    do {                                                                                          \
+        if (!(cond)) {                                                                            \
+            fprintf(stderr, "  FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond,   \
+                    oauth_last_error());                                                          \
+            current_failed = 1;                                                                   \
+        }                                                                                         \
+    } while (0)
+
+struct buffer {
+    char data[8192];
+    size_t len;
+};
+
+static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    struct buffer *b = (struct buffer *)userdata;
+    size_t n = size * nmemb;
+    if (b->len + n >= sizeof b->data) return 0;
+    memcpy(b->data + b->len, ptr, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+static char token_url[256], api[256];
+static oauth_client *client;
+
+static CURL *new_curl(const char *path) {
+    CURL *curl = curl_easy_init();
+    snprintf(api, sizeof api, "%s%s", sim_url(), path);
+    curl_easy_setopt(curl, CURLOPT_URL, api);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    return curl;
+}
+
+static void test_bearer_added_and_caller_headers_kept(void) {
+    CURL *curl = new_curl("/api/echo");
+    struct curl_slist *mine = curl_slist_append(NULL, "X-Test: kept");
+    struct buffer b;
+    oauth_curl_request req = OAUTH_CURL_REQUEST_INIT;
+    long status = 0;
+    CURLcode cc = CURLE_OK;
+    mine = curl_slist_append(mine, "Authorization: Basic c3RhbGU=");
+    b.len = 0;
+    req.headers = mine;
+    req.write = collect;
+    req.write_data = &b;
+    CHECK(oauth_curl_perform(client, curl, &req, &status, &cc) == OAUTH_OK);
+    CHECK(status == 200 && cc == CURLE_OK);
+    CHECK(strstr(b.data, "\"x_test\":\"kept\"") != NULL);
+    CHECK(strstr(b.data, "\"authorization_headers\":1") != NULL);
+    CHECK(strcmp(mine->data, "X-Test: kept") == 0 && mine->next != NULL && mine->next->next == NULL);
+    curl_slist_free_all(mine);
+    curl_easy_cleanup(curl);
+}
+
+static void test_revoked_token_is_renewed_and_the_post_resent(void) {
+    CURL *curl = new_curl("/api/echo");
+    struct buffer b;
+    oauth_curl_request req = OAUTH_CURL_REQUEST_INIT;
+    long status = 0, before;
+    b.len = 0;
+    req.write = collect;
+    req.write_data = &b;
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "0123456789");
+    CHECK(oauth_curl_perform(client, curl, &req, &status, NULL) == OAUTH_OK); /* a token in the cache */
+    before = sim_stat("token_requests");
+    CHECK(sim_request("POST", "/sim/revoke", NULL, NULL, NULL, 0) == 200);
+    b.len = 0;
+    CHECK(oauth_curl_perform(client, curl, &req, &status, NULL) == OAUTH_OK);
+    CHECK(status == 200);
+    CHECK(strstr(b.data, "\"body_bytes\":10") != NULL);
+    CHECK(strstr(b.data, "invalid_token") == NULL); /* the 401's body was not delivered */
+    CHECK(sim_stat("token_requests") == before + 1);
+    curl_easy_cleanup(curl);
+}
+
+struct upload {
+    const char *data;
+    size_t pos, len;
+    int rewinds;
+};
+
+static size_t read_upload(char *buf, size_t size, size_t nitems, void *userdata) {
+    struct upload *u = (struct upload *)userdata;
+    size_t n = size * nitems;
+    if (n > u->len - u->pos) n = u->len - u->pos;
+    memcpy(buf, u->data + u->pos, n);
+    u->pos += n;
+    return n;
+}
+
+static int rewind_upload(void *userdata) {
+    struct upload *u = (struct upload *)userdata;
+    u->pos = 0;
+    u->rewinds++;
+    return 0;
+}
+
+static void test_a_streamed_upload_is_rewound(void) {
+    CURL *curl = new_curl("/api/echo");
+    struct buffer b;
+    struct upload up;
+    oauth_curl_request req = OAUTH_CURL_REQUEST_INIT;
+    long status = 0;
+    up.data = "streamed-body-of-31-bytes......";
+    up.pos = 0;
+    up.len = strlen(up.data);
+    up.rewinds = 0;
+    b.len = 0;
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE, (long)up.len);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_upload);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+    req.write = collect;
+    req.write_data = &b;
+    req.rewind = rewind_upload;
+    req.rewind_data = &up;
+    CHECK(sim_request("POST", "/sim/revoke", NULL, NULL, NULL, 0) == 200);
+    CHECK(oauth_curl_perform(client, curl, &req, &status, NULL) == OAUTH_OK);
+    CHECK(status == 200 && up.rewinds == 1);
+    CHECK(strstr(b.data, "\"body_bytes\":31") != NULL);
+    curl_easy_cleanup(curl);
+}
+
+static void test_insufficient_scope_and_no_detail(void) {
+    CURL *curl = new_curl("/api/scope/orders:write");
+    struct buffer b;
+    oauth_curl_request req = OAUTH_CURL_REQUEST_INIT;
+    long status = 0, before = sim_stat("token_requests");
+    b.len = 0;
+    req.write = collect;
+    req.write_data = &b;
+    CHECK(oauth_curl_perform(client, curl, &req, &status, NULL) == OAUTH_ERR_API_INSUFFICIENT_SCOPE);
+    CHECK(status == 403);
+    CHECK(strstr(oauth_last_error(), "orders:write") != NULL);
+    CHECK(strstr(b.data, "insufficient_scope") != NULL); /* the body is delivered */
+    curl_easy_setopt(curl, CURLOPT_URL, (snprintf(api, sizeof api, "%s/api/deny", sim_url()), api));
+    CHECK(oauth_curl_perform(client, curl, &req, &status, NULL) == OAUTH_ERR_API_UNAUTHORIZED);
+    CHECK(status == 401);
+    CHECK(sim_stat("token_requests") == before); /* no renewal for either */
+    curl_easy_cleanup(curl);
+}
+
+static void test_transfer_and_argument_errors(void) {
+    CURL *curl = curl_easy_init();
+    oauth_curl_request req = OAUTH_CURL_REQUEST_INIT;
+    CURLcode cc = CURLE_OK;
+    curl_easy_setopt(curl, CURLOPT_URL, "http://127.0.0.1:1/nothing-listens");
+    CHECK(oauth_curl_perform(client, curl, &req, NULL, &cc) == OAUTH_CURL_ERR_TRANSFER);
+    CHECK(cc == CURLE_COULDNT_CONNECT);
+    CHECK(oauth_curl_perform(NULL, curl, &req, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_curl_perform(client, NULL, &req, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_curl_perform(client, curl, NULL, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    curl_easy_cleanup(curl);
+}
+
+static void run(const char *name, void (*fn)(void)) {
+    current_failed = 0;
+    fn();
+    printf("%s %s\n", current_failed ? "FAIL" : "ok  ", name);
+    if (current_failed)
+        failed++;
+    else
+        passed++;
+}
+
+int main(void) {
+    if (sim_init() != 0) return 2;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    snprintf(token_url, sizeof token_url, "%s/realms/test/protocol/openid-connect/token", sim_url());
+    if (oauth_client_new(token_url, "svc", "s3cret-value", NULL, &client) != OAUTH_OK) return 2;
+    run("Bearer added, caller's headers kept", test_bearer_added_and_caller_headers_kept);
+    run("revoked token: renewed, POST resent", test_revoked_token_is_renewed_and_the_post_resent);
+    run("streamed upload rewound", test_a_streamed_upload_is_rewound);
+    run("insufficient scope and no detail", test_insufficient_scope_and_no_detail);
+    run("transfer and argument errors", test_transfer_and_argument_errors);
+    oauth_free(client);
+    curl_global_cleanup();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
