@@ -191,6 +191,8 @@ demo: build python
 	IAM_SIM=target/release/iam-sim tests/with-sim.sh -- $(BUILD)/demo
 	@echo
 	IAM_SIM=target/release/iam-sim tests/with-sim.sh -- $(PY) examples/demo.py
+	@echo
+	IAM_SIM=target/release/iam-sim tests/with-sim.sh -- examples/demo_cli.sh
 
 # Coverage-guided fuzzing of the two parsers (not part of `make test`).
 # cargo-fuzz is installed into .tools/; RUSTC_BOOTSTRAP lets it use the

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 /* Defaults for every setting; see oauth_options. Keep in step with the struct. */
-#define OAUTH_OPTIONS_INIT { OAUTH_OPTIONS_VERSION, OAUTH_AUTH_CLIENT_SECRET_BASIC, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0 }
+#define OAUTH_OPTIONS_INIT { OAUTH_OPTIONS_VERSION, OAUTH_AUTH_CLIENT_SECRET_BASIC, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, NULL }
 
 /* The version of this header; oauth_version() gives the linked library's. */
 #define OAUTH2CC_VERSION "0.1.0"
@@ -265,6 +265,12 @@ typedef struct oauth_options {
    * or the scope (calls return the same error without a request); 0 means 60.
    */
   unsigned int credential_cool_down_s;
+  /**
+   * A directory (created 0700) through which processes share tokens: those
+   * starting at once make one request, later ones reuse the token. NULL
+   * (the default) keeps tokens in this process only.
+   */
+  const char *cache_dir;
 } oauth_options;
 
 /**

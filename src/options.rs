@@ -67,6 +67,10 @@ pub struct oauth_options {
     /// Seconds to pause requests after the endpoint rejected the credentials
     /// or the scope (calls return the same error without a request); 0 means 60.
     pub credential_cool_down_s: c_uint,
+    /// A directory (created 0700) through which processes share tokens: those
+    /// starting at once make one request, later ones reuse the token. NULL
+    /// (the default) keeps tokens in this process only.
+    pub cache_dir: *const c_char,
 }
 
 /// Fills `*opts` with the defaults for `version` (pass `OAUTH_OPTIONS_VERSION`).
@@ -108,6 +112,7 @@ impl oauth_options {
             extra_params: std::ptr::null(),
             max_requests_per_second: 0,
             credential_cool_down_s: 0,
+            cache_dir: std::ptr::null(),
         }
     }
 }
@@ -172,6 +177,9 @@ pub(crate) fn apply(opts: &oauth_options, mut cfg: Config) -> Result<Config, Fai
     }
     if opts.credential_cool_down_s != 0 {
         cfg = cfg.credential_cool_down(Duration::from_secs(opts.credential_cool_down_s.into()));
+    }
+    if let Some(d) = opt_c_str(opts.cache_dir, "options->cache_dir")? {
+        cfg = cfg.cache_dir(d);
     }
     if !opts.extra_params.is_null() {
         let mut i = 0;

@@ -64,6 +64,7 @@ public:
     Options &resource(const std::string &s) { return str(resource_, s, opts_.resource); }
     Options &ca_file(const std::string &s) { return str(ca_file_, s, opts_.ca_file); }
     Options &proxy(const std::string &s) { return str(proxy_, s, opts_.proxy); }
+    Options &cache_dir(const std::string &s) { return str(cache_dir_, s, opts_.cache_dir); }
     Options &connect_timeout_ms(unsigned ms) { opts_.connect_timeout_ms = ms; return *this; }
     Options &timeout_ms(unsigned ms) { opts_.timeout_ms = ms; return *this; }
     Options &renew_between_percent(unsigned lo, unsigned hi) {
@@ -97,7 +98,7 @@ private:
         return *this;
     }
     mutable oauth_options opts_;
-    std::string scope_, audience_, resource_, ca_file_, proxy_;
+    std::string scope_, audience_, resource_, ca_file_, proxy_, cache_dir_;
     std::vector<std::string> extra_;
     mutable std::vector<const char *> extra_ptrs_;
 };

@@ -516,6 +516,22 @@ static void test_tls(void) {
     oauth_free(c);
 }
 
+static void test_cache_dir_shares_between_processes(void) {
+    char dir[] = "/tmp/oauth2cc-c-cache-XXXXXX", tok[TOKEN_MAX];
+    size_t len;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    oauth_client *a, *b;
+    CHECK(mkdtemp(dir) != NULL);
+    o.cache_dir = dir;
+    a = new_client("svc", "s3cret-value", &o);
+    CHECK(oauth_get_token(a, tok, sizeof tok, &len) == OAUTH_OK);
+    b = new_client("svc", "s3cret-value", &o);
+    CHECK(run_child(b, tok) == 0); /* another process, a new client, the same token */
+    CHECK(sim_stat("token_requests") == 1);
+    oauth_free(a);
+    oauth_free(b);
+}
+
 static void *fail_in_thread(void *p) {
     oauth_client *c = NULL;
     (void)p;
@@ -567,6 +583,7 @@ int main(void) {
     run("log callback without secrets", test_log_callback_without_secrets);
     run("fork", test_fork);
     run("TLS: CA file accepted, unknown CA refused", test_tls);
+    run("cache_dir shares tokens between processes", test_cache_dir_shares_between_processes);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -39,11 +39,11 @@ impl Client {
     #[pyo3(signature = (token_url, client_id, client_secret, *, auth_method = "client_secret_basic", scope = None,
         audience = None, resource = None, extra_params = None, ca_file = None, connect_timeout = 5.0, timeout = 15.0,
         renew_between = (0.8, 0.9), allow_insecure_http = false, default_lifetime = 60.0,
-        max_requests_per_second = 10.0, credential_cool_down = 60.0, proxy = None),
+        max_requests_per_second = 10.0, credential_cool_down = 60.0, proxy = None, cache_dir = None),
         text_signature = "(token_url, client_id, client_secret, *, auth_method='client_secret_basic', scope=None, \
         audience=None, resource=None, extra_params=None, ca_file=None, connect_timeout=5.0, timeout=15.0, \
         renew_between=(0.8, 0.9), allow_insecure_http=False, default_lifetime=60.0, max_requests_per_second=10.0, \
-        credential_cool_down=60.0, proxy=None)")]
+        credential_cool_down=60.0, proxy=None, cache_dir=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         token_url: &str,
@@ -63,6 +63,7 @@ impl Client {
         max_requests_per_second: f64,
         credential_cool_down: f64,
         proxy: Option<&str>,
+        cache_dir: Option<std::path::PathBuf>,
     ) -> PyResult<Client> {
         let method: AuthMethod = auth_method.parse().map_err(|e| to_py_err(&e))?;
         let mut cfg = Config::new(token_url, client_id, client_secret)
@@ -93,6 +94,9 @@ impl Client {
             None => {}
             Some("") => cfg = cfg.no_proxy(),
             Some(p) => cfg = cfg.proxy(p),
+        }
+        if let Some(d) = cache_dir {
+            cfg = cfg.cache_dir(d);
         }
         let inner = oauth2cc_core::Client::new(cfg).map_err(|e| to_py_err(&e))?;
         Ok(Client { inner, last: Mutex::new(None) })

@@ -283,3 +283,17 @@ def test_logging_without_secrets(sim, caplog):
     text = "\n".join(r.getMessage() for r in caplog.records if r.name == "oauth2cc")
     assert "new token" in text and "invalidated" in text and "rejected the client credentials" in text
     assert "zz-SECRET-zz" not in text and "s3cret-value" not in text and t not in text
+
+
+def test_cache_dir_shares_tokens_between_processes(sim, tmp_path):
+    a = oauth2cc.Client(sim.token_url, "svc", "s3cret-value", cache_dir=tmp_path)
+    t = a.token()
+    pid = os.fork()
+    if pid == 0:
+        # A new client in another process: the token comes from the file.
+        b = oauth2cc.Client(sim.token_url, "svc", "s3cret-value", cache_dir=str(tmp_path))
+        os._exit(0 if b.token() == t else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert sim.requests() == 1
+    assert all((p.stat().st_mode & 0o777) in (0o600,) for p in tmp_path.iterdir() if p.suffix == ".token")

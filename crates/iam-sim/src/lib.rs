@@ -853,7 +853,13 @@ fn api(st: &State, req: &Request) -> Response {
         return Response::json(401, &json!({"error": "unauthorized"})).with_header("WWW-Authenticate", REALM_CHALLENGE);
     };
     let need_scope = req.path.strip_prefix("/api/scope/");
+    // `/api/status/NNN`: a valid token gets status NNN (an API failing on its own).
+    let forced = req.path.strip_prefix("/api/status/").and_then(|s| s.parse::<u16>().ok());
     match validate(st, &token, need_scope) {
+        Ok(_) if forced.is_some() => {
+            let code = forced.unwrap_or(500);
+            Response::json(code, &json!({"status": code}))
+        }
         Ok(client) => {
             st.stats.lock().api_ok += 1;
             Response::json(

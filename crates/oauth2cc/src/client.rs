@@ -4,6 +4,7 @@ use crate::backoff::Policy;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::error::Error;
+use crate::file_cache::FileCache;
 use crate::secret::Secret;
 use crate::stats::Stats;
 use crate::token::Token;
@@ -30,21 +31,28 @@ struct Inner {
 struct Prepared {
     config: Config,
     transport: Transport,
+    files: Option<FileCache>,
+}
+
+impl Prepared {
+    fn new(config: Config) -> Result<Prepared, Error> {
+        let transport = Transport::new(&config)?;
+        let files = match &config.cache_dir {
+            Some(dir) => Some(FileCache::new(dir, &config)?),
+            None => None,
+        };
+        Ok(Prepared { config, transport, files })
+    }
 }
 
 impl Client {
     /// Checks the configuration and prepares the HTTP client. Sends nothing:
     /// the first token is requested by the first call that needs one.
     pub fn new(config: Config) -> Result<Client, Error> {
-        let transport = Transport::new(&config)?;
-        crate::fork::install();
         let policy = Policy { cool_down: config.credential_cool_down, renew_after: config.renew_after };
-        Ok(Client {
-            inner: Arc::new(Inner {
-                prepared: ArcSwap::from_pointee(Prepared { config, transport }),
-                cache: Cache::new(policy),
-            }),
-        })
+        let prepared = Prepared::new(config)?;
+        crate::fork::install();
+        Ok(Client { inner: Arc::new(Inner { prepared: ArcSwap::from_pointee(prepared), cache: Cache::new(policy) }) })
     }
 
     /// A valid access token, from the cache when possible.
@@ -83,12 +91,19 @@ impl Client {
         let inner = &*self.inner;
         let prepared = inner.prepared.load_full();
         let counters = &inner.cache.counters;
-        let fetch = || {
+        let wait_limit = prepared.config.timeout * 2 + Duration::from_secs(1);
+        let request = || {
             prepared.transport.request_token(|| {
                 counters.token_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             })
         };
-        inner.cache.get(&fetch, prepared.config.timeout * 2 + Duration::from_secs(1))
+        let fetch = || match &prepared.files {
+            Some(files) => {
+                files.get(&request, prepared.config.renew_after, prepared.config.credential_cool_down, wait_limit)
+            }
+            None => request(),
+        };
+        inner.cache.get(&fetch, wait_limit * 2)
     }
 
     /// Replaces the client secret (after a rotation). Ends a pause caused by
@@ -96,8 +111,7 @@ impl Client {
     pub fn set_secret(&self, secret: impl Into<Secret>) -> Result<(), Error> {
         let mut config = self.inner.prepared.load().config.clone();
         config.client_secret = secret.into();
-        let transport = Transport::new(&config)?;
-        self.inner.prepared.store(Arc::new(Prepared { config, transport }));
+        self.inner.prepared.store(Arc::new(Prepared::new(config)?));
         self.inner.cache.clear_pause();
         log::info!("oauth2cc: client secret replaced for client {:?}", self.inner.prepared.load().config.client_id);
         Ok(())
@@ -112,6 +126,9 @@ impl Client {
     /// an API answered 401 `invalid_token`). Returns whether it was dropped.
     /// Many threads reporting the same old token cause one renewal, not many.
     pub fn invalidate(&self, access_token: &str) -> bool {
+        if let Some(files) = &self.inner.prepared.load().files {
+            files.invalidate(access_token);
+        }
         self.inner.cache.invalidate(access_token)
     }
 

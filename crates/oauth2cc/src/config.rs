@@ -79,6 +79,7 @@ pub struct Config {
     pub(crate) proxy: ProxySetting,
     pub(crate) max_requests_per_second: f64,
     pub(crate) credential_cool_down: Duration,
+    pub(crate) cache_dir: Option<PathBuf>,
 }
 
 /// Defaults, as documented in DESIGN.md and the C header.
@@ -114,6 +115,7 @@ impl Config {
             proxy: ProxySetting::FromEnv,
             max_requests_per_second: crate::endpoint::DEFAULT_RATE,
             credential_cool_down: crate::backoff::DEFAULT_COOL_DOWN,
+            cache_dir: None,
         }
     }
 
@@ -211,6 +213,15 @@ impl Config {
         self
     }
 
+    /// Shares tokens with other processes through files in `dir` (created
+    /// 0700): processes that start at once make one request, and later ones
+    /// reuse the token until its renewal point. Off by default for the
+    /// library; [`crate::default_cache_dir`] is the usual place.
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Config {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
     pub fn token_url_str(&self) -> &str {
         &self.token_url
     }
@@ -298,6 +309,7 @@ impl fmt::Debug for Config {
             .field("proxy", &self.proxy)
             .field("max_requests_per_second", &self.max_requests_per_second)
             .field("credential_cool_down", &self.credential_cool_down)
+            .field("cache_dir", &self.cache_dir)
             .finish()
     }
 }

@@ -25,6 +25,8 @@ mod clock;
 mod config;
 mod endpoint;
 mod error;
+#[cfg(unix)]
+mod file_cache;
 mod fork;
 mod form;
 mod jitter;
@@ -38,9 +40,12 @@ mod www_authenticate;
 pub use client::Client;
 pub use config::{AuthMethod, Config};
 pub use error::{Error, ErrorKind, OAuthErrorBody};
+#[cfg(unix)]
+pub use file_cache::default_cache_dir;
 pub use secret::Secret;
 pub use stats::Stats;
 pub use token::Token;
+pub use transport::api_agent;
 pub use www_authenticate::{classify_unauthorized, parse_www_authenticate, Challenge, ParseError, Unauthorized};
 
 /// Largest token endpoint answer that is read (1 MiB).

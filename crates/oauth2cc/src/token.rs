@@ -87,6 +87,39 @@ impl Token {
 }
 
 impl Token {
+    /// A token read from the shared file cache, whose times are wall-clock UNIX seconds.
+    pub(crate) fn from_wall_clock(
+        access_token: String,
+        token_type: String,
+        scope: Option<String>,
+        issued: f64,
+        renew: f64,
+        expires: f64,
+    ) -> Token {
+        let now = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        let now_i = Instant::now();
+        let at = |t: f64| {
+            if t >= now {
+                now_i + Duration::from_secs_f64(t - now)
+            } else {
+                now_i.checked_sub(Duration::from_secs_f64(now - t)).unwrap_or(now_i)
+            }
+        };
+        let renew_at = at(renew);
+        Token {
+            access_token: Zeroizing::new(access_token),
+            token_type,
+            scope,
+            requested_at: at(issued),
+            expires_at: at(expires),
+            renew_at,
+            renew_at_ns: crate::clock::to_ns(renew_at),
+            fork_generation: crate::fork::generation(),
+            expires_at_system: std::time::UNIX_EPOCH + Duration::from_secs_f64(expires),
+            extra: Map::new(),
+        }
+    }
+
     /// A copy with a renewal point drawn again (for a forked child).
     pub(crate) fn rejittered(&self, renew_after: (f64, f64)) -> Token {
         let renew_at =

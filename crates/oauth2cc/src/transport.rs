@@ -194,6 +194,30 @@ impl Transport {
     }
 }
 
+/// An HTTP agent for calling APIs with the same trust (system store plus the
+/// CA file), proxy and timeouts as the token requests; statuses are returned,
+/// not turned into errors, and up to 5 redirects are followed.
+pub fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
+    let url = cfg.validate()?;
+    let mut builder = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(5)
+        .timeout_connect(Some(cfg.connect_timeout))
+        .timeout_global(Some(cfg.timeout))
+        .user_agent(concat!("oauth2cc/", env!("CARGO_PKG_VERSION")));
+    builder = match &cfg.proxy {
+        ProxySetting::FromEnv => builder.proxy(ureq::Proxy::try_from_env()),
+        ProxySetting::Disabled => builder.proxy(None),
+        ProxySetting::Url(u) => builder.proxy(Some(
+            ureq::Proxy::new(u.expose())
+                .map_err(|_| Error::config("proxy URL is not valid (expected http://host:port)"))?,
+        )),
+    };
+    let _ = url;
+    builder = builder.tls_config(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build());
+    Ok(builder.build().new_agent())
+}
+
 /// The system trust store (loaded once per process) plus the optional CA file.
 fn root_certs(ca_file: Option<&std::path::Path>) -> Result<RootCerts, Error> {
     static SYSTEM: OnceLock<Arc<Vec<Certificate<'static>>>> = OnceLock::new();

@@ -65,6 +65,7 @@ _ENV_SETTINGS = {
     "OAUTH2CC_CONNECT_TIMEOUT": ("connect_timeout", float),
     "OAUTH2CC_TIMEOUT": ("timeout", float),
     "OAUTH2CC_MAX_REQUESTS_PER_SECOND": ("max_requests_per_second", float),
+    "OAUTH2CC_CACHE_DIR": ("cache_dir", str),
 }
 
 
@@ -84,7 +85,9 @@ class Client(_native.Client):
     ``connect_timeout`` (5 s), ``timeout`` (15 s), ``renew_between`` ((0.8, 0.9)),
     ``allow_insecure_http`` (False: http:// only to loopback), ``default_lifetime``
     (60 s), ``max_requests_per_second`` (10, at most 50, shared by the process),
-    ``credential_cool_down`` (60 s), ``proxy`` (None: environment; "": none).
+    ``credential_cool_down`` (60 s), ``proxy`` (None: environment; "": none),
+    ``cache_dir`` (None: this process only; a directory shares tokens between
+    processes, as the ``oauth2cc`` command does).
 
     Errors are subclasses of :class:`oauth2cc.OAuthError`.
     """

@@ -1,0 +1,279 @@
+//! The `oauth2cc` command against the simulator: the cross-process cache,
+//! every exit status, and the secret kept out of arguments and output.
+
+use iam_sim::{ClientSpec, Fault, Sim, SimConfig};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const SECRET: &str = "cli-S3cret-value";
+
+fn sim() -> Sim {
+    Sim::start(SimConfig {
+        clients: vec![
+            ClientSpec::new("svc", SECRET).scopes(&["orders:read"]),
+            ClientSpec::new("short", SECRET).lifetime(2),
+        ],
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("oauth2cc-cli-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The command with a clean environment: the simulator's URL, the secret in the environment.
+fn cmd(sim: &Sim, cache: &Path, id: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_oauth2cc"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cache)
+        .env("OAUTH2CC_TOKEN_URL", sim.token_url())
+        .env("OAUTH2CC_CLIENT_ID", id)
+        .env("OAUTH2CC_CLIENT_SECRET", SECRET)
+        .env("OAUTH2CC_CACHE_DIR", cache)
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(c: &mut Command) -> Output {
+    let out = c.output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!text.contains(SECRET), "the secret appeared in the output");
+    out
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn token_file(cache: &Path) -> PathBuf {
+    std::fs::read_dir(cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "token"))
+        .expect("a token file")
+}
+
+#[test]
+fn twenty_processes_on_a_cold_cache_make_one_request() {
+    let sim = sim();
+    sim.push_fault(Fault::Delay(std::time::Duration::from_millis(300)), 1);
+    let cache = tmpdir("cold");
+    let children: Vec<_> = (0..20)
+        .map(|_| cmd(&sim, &cache, "svc").arg("token").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .collect();
+    let outs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    assert!(
+        outs.iter().all(|o| o.status.success()),
+        "{:?}",
+        outs.iter().map(|o| String::from_utf8_lossy(&o.stderr).to_string()).collect::<Vec<_>>()
+    );
+    let first = stdout(&outs[0]);
+    assert!(outs.iter().all(|o| stdout(o) == first));
+    assert_eq!(sim.stats().token_requests, 1);
+}
+
+#[test]
+fn a_hundred_invocations_within_the_lifetime_make_one_request() {
+    let sim = sim();
+    let cache = tmpdir("seq");
+    let first = stdout(&run(cmd(&sim, &cache, "svc").arg("token")));
+    for _ in 0..99 {
+        assert_eq!(stdout(&run(cmd(&sim, &cache, "svc").arg("token"))), first);
+    }
+    assert_eq!(sim.stats().token_requests, 1);
+    let f = token_file(&cache);
+    assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777, 0o700);
+    assert!(!std::fs::read_to_string(&f).unwrap().contains(SECRET));
+}
+
+#[test]
+fn corrupt_foreign_and_expired_files_are_replaced() {
+    let sim = sim();
+    let cache = tmpdir("bad");
+    let t1 = stdout(&run(cmd(&sim, &cache, "svc").arg("token")));
+    let f = token_file(&cache);
+    std::fs::write(&f, "{not json").unwrap();
+    let t2 = stdout(&run(cmd(&sim, &cache, "svc").arg("token")));
+    assert_ne!(t1, t2);
+    assert_eq!(sim.stats().token_requests, 2);
+    // Readable by others: not trusted, replaced, and private again.
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let t3 = stdout(&run(cmd(&sim, &cache, "svc").arg("token")));
+    assert_ne!(t2, t3);
+    assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
+    // A directory others can enter is made private.
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(stdout(&run(cmd(&sim, &cache, "svc").arg("token"))), t3);
+    assert_eq!(std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777, 0o700);
+    // Expired in the file: a new request.
+    let text = std::fs::read_to_string(&f).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["renew_at"] = serde_json::json!(1.0);
+    v["expires_at"] = serde_json::json!(2.0);
+    v["issued_at"] = serde_json::json!(0.0);
+    std::fs::write(&f, v.to_string()).unwrap();
+    let t4 = stdout(&run(cmd(&sim, &cache, "svc").arg("token")));
+    assert_ne!(t3, t4);
+    assert_eq!(sim.stats().token_requests, 4);
+}
+
+#[test]
+fn a_wrong_secret_pauses_every_later_process() {
+    let sim = sim();
+    let cache = tmpdir("wrong");
+    for _ in 0..10 {
+        let o = run(cmd(&sim, &cache, "svc").env("OAUTH2CC_CLIENT_SECRET", "nope-not-it").arg("token"));
+        assert_eq!(code(&o), 3);
+        assert!(String::from_utf8_lossy(&o.stderr).contains("rejected the client credentials"));
+    }
+    assert_eq!(sim.stats().token_requests, 1, "one failed login, not ten");
+    // The right secret is another cache key: not paused.
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").arg("token"))), 0);
+}
+
+#[test]
+fn every_exit_status() {
+    let sim = sim();
+    let cache = tmpdir("codes");
+    let api = |p: &str| format!("{}{p}", sim.base_url());
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").arg("token"))), 0);
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").arg("header"))), 0);
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").arg("inspect"))), 0);
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").args(["request", "GET", &api("/api/echo")]))), 0);
+    // 2: usage and configuration.
+    for args in
+        [vec![], vec!["fly"], vec!["--client-secret", SECRET, "token"], vec!["--bogus", "token"], vec!["request"]]
+    {
+        let o = run(cmd(&sim, &cache, "svc").args(&args));
+        assert_eq!(code(&o), 2, "{args:?}");
+    }
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").env_remove("OAUTH2CC_TOKEN_URL").arg("token"))), 2);
+    assert_eq!(
+        code(&run(cmd(&sim, &cache, "svc").env("OAUTH2CC_TOKEN_URL", "http://iam.example.com/t").arg("token"))),
+        2
+    );
+    // 3: rejected credentials or scope.
+    assert_eq!(
+        code(&run(cmd(&sim, &cache, "svc").arg("--no-cache").env("OAUTH2CC_CLIENT_SECRET", "bad").arg("token"))),
+        3
+    );
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").args(["--no-cache", "--scope", "admin", "token"]))), 3);
+    // 4 to 8: token endpoint failures.
+    let fail = |f: Fault| {
+        sim.push_fault(f, 1);
+        code(&run(cmd(&sim, &cache, "short").args(["--no-cache", "token"])))
+    };
+    assert_eq!(fail(Fault::Status { status: 429, retry_after: Some("3".into()), body: None }), 4);
+    assert_eq!(fail(Fault::Close), 5);
+    assert_eq!(fail(Fault::Status { status: 500, retry_after: None, body: None }), 7);
+    assert_eq!(fail(Fault::Html), 8);
+    let down =
+        run(cmd(&sim, &cache, "svc").env("OAUTH2CC_TOKEN_URL", "http://127.0.0.1:1/t").args(["--no-cache", "token"]));
+    assert_eq!(code(&down), 5);
+    let tls = Sim::start(SimConfig {
+        clients: vec![ClientSpec::new("svc", SECRET)],
+        tls_names: Some(vec!["127.0.0.1".into()]),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let o = run(cmd(&sim, &cache, "svc").env("OAUTH2CC_TOKEN_URL", tls.token_url()).args([
+        "--no-cache",
+        "--proxy",
+        "",
+        "token",
+    ]));
+    assert_eq!(code(&o), 6, "{}", String::from_utf8_lossy(&o.stderr));
+    // 9 and 10: the API's own answer.
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").args(["request", "GET", &api("/api/scope/orders:write")]))), 9);
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").args(["request", "GET", &api("/api/status/404")]))), 9);
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").args(["request", "GET", &api("/api/status/503")]))), 10);
+    // Errors are one line with a hint, on stderr.
+    let o = run(cmd(&sim, &cache, "svc").args(["--no-cache", "--scope", "admin", "token"]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("oauth2cc: ") && err.contains("hint:"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn request_renews_and_resends_once_after_a_revocation() {
+    let sim = sim();
+    let cache = tmpdir("req");
+    let old = stdout(&run(cmd(&sim, &cache, "svc").arg("token")));
+    sim.revoke_all();
+    let o = run(cmd(&sim, &cache, "svc").args([
+        "request",
+        "POST",
+        &format!("{}/api/echo", sim.base_url()),
+        "-H",
+        "X-Test: yes",
+        "-d",
+        "twelve bytes",
+    ]));
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let body: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((body["body_bytes"].as_u64(), body["x_test"].as_str()), (Some(12), Some("yes")));
+    assert_ne!(stdout(&run(cmd(&sim, &cache, "svc").arg("token"))), old, "the new token is in the shared cache");
+    assert_eq!(sim.stats().token_requests, 2);
+}
+
+#[test]
+fn secret_from_a_file_stdin_or_a_profile_never_from_arguments() {
+    let sim = sim();
+    let cache = tmpdir("secret");
+    let secret_file = cache.join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let f = run(cmd(&sim, &cache, "svc")
+        .env_remove("OAUTH2CC_CLIENT_SECRET")
+        .args(["--no-cache", "--client-secret-file"])
+        .arg(&secret_file)
+        .arg("token"));
+    assert_eq!(code(&f), 0);
+    let mut child = cmd(&sim, &cache, "svc")
+        .env_remove("OAUTH2CC_CLIENT_SECRET")
+        .args(["--no-cache", "--client-secret-stdin", "header"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), format!("{SECRET}\n").as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(stdout(&o).starts_with("Authorization: Bearer ey"));
+    // A profile in the config file.
+    let config = cache.join("config");
+    std::fs::write(
+        &config,
+        format!("[default]\ntoken_url = http://127.0.0.1:1/wrong\n\n[profile ci]\ntoken_url = {}\nclient_id = svc\nclient_secret_file = {}\nscope = orders:read\n", sim.token_url(), secret_file.display()),
+    )
+    .unwrap();
+    let p = run(Command::new(env!("CARGO_BIN_EXE_oauth2cc"))
+        .env_clear()
+        .env("HOME", &cache)
+        .args(["--no-cache", "--config"])
+        .arg(&config)
+        .args(["--profile", "ci", "inspect"]));
+    assert_eq!(code(&p), 0, "{}", String::from_utf8_lossy(&p.stderr));
+    assert!(stdout(&p).contains("scope: profile email orders:read"));
+    std::fs::write(&config, format!("[default]\nclient_secret = {SECRET}\n")).unwrap();
+    let bad =
+        run(Command::new(env!("CARGO_BIN_EXE_oauth2cc")).env_clear().args(["--config"]).arg(&config).arg("token"));
+    assert_eq!(code(&bad), 2);
+    // The secret on the command line is refused, and not echoed.
+    let o = run(cmd(&sim, &cache, "svc").args(["--client-secret", SECRET, "token"]));
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("never pass the secret"));
+}
