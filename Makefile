@@ -14,7 +14,7 @@ STATIC_LIBS := -lpthread -lm -ldl -lrt -lutil -lgcc_s -lc
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
 
 .PHONY: all build build-debug header check-header test test-rust test-c test-header test-python python lint demo fuzz clean
-.PHONY: install uninstall test-cpp test-curl test-install curl-dev cmake-tool
+.PHONY: install uninstall test-cpp test-curl test-install curl-dev cmake-tool bench go-tools
 
 # Installation directories (GNU conventions); DESTDIR stages the install.
 PREFIX     ?= /usr/local
@@ -29,7 +29,7 @@ all: build
 
 # Release libraries staged as an installed system would have them.
 build:
-	$(CARGO) build --release --workspace
+	$(CARGO) build --release -p oauth2cc -p oauth2cc-cli -p iam-sim
 	@$(MAKE) --no-print-directory stage PROFILE_DIR=target/release LIB=$(BUILD)/release
 
 build-debug:
@@ -204,6 +204,23 @@ fuzz:
 	@for t in token_response www_authenticate; do \
 		echo "fuzzing $$t for $(FUZZ_SECS) s"; \
 		RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run $$t -- -max_total_time=$(FUZZ_SECS) || exit 1; done
+
+# Benchmarks, side by side with the libraries users would otherwise pick
+# (bench/RESULTS.md). Not part of `make test`: minutes long, and timing.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.ready: bench/python/requirements.txt
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -r bench/python/requirements.txt
+	touch $@
+
+go-tools:
+	@command -v go >/dev/null && test -d /usr/share/gocode/src/golang.org/x/oauth2 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-golang-x-oauth2-dev; }
+
+bench: build go-tools $(BENCH_VENV)/.ready
+	$(BENCH_VENV)/bin/python -m pip install -q ./bindings/python
+	bench/run.sh
 
 clean:
 	$(CARGO) clean

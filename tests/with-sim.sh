@@ -51,7 +51,8 @@ port=$(cat "$dir/port")
 
 # A second simulator over HTTPS, with its CA in a file, for the TLS tests.
 "$SIM" --port-file "$dir/tls-port" --tls localhost,127.0.0.1 --ca-out "$dir/ca.pem" \
-    --client id=svc,secret=s3cret-value >"$dir/tls-out" 2>&1 &
+    --client id=svc,secret=s3cret-value --client id=short,secret=short-secret,lifetime=2 \
+    --client id=big,secret=big-secret,token_size=1024 >"$dir/tls-out" 2>&1 &
 tls_pid=$!
 i=0
 while [ ! -s "$dir/tls-port" ]; do

@@ -435,6 +435,26 @@ fn route(st: &State, req: &Request) -> Response {
         }
         return token_endpoint(st, req);
     }
+    // OpenID discovery, for clients that want it (msal in the benchmarks).
+    if let Some(prefix) = path.strip_suffix("/.well-known/openid-configuration") {
+        let realm = prefix.strip_prefix("/auth").unwrap_or(prefix).strip_prefix("/realms/").unwrap_or_default();
+        if realm == st.cfg.realm {
+            let host = req.header("host").unwrap_or("127.0.0.1");
+            let scheme = if st.cfg.tls_names.is_some() { "https" } else { "http" };
+            let issuer = format!("{scheme}://{host}{prefix}");
+            return Response::json(
+                200,
+                &json!({
+                    "issuer": issuer,
+                    "token_endpoint": format!("{issuer}/protocol/openid-connect/token"),
+                    "authorization_endpoint": format!("{issuer}/protocol/openid-connect/auth"),
+                    "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
+                    "grant_types_supported": ["client_credentials"],
+                    "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                }),
+            );
+        }
+    }
     match (req.method.as_str(), path) {
         ("GET", "/sim/stats") => Response::json(200, &st.stats.lock().to_json()),
         ("POST", "/sim/reset") => {

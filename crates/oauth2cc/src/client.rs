@@ -106,6 +106,13 @@ impl Client {
         inner.cache.get(&fetch, wait_limit * 2)
     }
 
+    /// One token request, bypassing the cache and the request budget: for
+    /// benchmarks of the round trip only. Do not use it to get tokens.
+    #[doc(hidden)]
+    pub fn bench_round_trip(&self) -> Result<Token, Error> {
+        self.inner.prepared.load().transport.send()
+    }
+
     /// Replaces the client secret (after a rotation). Ends a pause caused by
     /// rejected credentials; the cached token stays in use until renewal.
     pub fn set_secret(&self, secret: impl Into<Secret>) -> Result<(), Error> {

@@ -157,7 +157,7 @@ impl Transport {
         })
     }
 
-    fn send(&self) -> Result<Token, Error> {
+    pub(crate) fn send(&self) -> Result<Token, Error> {
         let mut body = Zeroizing::new(String::with_capacity(self.form.len() + 128));
         body.push_str(&self.form);
         if let Some(c) = &self.post_credentials {

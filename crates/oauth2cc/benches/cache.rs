@@ -1,0 +1,69 @@
+//! Criterion benchmarks (make bench): a cached read with 1, 2 and 8 threads,
+//! and a full token request round trip against the in-process simulator with
+//! the connection reused.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use iam_sim::{ClientSpec, Sim, SimConfig};
+use oauth2cc_core::{Client, Config};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+fn sim() -> Sim {
+    Sim::start(SimConfig {
+        clients: vec![ClientSpec::new("big", "big-secret").token_size(1024)],
+        rate_limit_per_sec: 0,
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+fn cached_read(c: &mut Criterion) {
+    let sim = sim();
+    let client = Client::new(Config::new(sim.token_url(), "big", "big-secret")).unwrap();
+    client.token().unwrap();
+    let mut g = c.benchmark_group("cached_read");
+    for threads in [1usize, 2, 8] {
+        g.bench_function(format!("{threads}_threads"), |b| {
+            b.iter_custom(|iters| {
+                let barrier = Arc::new(Barrier::new(threads + 1));
+                let handles: Vec<_> = (0..threads)
+                    .map(|_| {
+                        let (client, barrier) = (client.clone(), barrier.clone());
+                        std::thread::spawn(move || {
+                            let mut buf = [0u8; 2048];
+                            barrier.wait();
+                            for _ in 0..iters {
+                                client
+                                    .with_token(|t| {
+                                        let s = t.access_token().as_bytes();
+                                        buf[..s.len()].copy_from_slice(s);
+                                    })
+                                    .unwrap();
+                            }
+                            std::hint::black_box(&buf);
+                        })
+                    })
+                    .collect();
+                barrier.wait();
+                let start = Instant::now();
+                handles.into_iter().for_each(|h| h.join().unwrap());
+                start.elapsed()
+            })
+        });
+    }
+    g.finish();
+}
+
+fn round_trip(c: &mut Criterion) {
+    let sim = sim();
+    let client = Client::new(Config::new(sim.token_url(), "big", "big-secret")).unwrap();
+    client.bench_round_trip().unwrap();
+    c.bench_function("token_request_round_trip", |b| b.iter(|| client.bench_round_trip().unwrap()));
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = cached_read, round_trip
+}
+criterion_main!(benches);
