@@ -15,6 +15,20 @@ done
 [ $# -gt 0 ] || { echo "usage: $0 [SIM_ARGS...] -- COMMAND..." >&2; exit 2; }
 
 dir=$(mktemp -d)
+
+# wait_for FILE PID NAME: until the simulator has written its port file.
+wait_for() {
+    i=0
+    while [ ! -s "$1" ]; do
+        i=$((i + 1))
+        if [ $i -gt 100 ] || ! kill -0 "$2" 2>/dev/null; then
+            echo "$3 did not start:" >&2
+            cat "$dir/$3.out" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+}
 cleanup() {
     for p in ${pid:-} ${tls_pid:-}; do
         kill "$p" 2>/dev/null || true
@@ -35,35 +49,17 @@ trap 'cleanup; exit 130' INT TERM
     --client id=demo,secret=demo-secret,lifetime=6 \
     --client id=post-only,secret=post-secret,methods=post,scopes=orders:read \
     --client id=big,secret=big-secret,token_size=1024 \
-    $sim_args >"$dir/out" 2>&1 &
+    $sim_args >"$dir/iam-sim.out" 2>&1 &
 pid=$!
-i=0
-while [ ! -s "$dir/port" ]; do
-    i=$((i + 1))
-    if [ $i -gt 100 ] || ! kill -0 "$pid" 2>/dev/null; then
-        echo "iam-sim did not start:" >&2
-        cat "$dir/out" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
+wait_for "$dir/port" "$pid" iam-sim
 port=$(cat "$dir/port")
 
 # A second simulator over HTTPS, with its CA in a file, for the TLS tests.
 "$SIM" --port-file "$dir/tls-port" --tls localhost,127.0.0.1 --ca-out "$dir/ca.pem" \
     --client id=svc,secret=s3cret-value --client id=short,secret=short-secret,lifetime=2 \
-    --client id=big,secret=big-secret,token_size=1024 >"$dir/tls-out" 2>&1 &
+    --client id=big,secret=big-secret,token_size=1024 >"$dir/iam-sim-tls.out" 2>&1 &
 tls_pid=$!
-i=0
-while [ ! -s "$dir/tls-port" ]; do
-    i=$((i + 1))
-    if [ $i -gt 100 ] || ! kill -0 "$tls_pid" 2>/dev/null; then
-        echo "iam-sim (TLS) did not start:" >&2
-        cat "$dir/tls-out" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
+wait_for "$dir/tls-port" "$tls_pid" iam-sim-tls
 OAUTH2CC_SIM_TLS_URL="https://127.0.0.1:$(cat "$dir/tls-port")"
 OAUTH2CC_SIM_CA_FILE="$dir/ca.pem"
 export OAUTH2CC_SIM_TLS_URL OAUTH2CC_SIM_CA_FILE

@@ -53,14 +53,7 @@ impl Transport {
             .max_response_header_size(16 * 1024)
             .input_buffer_size(16 * 1024)
             .output_buffer_size(16 * 1024);
-        builder = match &cfg.proxy {
-            ProxySetting::FromEnv => builder.proxy(ureq::Proxy::try_from_env()),
-            ProxySetting::Disabled => builder.proxy(None),
-            ProxySetting::Url(u) => builder.proxy(Some(
-                ureq::Proxy::new(u.expose())
-                    .map_err(|_| Error::config("proxy URL is not valid (expected http://host:port)"))?,
-            )),
-        };
+        builder = builder.proxy(proxy(cfg)?);
         // A bad CA file is reported even for a loopback http:// URL, so a typo shows at once.
         if url.scheme == "https" || cfg.ca_file.is_some() {
             builder = builder.tls_config(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build());
@@ -198,24 +191,27 @@ impl Transport {
 /// CA file), proxy and timeouts as the token requests; statuses are returned,
 /// not turned into errors, and up to 5 redirects are followed.
 pub fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
-    let url = cfg.validate()?;
+    cfg.validate()?;
     let mut builder = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(5)
         .timeout_connect(Some(cfg.connect_timeout))
         .timeout_global(Some(cfg.timeout))
         .user_agent(concat!("oauth2cc/", env!("CARGO_PKG_VERSION")));
-    builder = match &cfg.proxy {
-        ProxySetting::FromEnv => builder.proxy(ureq::Proxy::try_from_env()),
-        ProxySetting::Disabled => builder.proxy(None),
-        ProxySetting::Url(u) => builder.proxy(Some(
-            ureq::Proxy::new(u.expose())
-                .map_err(|_| Error::config("proxy URL is not valid (expected http://host:port)"))?,
-        )),
-    };
-    let _ = url;
+    builder = builder.proxy(proxy(cfg)?);
     builder = builder.tls_config(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build());
     Ok(builder.build().new_agent())
+}
+
+/// The proxy to use: the configured one, none, or the environment's.
+fn proxy(cfg: &Config) -> Result<Option<ureq::Proxy>, Error> {
+    match &cfg.proxy {
+        ProxySetting::FromEnv => Ok(ureq::Proxy::try_from_env()),
+        ProxySetting::Disabled => Ok(None),
+        ProxySetting::Url(u) => ureq::Proxy::new(u.expose())
+            .map(Some)
+            .map_err(|_| Error::config("proxy URL is not valid (expected http://host:port)")),
+    }
 }
 
 /// The system trust store (loaded once per process) plus the optional CA file.
