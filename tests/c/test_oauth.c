@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "oauth2cc.h"
+#include "check.h"
 #include "sim_http.h"
 
 #include <pthread.h>
@@ -15,18 +16,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static int passed, failed;
-static int current_failed;
-
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "  FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, \
-                    oauth_last_error());                                                  \
-            current_failed = 1;                                                           \
-        }                                                                                 \
-    } while (0)
 
 #define TOKEN_MAX 8192
 
@@ -550,18 +539,13 @@ static void test_last_error_is_per_thread(void) {
     CHECK(strstr(oauth_last_error(), "client_id is NULL") != NULL);
 }
 
+/* Each test starts with the simulator's statistics and faults cleared. */
 static void run(const char *name, void (*fn)(void)) {
-    current_failed = 0;
     if (sim_reset() != 0) {
         fprintf(stderr, "cannot reset the simulator\n");
         exit(2);
     }
-    fn();
-    printf("%s %s\n", current_failed ? "FAIL" : "ok  ", name);
-    if (current_failed)
-        failed++;
-    else
-        passed++;
+    run_test(name, fn);
 }
 
 int main(void) {
@@ -584,6 +568,5 @@ int main(void) {
     run("fork", test_fork);
     run("TLS: CA file accepted, unknown CA refused", test_tls);
     run("cache_dir shares tokens between processes", test_cache_dir_shares_between_processes);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_summary();
 }

@@ -1,22 +1,12 @@
 /* The libcurl helper (bindings/c) against the simulator's protected API. */
 #define _POSIX_C_SOURCE 200809L
 #include "oauth2cc_curl.h"
+#include "check.h"
 #include "sim_http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int passed, failed, current_failed;
-
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "  FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond,   \
-                    oauth_last_error());                                                          \
-            current_failed = 1;                                                                   \
-        }                                                                                         \
-    } while (0)
 
 struct buffer {
     char data[8192];
@@ -166,28 +156,17 @@ static void test_transfer_and_argument_errors(void) {
     curl_easy_cleanup(curl);
 }
 
-static void run(const char *name, void (*fn)(void)) {
-    current_failed = 0;
-    fn();
-    printf("%s %s\n", current_failed ? "FAIL" : "ok  ", name);
-    if (current_failed)
-        failed++;
-    else
-        passed++;
-}
-
 int main(void) {
     if (sim_init() != 0) return 2;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     snprintf(token_url, sizeof token_url, "%s/realms/test/protocol/openid-connect/token", sim_url());
     if (oauth_client_new(token_url, "svc", "s3cret-value", NULL, &client) != OAUTH_OK) return 2;
-    run("Bearer added, caller's headers kept", test_bearer_added_and_caller_headers_kept);
-    run("revoked token: renewed, POST resent", test_revoked_token_is_renewed_and_the_post_resent);
-    run("streamed upload rewound", test_a_streamed_upload_is_rewound);
-    run("insufficient scope and no detail", test_insufficient_scope_and_no_detail);
-    run("transfer and argument errors", test_transfer_and_argument_errors);
+    run_test("Bearer added, caller's headers kept", test_bearer_added_and_caller_headers_kept);
+    run_test("revoked token: renewed, POST resent", test_revoked_token_is_renewed_and_the_post_resent);
+    run_test("streamed upload rewound", test_a_streamed_upload_is_rewound);
+    run_test("insufficient scope and no detail", test_insufficient_scope_and_no_detail);
+    run_test("transfer and argument errors", test_transfer_and_argument_errors);
     oauth_free(client);
     curl_global_cleanup();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_summary();
 }
