@@ -40,23 +40,18 @@ pub(crate) struct Transport {
 impl Transport {
     pub fn new(cfg: &Config) -> Result<Transport, Error> {
         let url = cfg.validate()?;
-        let mut builder = ureq::Agent::config_builder()
-            .http_status_as_error(false)
+        let mut builder = agent_builder(cfg)?
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .timeout_connect(Some(cfg.connect_timeout))
-            .timeout_global(Some(cfg.timeout))
-            .user_agent(concat!("oauth2cc/", env!("CARGO_PKG_VERSION")))
             .accept("application/json")
             .max_idle_connections(1)
             .max_idle_connections_per_host(1)
             .max_response_header_size(16 * 1024)
             .input_buffer_size(16 * 1024)
             .output_buffer_size(16 * 1024);
-        builder = builder.proxy(proxy(cfg)?);
         // A bad CA file is reported even for a loopback http:// URL, so a typo shows at once.
         if url.scheme == "https" || cfg.ca_file.is_some() {
-            builder = builder.tls_config(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build());
+            builder = builder.tls_config(tls(cfg)?);
         }
         let agent_config = builder.build();
         let agent = ArcSwap::from_pointee((fork::generation(), agent_config.new_agent()));
@@ -167,13 +162,17 @@ impl Transport {
         }
         let sent_at = Instant::now();
         let sent_at_system = SystemTime::now();
-        let resp = req.send(body.as_bytes()).map_err(map_transport_error)?;
+        let resp = req.send(body.as_bytes()).map_err(|e| map_transport_error(&e))?;
         let status = resp.status().as_u16();
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let content_type = header("content-type");
         let retry_after = header("retry-after");
-        let bytes =
-            resp.into_body().into_with_config().limit(MAX_BODY_BYTES).read_to_vec().map_err(map_transport_error)?;
+        let bytes = resp
+            .into_body()
+            .into_with_config()
+            .limit(MAX_BODY_BYTES)
+            .read_to_vec()
+            .map_err(|e| map_transport_error(&e))?;
         let bytes = Zeroizing::new(bytes);
         response::parse(
             &Answer {
@@ -192,15 +191,22 @@ impl Transport {
 /// not turned into errors, and up to 5 redirects are followed.
 pub fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
     cfg.validate()?;
-    let mut builder = ureq::Agent::config_builder()
+    Ok(agent_builder(cfg)?.max_redirects(5).tls_config(tls(cfg)?).build().new_agent())
+}
+
+/// What every agent of a client shares: statuses returned rather than turned
+/// into errors, the timeouts, the user agent and the proxy.
+fn agent_builder(cfg: &Config) -> Result<ureq::config::ConfigBuilder<ureq::typestate::AgentScope>, Error> {
+    Ok(ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .max_redirects(5)
         .timeout_connect(Some(cfg.connect_timeout))
         .timeout_global(Some(cfg.timeout))
-        .user_agent(concat!("oauth2cc/", env!("CARGO_PKG_VERSION")));
-    builder = builder.proxy(proxy(cfg)?);
-    builder = builder.tls_config(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build());
-    Ok(builder.build().new_agent())
+        .user_agent(concat!("oauth2cc/", env!("CARGO_PKG_VERSION")))
+        .proxy(proxy(cfg)?))
+}
+
+fn tls(cfg: &Config) -> Result<TlsConfig, Error> {
+    Ok(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build())
 }
 
 /// The proxy to use: the configured one, none, or the environment's.
@@ -246,7 +252,7 @@ fn root_certs(ca_file: Option<&std::path::Path>) -> Result<RootCerts, Error> {
     Ok(RootCerts::Specific(Arc::new(certs)))
 }
 
-fn map_transport_error(e: ureq::Error) -> Error {
+fn map_transport_error(e: &ureq::Error) -> Error {
     use ureq::Error as U;
     match e {
         U::Timeout(which) => Error::new(ErrorKind::Timeout, format!("token request timed out ({which})")),
@@ -261,7 +267,7 @@ fn map_transport_error(e: ureq::Error) -> Error {
         U::BadUri(_) => Error::config("token URL is not valid"),
         U::InvalidProxyUrl => Error::config("proxy URL is not valid"),
         U::ConnectProxyFailed(why) => {
-            Error::new(ErrorKind::Network, format!("proxy refused the connection: {}", sanitize(&why, 120)))
+            Error::new(ErrorKind::Network, format!("proxy refused the connection: {}", sanitize(why, 120)))
         }
         U::Protocol(p) => {
             Error::new(ErrorKind::Protocol, format!("token endpoint broke HTTP/1.1: {}", sanitize(&p.to_string(), 120)))
@@ -277,7 +283,7 @@ fn tls_error(detail: &str) -> Error {
         .with_hint("check the CA file and that the token URL's host name matches the server certificate")
 }
 
-fn map_io(io: std::io::Error) -> Error {
+fn map_io(io: &std::io::Error) -> Error {
     use std::io::ErrorKind as K;
     // ureq and rustls wrap their own errors inside io::Error.
     if let Some(inner) = io.get_ref() {
@@ -286,7 +292,7 @@ fn map_io(io: std::io::Error) -> Error {
                 ureq::Error::Timeout(_)
                 | ureq::Error::BodyExceedsLimit(_)
                 | ureq::Error::Rustls(_)
-                | ureq::Error::Tls(_) => map_transport_error(clone_ureq(u)),
+                | ureq::Error::Tls(_) => map_transport_error(u),
                 _ => Error::new(ErrorKind::Network, format!("token request failed: {}", sanitize(&u.to_string(), 160))),
             };
         }
@@ -303,15 +309,4 @@ fn map_io(io: std::io::Error) -> Error {
         _ => "network error talking to the token endpoint",
     };
     Error::new(ErrorKind::Network, format!("{what} ({})", sanitize(&io.to_string(), 120)))
-}
-
-/// The few ureq errors re-mapped above, rebuilt (ureq::Error is not Clone).
-fn clone_ureq(u: &ureq::Error) -> ureq::Error {
-    match u {
-        ureq::Error::Timeout(t) => ureq::Error::Timeout(*t),
-        ureq::Error::BodyExceedsLimit(n) => ureq::Error::BodyExceedsLimit(*n),
-        ureq::Error::Rustls(r) => ureq::Error::Rustls(r.clone()),
-        ureq::Error::Tls(m) => ureq::Error::Tls(m),
-        _ => ureq::Error::ConnectionFailed,
-    }
 }
