@@ -73,7 +73,7 @@ impl Cache {
     pub fn with_fresh<R>(&self, f: impl FnOnce(&Token) -> R) -> Option<R> {
         let guard = self.current.load();
         match guard.as_deref() {
-            Some(t) if clock::coarse_now_ns() < t.renew_at_ns && t.fork_generation == fork::generation() => {
+            Some(t) if is_fresh(t) => {
                 self.counters.cached_reads.add(1);
                 Some(f(t))
             }
@@ -83,10 +83,7 @@ impl Cache {
 
     /// The current token when it is not yet due for renewal.
     pub fn fresh(&self) -> Option<Arc<Token>> {
-        let t = self
-            .current
-            .load_full()
-            .filter(|t| clock::coarse_now_ns() < t.renew_at_ns && t.fork_generation == fork::generation());
+        let t = self.current.load_full().filter(|t| is_fresh(t));
         if t.is_some() {
             self.counters.cached_reads.add(1);
         }
@@ -301,6 +298,12 @@ impl Cache {
             last_error,
         }
     }
+}
+
+/// Not yet due for renewal, on the fast clock, and not inherited through `fork()`.
+#[inline]
+fn is_fresh(t: &Token) -> bool {
+    clock::coarse_now_ns() < t.renew_at_ns && t.fork_generation == fork::generation()
 }
 
 /// Gives up leadership without a request.

@@ -36,16 +36,9 @@ fn now_unix() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64()
 }
 
-/// 64-bit FNV-1a over the parts, each followed by a separator byte.
+/// A 64-bit hash of the parts, each followed by a separator byte.
 fn hash(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for b in p.bytes().chain(std::iter::once(0xff)) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
+    crate::secret::fnv1a64(parts.iter().flat_map(|p| p.bytes().chain(std::iter::once(0xff))))
 }
 
 /// The default directory: `$XDG_CACHE_HOME/oauth2cc`, else `~/.cache/oauth2cc`.
@@ -113,10 +106,11 @@ impl FileCache {
         cool_down: Duration,
         wait_limit: Duration,
     ) -> Result<Token, Error> {
-        if let Some(t) = self.read_token().filter(|t| Instant::now() < t.renew_at) {
-            return Ok(t);
-        }
-        let valid = self.read_token().filter(|t| Instant::now() < t.expires_at);
+        // One read: fresh is returned, valid (due for renewal) is kept in hand.
+        let valid = match self.read_token() {
+            Some(t) if Instant::now() < t.renew_at => return Ok(t),
+            cached => cached.filter(|t| Instant::now() < t.expires_at),
+        };
         let lock = match &valid {
             // Someone else renewing is fine: we have a token to use meanwhile.
             Some(_) => match Lock::try_take(&self.lock_path())? {

@@ -47,12 +47,13 @@ impl fmt::Display for Secret {
 /// errors (32 bits of an FNV-1a hash: cannot give back a high-entropy token).
 /// Never used on the client secret, where it could confirm a guessed weak one.
 pub(crate) fn fingerprint(s: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
+    let h = fnv1a64(s.bytes());
     format!("{:08x}", (h >> 32) as u32 ^ h as u32)
+}
+
+/// 64-bit FNV-1a: fast and stable, not cryptographic.
+pub(crate) fn fnv1a64(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]
