@@ -39,10 +39,14 @@ build-debug:
 .PHONY: stage
 stage:
 	@mkdir -p $(LIB)
-	@cp -f $(PROFILE_DIR)/liboauth2cc.so $(LIB)/liboauth2cc.so.$(VERSION)
+	@# A new file renamed over the old one: running programs keep their mapping
+	@# of the old file (overwriting it in place crashes them).
+	@cp -f $(PROFILE_DIR)/liboauth2cc.so $(LIB)/.liboauth2cc.so.$(VERSION).tmp
+	@mv -f $(LIB)/.liboauth2cc.so.$(VERSION).tmp $(LIB)/liboauth2cc.so.$(VERSION)
 	@ln -sf liboauth2cc.so.$(VERSION) $(LIB)/liboauth2cc.so.$(SOMAJOR)
 	@ln -sf liboauth2cc.so.$(SOMAJOR) $(LIB)/liboauth2cc.so
-	@cp -f $(PROFILE_DIR)/liboauth2cc.a $(LIB)/liboauth2cc.a
+	@cp -f $(PROFILE_DIR)/liboauth2cc.a $(LIB)/.liboauth2cc.a.tmp
+	@mv -f $(LIB)/.liboauth2cc.a.tmp $(LIB)/liboauth2cc.a
 
 header:
 	OAUTH2CC_HEADER_OUT=$(CURDIR)/include/oauth2cc.h $(CARGO) build -p oauth2cc
@@ -93,6 +97,8 @@ test-c: build-debug
 	$(CC) -std=c89 $(CFLAGS_STRICT) -Iinclude -o $(BUILD)/quickstart examples/quickstart.c \
 		-L$(BUILD)/debug -loauth2cc -Wl,-rpath,$(CURDIR)/$(BUILD)/debug
 	tests/with-sim.sh -- $(BUILD)/quickstart
+	# Re-staging the library under a running program must not crash it.
+	tests/stage/restage.sh target/debug $(BUILD)/debug $(BUILD)
 
 # The Python package: a project-local virtual environment with the pinned
 # test tools, the package built and installed exactly as the README says
