@@ -39,10 +39,13 @@
 
 /**
  * The version of `oauth_options` this header describes. Fields are only ever
- * appended; the version grows when they are, and the library reads only the
- * fields the caller's version has.
+ * appended, and the version is bumped with every appended field: the
+ * caller's `version` tells the library exactly which fields exist, and the
+ * library reads and writes only those bytes; a field the caller's version
+ * lacks gets its default. 1: `version` to `extra_params`; 2: adds
+ * `max_requests_per_second` and `credential_cool_down_s`; 3: adds `cache_dir`.
  */
-#define OAUTH_OPTIONS_VERSION 1
+#define OAUTH_OPTIONS_VERSION 3
 
 /**
  * HTTP Basic with id and secret form-urlencoded first (RFC 6749 section 2.3.1). The default.
@@ -60,7 +63,10 @@
 #define OAUTH_AUTH_CLIENT_SECRET_POST 2
 
 /**
- * The version of `oauth_stats` this header describes (fields only appended).
+ * The version of `oauth_stats` this header describes. Fields are only ever
+ * appended, and the version is bumped with every appended field; the
+ * library writes only the fields of the caller's `version`. 1: `version` to
+ * `last_error`.
  */
 #define OAUTH_STATS_VERSION 1
 
@@ -258,17 +264,19 @@ typedef struct oauth_options {
    * The most token requests per second this process sends to this token
    * endpoint, shared by all its clients of that endpoint (the lowest
    * setting wins); 0 means 10; at most 50 (the IAM's limit per IP).
+   * Since version 2.
    */
   unsigned int max_requests_per_second;
   /**
    * Seconds to pause requests after the endpoint rejected the credentials
    * or the scope (calls return the same error without a request); 0 means 60.
+   * Since version 2.
    */
   unsigned int credential_cool_down_s;
   /**
    * A directory (created 0700) through which processes share tokens: those
    * starting at once make one request, later ones reuse the token. NULL
-   * (the default) keeps tokens in this process only.
+   * (the default) keeps tokens in this process only. Since version 3.
    */
   const char *cache_dir;
 } oauth_options;
@@ -338,7 +346,8 @@ extern "C" {
  *   `options->allow_insecure_http` is set.
  * - `client_id`, `client_secret`: the client's credentials.
  * - `options`: NULL for the defaults, or settings initialised with
- *   `OAUTH_OPTIONS_INIT` / `oauth_options_init()`.
+ *   `OAUTH_OPTIONS_INIT` / `oauth_options_init()`. Only the fields of
+ *   `options->version` are read; the others take their defaults.
  * - `out`: receives the new client on success; untouched on failure.
  *
  * All strings are NUL-terminated UTF-8 and are copied: the caller may free
@@ -467,25 +476,29 @@ int oauth_set_log_callback(oauth_log_fn callback,
                            int max_level);
 
 /**
- * Fills `*opts` with the defaults for `version` (pass `OAUTH_OPTIONS_VERSION`).
+ * Fills `*opts` with the defaults for `version` (pass `OAUTH_OPTIONS_VERSION`)
+ * and sets `opts->version`; writes only the fields that version has.
  *
  * Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when `opts` is NULL or
  * the version is unknown to this library (a header newer than the library).
  *
  * # Safety
- * `opts` must be NULL or point to writable memory for an `oauth_options`.
+ * `opts` must be NULL or point to writable memory for the `oauth_options`
+ * of `version`.
  */
 int oauth_options_init(struct oauth_options *opts,
                        unsigned int version);
 
 /**
- * Fills `*out` with `client`'s counters. `out->version` must be set.
+ * Fills `*out` with `client`'s counters. `out->version` must be set; only
+ * the fields of that version are written.
  *
  * Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` for NULL or an unknown version.
  * Thread-safe.
  *
  * # Safety
- * `client` must come from `oauth_client_new`; `out` must be NULL or writable.
+ * `client` must come from `oauth_client_new`; `out` must be NULL or a
+ * writable `oauth_stats` of the version in its first field.
  */
 int oauth_get_stats(const struct oauth_client *client,
                     struct oauth_stats *out);

@@ -1,7 +1,7 @@
 //! `oauth_client`: create, get a token, invalidate, free.
 
 use crate::boundary::{c_str, guard, invalid, non_null, Failure};
-use crate::options::{apply, oauth_options};
+use crate::options::{apply, oauth_options, read_versioned};
 use crate::status::{OAUTH_ERR_BUFFER_TOO_SMALL, OAUTH_OK};
 use oauth2cc_core::{Client, Config};
 use std::ffi::c_char;
@@ -29,7 +29,8 @@ impl oauth_client {
 ///   `options->allow_insecure_http` is set.
 /// - `client_id`, `client_secret`: the client's credentials.
 /// - `options`: NULL for the defaults, or settings initialised with
-///   `OAUTH_OPTIONS_INIT` / `oauth_options_init()`.
+///   `OAUTH_OPTIONS_INIT` / `oauth_options_init()`. Only the fields of
+///   `options->version` are read; the others take their defaults.
 /// - `out`: receives the new client on success; untouched on failure.
 ///
 /// All strings are NUL-terminated UTF-8 and are copied: the caller may free
@@ -58,9 +59,11 @@ pub unsafe extern "C" fn oauth_client_new(
         let id = c_str(client_id, "client_id")?;
         let secret = c_str(client_secret, "client_secret")?;
         let mut cfg = Config::new(url, id, secret);
-        // SAFETY: NULL or a valid options struct, as documented.
-        if let Some(opts) = unsafe { options.as_ref() } {
-            cfg = apply(opts, cfg)?;
+        if !options.is_null() {
+            // SAFETY: a valid options struct of the version it names, as documented;
+            // only that version's bytes are read.
+            let opts = unsafe { read_versioned(options) }?;
+            cfg = apply(&opts, cfg)?;
         }
         let client = Client::new(cfg)?;
         // SAFETY: `out` is non-NULL and writable, as documented.

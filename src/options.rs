@@ -4,13 +4,17 @@ use crate::boundary::{c_str, guard, invalid, opt_c_str, Failure};
 use crate::status::OAUTH_OK;
 use oauth2cc_core::{AuthMethod, Config};
 use std::ffi::c_char;
+use std::mem::offset_of;
 use std::os::raw::{c_int, c_uint};
 use std::time::Duration;
 
 /// The version of `oauth_options` this header describes. Fields are only ever
-/// appended; the version grows when they are, and the library reads only the
-/// fields the caller's version has.
-pub const OAUTH_OPTIONS_VERSION: c_uint = 1;
+/// appended, and the version is bumped with every appended field: the
+/// caller's `version` tells the library exactly which fields exist, and the
+/// library reads and writes only those bytes; a field the caller's version
+/// lacks gets its default. 1: `version` to `extra_params`; 2: adds
+/// `max_requests_per_second` and `credential_cool_down_s`; 3: adds `cache_dir`.
+pub const OAUTH_OPTIONS_VERSION: c_uint = 3;
 
 /// HTTP Basic with id and secret form-urlencoded first (RFC 6749 section 2.3.1). The default.
 pub const OAUTH_AUTH_CLIENT_SECRET_BASIC: c_int = 0;
@@ -63,32 +67,38 @@ pub struct oauth_options {
     /// The most token requests per second this process sends to this token
     /// endpoint, shared by all its clients of that endpoint (the lowest
     /// setting wins); 0 means 10; at most 50 (the IAM's limit per IP).
+    /// Since version 2.
     pub max_requests_per_second: c_uint,
     /// Seconds to pause requests after the endpoint rejected the credentials
     /// or the scope (calls return the same error without a request); 0 means 60.
+    /// Since version 2.
     pub credential_cool_down_s: c_uint,
     /// A directory (created 0700) through which processes share tokens: those
     /// starting at once make one request, later ones reuse the token. NULL
-    /// (the default) keeps tokens in this process only.
+    /// (the default) keeps tokens in this process only. Since version 3.
     pub cache_dir: *const c_char,
 }
 
-/// Fills `*opts` with the defaults for `version` (pass `OAUTH_OPTIONS_VERSION`).
+/// Fills `*opts` with the defaults for `version` (pass `OAUTH_OPTIONS_VERSION`)
+/// and sets `opts->version`; writes only the fields that version has.
 ///
 /// Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when `opts` is NULL or
 /// the version is unknown to this library (a header newer than the library).
 ///
 /// # Safety
-/// `opts` must be NULL or point to writable memory for an `oauth_options`.
+/// `opts` must be NULL or point to writable memory for the `oauth_options`
+/// of `version`.
 #[no_mangle]
 pub unsafe extern "C" fn oauth_options_init(opts: *mut oauth_options, version: c_uint) -> c_int {
     guard("oauth_options_init", || {
         if opts.is_null() {
             return Err(invalid("opts is NULL"));
         }
-        check_version(version)?;
-        // SAFETY: non-NULL, and the caller promises it is writable.
-        unsafe { opts.write(oauth_options::zeroed(version)) };
+        let len = version_len(version)?;
+        let defaults = oauth_options::zeroed(version);
+        // SAFETY: `opts` is non-NULL and the caller promises `len` writable
+        // bytes (the struct of its version); `defaults` is a full struct.
+        unsafe { std::ptr::copy_nonoverlapping(std::ptr::from_ref(&defaults).cast::<u8>(), opts.cast::<u8>(), len) };
         Ok(OAUTH_OK)
     })
 }
@@ -117,9 +127,13 @@ impl oauth_options {
     }
 }
 
-fn check_version(version: c_uint) -> Result<(), Failure> {
+/// The bytes of `oauth_options` that `version` has: up to the end of its last field.
+fn version_len(version: c_uint) -> Result<usize, Failure> {
+    const PTR: usize = std::mem::size_of::<*const c_char>();
     match version {
-        1..=OAUTH_OPTIONS_VERSION => Ok(()),
+        1 => Ok(offset_of!(oauth_options, extra_params) + PTR),
+        2 => Ok(offset_of!(oauth_options, credential_cool_down_s) + std::mem::size_of::<c_uint>()),
+        3 => Ok(offset_of!(oauth_options, cache_dir) + PTR),
         0 => Err(invalid("options->version is 0: initialise options with OAUTH_OPTIONS_INIT or oauth_options_init()")),
         v => Err(invalid(format!(
             "options->version {v} is newer than this library supports ({OAUTH_OPTIONS_VERSION}); link a newer liboauth2cc"
@@ -127,9 +141,25 @@ fn check_version(version: c_uint) -> Result<(), Failure> {
     }
 }
 
+/// The caller's options: the fields its version has, defaults for the rest.
+///
+/// # Safety
+/// `opts` must be non-NULL and point to a readable `oauth_options` of the
+/// version in its first field (possibly shorter than this library's struct).
+pub(crate) unsafe fn read_versioned(opts: *const oauth_options) -> Result<oauth_options, Failure> {
+    // SAFETY: `version` is the first field of every version.
+    let version = unsafe { std::ptr::addr_of!((*opts).version).read() };
+    let len = version_len(version)?;
+    let mut full = oauth_options::zeroed(version);
+    // SAFETY: the caller's struct has `len` readable bytes; every field is
+    // plain data, so any bytes copied from a C struct of that layout are valid.
+    unsafe { std::ptr::copy_nonoverlapping(opts.cast::<u8>(), std::ptr::from_mut(&mut full).cast::<u8>(), len) };
+    Ok(full)
+}
+
 /// Applies the caller's options to `cfg`.
+/// `opts` comes from [`read_versioned`], so every field exists.
 pub(crate) fn apply(opts: &oauth_options, mut cfg: Config) -> Result<Config, Failure> {
-    check_version(opts.version)?;
     cfg = cfg.auth_method(match opts.auth_method {
         OAUTH_AUTH_CLIENT_SECRET_BASIC => AuthMethod::ClientSecretBasic,
         OAUTH_AUTH_CLIENT_SECRET_BASIC_RAW => AuthMethod::ClientSecretBasicRaw,

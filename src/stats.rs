@@ -1,11 +1,15 @@
 //! `oauth_get_stats`: a client's counters, for monitoring.
 
-use crate::boundary::{guard, invalid, non_null};
+use crate::boundary::{guard, invalid, non_null, Failure};
 use crate::client::oauth_client;
 use crate::status::{from_kind, OAUTH_OK};
+use std::mem::offset_of;
 use std::os::raw::{c_int, c_uint};
 
-/// The version of `oauth_stats` this header describes (fields only appended).
+/// The version of `oauth_stats` this header describes. Fields are only ever
+/// appended, and the version is bumped with every appended field; the
+/// library writes only the fields of the caller's `version`. 1: `version` to
+/// `last_error`.
 pub const OAUTH_STATS_VERSION: c_uint = 1;
 
 /// Size of `oauth_stats.failures`: one slot per status code, indexed by it.
@@ -36,22 +40,25 @@ pub struct oauth_stats {
     pub last_error: c_int,
 }
 
-/// Fills `*out` with `client`'s counters. `out->version` must be set.
+/// Fills `*out` with `client`'s counters. `out->version` must be set; only
+/// the fields of that version are written.
 ///
 /// Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` for NULL or an unknown version.
 /// Thread-safe.
 ///
 /// # Safety
-/// `client` must come from `oauth_client_new`; `out` must be NULL or writable.
+/// `client` must come from `oauth_client_new`; `out` must be NULL or a
+/// writable `oauth_stats` of the version in its first field.
 #[no_mangle]
 pub unsafe extern "C" fn oauth_get_stats(client: *const oauth_client, out: *mut oauth_stats) -> c_int {
     guard("oauth_get_stats", || {
         let client = non_null(client, "client")?;
-        // SAFETY: NULL or writable, as documented.
-        let out = unsafe { out.as_mut() }.ok_or_else(|| invalid("out is NULL"))?;
-        if out.version == 0 || out.version > OAUTH_STATS_VERSION {
-            return Err(invalid(format!("out->version {} is not 1..={OAUTH_STATS_VERSION}", out.version)));
+        if out.is_null() {
+            return Err(invalid("out is NULL"));
         }
+        // SAFETY: `version` is the first field of every version.
+        let version = unsafe { std::ptr::addr_of!((*out).version).read() };
+        let len = version_len(version)?;
         let s = client.inner().stats();
         let ms = |d: std::time::Duration| d.as_millis().min(i64::MAX as u128) as i64;
         let mut failures = [0u64; OAUTH_STATS_FAILURE_SLOTS];
@@ -61,8 +68,8 @@ pub unsafe extern "C" fn oauth_get_stats(client: *const oauth_client, out: *mut 
                 failures[slot] += n;
             }
         }
-        *out = oauth_stats {
-            version: out.version,
+        let full = oauth_stats {
+            version,
             cached_reads: s.cached_reads,
             token_requests: s.token_requests,
             successes: s.successes,
@@ -71,6 +78,16 @@ pub unsafe extern "C" fn oauth_get_stats(client: *const oauth_client, out: *mut 
             paused_for_ms: s.paused_for.map(ms).unwrap_or(0),
             last_error: s.last_error.map(from_kind).unwrap_or(OAUTH_OK),
         };
+        // SAFETY: the caller's struct of `version` has `len` writable bytes.
+        unsafe { std::ptr::copy_nonoverlapping(std::ptr::from_ref(&full).cast::<u8>(), out.cast::<u8>(), len) };
         Ok(OAUTH_OK)
     })
+}
+
+/// The bytes of `oauth_stats` that `version` has: up to the end of its last field.
+fn version_len(version: c_uint) -> Result<usize, Failure> {
+    match version {
+        1 => Ok(offset_of!(oauth_stats, last_error) + std::mem::size_of::<c_int>()),
+        v => Err(invalid(format!("out->version {v} is not 1..={OAUTH_STATS_VERSION}"))),
+    }
 }

@@ -6,10 +6,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "oauth2cc.h"
 #include "check.h"
+#include "frozen_layouts.h"
 #include "sim_http.h"
 
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -539,6 +541,124 @@ static void test_last_error_is_per_thread(void) {
     CHECK(strstr(oauth_last_error(), "client_id is NULL") != NULL);
 }
 
+/* ---- versioned structs: callers compiled against older headers ---- */
+
+/* Each past layout is the current struct's prefix up to the next version's first field. */
+_Static_assert(sizeof(oauth_options_v1) == offsetof(oauth_options, max_requests_per_second), "v1 prefix");
+_Static_assert(sizeof(oauth_options_v2) == offsetof(oauth_options, cache_dir), "v2 prefix");
+/* When a field is appended to oauth_stats, freeze this layout as is and add the next. */
+_Static_assert(sizeof(oauth_stats_v1) == sizeof(oauth_stats), "stats v1 is the current layout");
+
+#define GUARD_LEN 64
+
+/* A buffer holding an old struct of `len` bytes followed by guard bytes that
+ * look like the newer fields, each of which would show if the library read
+ * it: a budget of 1/s, a 7 s cool-down and a cache_dir that must never be
+ * created. `snap` receives a copy of the guard bytes. */
+static char poison_dir[64];
+static unsigned char *guarded(const void *old, size_t len, unsigned char *snap) {
+    size_t total = sizeof(oauth_options) + GUARD_LEN;
+    unsigned char *buf = malloc(total);
+    oauth_options tail = OAUTH_OPTIONS_INIT;
+    tail.max_requests_per_second = 1;
+    tail.credential_cool_down_s = 7;
+    tail.cache_dir = poison_dir;
+    memset(buf, 0xA5, total);
+    memcpy(buf, &tail, sizeof tail);
+    memcpy(buf, old, len);
+    memcpy(snap, buf + len, total - len);
+    return buf;
+}
+
+static int guard_intact(const unsigned char *buf, size_t len, const unsigned char *snap) {
+    return memcmp(buf + len, snap, sizeof(oauth_options) + GUARD_LEN - len) == 0;
+}
+
+static int poison_dir_exists(void) {
+    return access(poison_dir, F_OK) == 0;
+}
+
+static void test_options_v1_caller(void) {
+    unsigned char snap[sizeof(oauth_options) + GUARD_LEN], *buf;
+    char tok[TOKEN_MAX], stats[16384];
+    size_t len;
+    oauth_client *c = NULL;
+    /* Exactly its size on the heap: ASan reports any byte read or written past it. */
+    oauth_options_v1 *o = malloc(sizeof *o);
+    memset(o, 0x5A, sizeof *o);
+    CHECK(oauth_options_init((oauth_options *)o, 1) == OAUTH_OK);
+    CHECK(o->version == 1 && o->auth_method == OAUTH_AUTH_CLIENT_SECRET_BASIC && o->scope == NULL);
+    CHECK(o->timeout_ms == 0 && o->allow_insecure_http == 0 && o->proxy == NULL && o->extra_params == NULL);
+    o->scope = "orders:read";
+    CHECK(oauth_client_new(token_url, "svc", "s3cret-value", (const oauth_options *)o, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    CHECK(sim_request("GET", "/sim/stats", NULL, NULL, stats, sizeof stats) == 200);
+    CHECK(strstr(stats, "[\"scope\",\"orders:read\"]") != NULL); /* its own fields are read */
+    oauth_free(c);
+    c = NULL;
+    /* Followed by guard bytes: neither read (no cache_dir, the default
+     * 60 s cool-down, not 7 s) nor written. */
+    buf = guarded(o, sizeof *o, snap);
+    CHECK(oauth_options_init((oauth_options *)buf, 1) == OAUTH_OK);
+    CHECK(guard_intact(buf, sizeof *o, snap));
+    CHECK(oauth_client_new(token_url, "svc", "wrong-one", (const oauth_options *)buf, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_ERR_INVALID_CLIENT);
+    CHECK(oauth_last_retry_after_ms() > 59000 && oauth_last_retry_after_ms() <= 60000);
+    CHECK(!poison_dir_exists());
+    CHECK(guard_intact(buf, sizeof *o, snap));
+    oauth_free(c);
+    free(buf);
+    free(o);
+}
+
+static void test_options_v2_caller(void) {
+    unsigned char snap[sizeof(oauth_options) + GUARD_LEN], *buf;
+    char tok[TOKEN_MAX];
+    size_t len;
+    oauth_client *c = NULL;
+    oauth_options_v2 *o = malloc(sizeof *o);
+    memset(o, 0x5A, sizeof *o);
+    CHECK(oauth_options_init((oauth_options *)o, 2) == OAUTH_OK);
+    CHECK(o->version == 2 && o->max_requests_per_second == 0 && o->credential_cool_down_s == 0);
+    o->credential_cool_down_s = 30; /* a v2 field: read */
+    CHECK(oauth_client_new(token_url, "svc", "wrong-one", (const oauth_options *)o, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_ERR_INVALID_CLIENT);
+    CHECK(oauth_last_retry_after_ms() > 29000 && oauth_last_retry_after_ms() <= 30000);
+    oauth_free(c);
+    c = NULL;
+    buf = guarded(o, sizeof *o, snap);
+    CHECK(oauth_client_new(token_url, "svc", "s3cret-value", (const oauth_options *)buf, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    CHECK(!poison_dir_exists()); /* cache_dir (v3) was not read */
+    CHECK(oauth_options_init((oauth_options *)buf, 2) == OAUTH_OK);
+    CHECK(guard_intact(buf, sizeof *o, snap));
+    oauth_free(c);
+    free(buf);
+    free(o);
+}
+
+static void test_stats_v1_caller(void) {
+    char tok[TOKEN_MAX];
+    size_t len, i;
+    unsigned char *buf;
+    oauth_client *c = new_client("svc", "s3cret-value", NULL);
+    oauth_stats_v1 *st = malloc(sizeof *st);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    memset(st, 0, sizeof *st);
+    st->version = 1;
+    CHECK(oauth_get_stats(c, (oauth_stats *)st) == OAUTH_OK);
+    CHECK(st->version == 1 && st->token_requests == 1 && st->successes == 1 && st->last_error == OAUTH_OK);
+    CHECK(st->token_expires_in_ms > 290000);
+    buf = malloc(sizeof *st + GUARD_LEN);
+    memset(buf, 0xA5, sizeof *st + GUARD_LEN);
+    memcpy(buf, st, sizeof *st);
+    CHECK(oauth_get_stats(c, (oauth_stats *)buf) == OAUTH_OK);
+    for (i = sizeof *st; i < sizeof *st + GUARD_LEN; i++) CHECK(buf[i] == 0xA5);
+    free(buf);
+    free(st);
+    oauth_free(c);
+}
+
 /* Each test starts with the simulator's statistics and faults cleared. */
 static void run(const char *name, void (*fn)(void)) {
     if (sim_reset() != 0) {
@@ -551,6 +671,7 @@ static void run(const char *name, void (*fn)(void)) {
 int main(void) {
     if (sim_init() != 0) return 2;
     snprintf(token_url, sizeof token_url, "%s/realms/test/protocol/openid-connect/token", sim_url());
+    snprintf(poison_dir, sizeof poison_dir, "/tmp/oauth2cc-must-not-exist-%ld", (long)getpid());
     run("get a token, then from the cache", test_get_token_then_cache);
     run("buffer too small", test_buffer_too_small);
     run("NULL arguments", test_null_arguments);
@@ -568,5 +689,8 @@ int main(void) {
     run("fork", test_fork);
     run("TLS: CA file accepted, unknown CA refused", test_tls);
     run("cache_dir shares tokens between processes", test_cache_dir_shares_between_processes);
+    run("oauth_options v1 caller: only its fields read and written", test_options_v1_caller);
+    run("oauth_options v2 caller: only its fields read and written", test_options_v2_caller);
+    run("oauth_stats v1 caller: only its fields written", test_stats_v1_caller);
     return check_summary();
 }
