@@ -54,17 +54,19 @@ enum class Unauthorized {
     NoDetail = OAUTH_ERR_API_UNAUTHORIZED                      ///< no detail: a new token will not help
 };
 
-/// Settings beyond the credentials, as a small builder. Strings are copied.
+/// Settings beyond the credentials, as a small builder. Strings are copied
+/// into the Options, which may be copied, moved and returned freely: the C
+/// struct's pointers are rebuilt from the owned strings whenever it is needed.
 class Options {
 public:
     Options() { oauth_options_init(&opts_, OAUTH_OPTIONS_VERSION); }
     Options &auth_method(int m) { opts_.auth_method = m; return *this; }
-    Options &scope(const std::string &s) { return str(scope_, s, opts_.scope); }
-    Options &audience(const std::string &s) { return str(audience_, s, opts_.audience); }
-    Options &resource(const std::string &s) { return str(resource_, s, opts_.resource); }
-    Options &ca_file(const std::string &s) { return str(ca_file_, s, opts_.ca_file); }
-    Options &proxy(const std::string &s) { return str(proxy_, s, opts_.proxy); }
-    Options &cache_dir(const std::string &s) { return str(cache_dir_, s, opts_.cache_dir); }
+    Options &scope(const std::string &s) { return str(SCOPE, s); }
+    Options &audience(const std::string &s) { return str(AUDIENCE, s); }
+    Options &resource(const std::string &s) { return str(RESOURCE, s); }
+    Options &ca_file(const std::string &s) { return str(CA_FILE, s); }
+    Options &proxy(const std::string &s) { return str(PROXY, s); }
+    Options &cache_dir(const std::string &s) { return str(CACHE_DIR, s); }
     Options &connect_timeout_ms(unsigned ms) { opts_.connect_timeout_ms = ms; return *this; }
     Options &timeout_ms(unsigned ms) { opts_.timeout_ms = ms; return *this; }
     Options &renew_between_percent(unsigned lo, unsigned hi) {
@@ -82,23 +84,41 @@ public:
         return *this;
     }
 
-    /// The C struct, valid while this Options lives and is not changed.
+    /// The C struct, pointing into this Options: valid while this object
+    /// lives and is not changed (a copy has its own). Not for concurrent use.
     const oauth_options *get() const {
-        extra_ptrs_.clear();
-        for (size_t i = 0; i < extra_.size(); ++i) extra_ptrs_.push_back(extra_[i].c_str());
-        extra_ptrs_.push_back(nullptr);
-        opts_.extra_params = extra_.empty() ? nullptr : extra_ptrs_.data();
+        fill(opts_, extra_ptrs_);
         return &opts_;
     }
 
+    /// Fills `out` with these settings; its strings point into this Options
+    /// and `extra_ptrs`, which must outlive `out`'s use.
+    void fill(oauth_options &out, std::vector<const char *> &extra_ptrs) const {
+        out = opts_;
+        out.scope = c_str(SCOPE);
+        out.audience = c_str(AUDIENCE);
+        out.resource = c_str(RESOURCE);
+        out.ca_file = c_str(CA_FILE);
+        out.proxy = c_str(PROXY);
+        out.cache_dir = c_str(CACHE_DIR);
+        extra_ptrs.clear();
+        for (size_t i = 0; i < extra_.size(); ++i) extra_ptrs.push_back(extra_[i].c_str());
+        extra_ptrs.push_back(nullptr);
+        out.extra_params = extra_.empty() ? nullptr : extra_ptrs.data();
+    }
+
 private:
-    Options &str(std::string &keep, const std::string &s, const char *&field) {
-        keep = s;
-        field = keep.c_str();
+    enum { SCOPE, AUDIENCE, RESOURCE, CA_FILE, PROXY, CACHE_DIR, STRINGS };
+    const char *c_str(size_t field) const { return set_[field] ? strings_[field].c_str() : nullptr; }
+    Options &str(size_t field, const std::string &s) {
+        strings_[field] = s;
+        set_[field] = true;
         return *this;
     }
+    // The scalars; its pointers are only ever set by fill().
     mutable oauth_options opts_;
-    std::string scope_, audience_, resource_, ca_file_, proxy_, cache_dir_;
+    std::string strings_[STRINGS];
+    bool set_[STRINGS] = {false, false, false, false, false, false};
     std::vector<std::string> extra_;
     mutable std::vector<const char *> extra_ptrs_;
 };
@@ -110,7 +130,10 @@ public:
     static int create(const std::string &token_url, const std::string &client_id, const std::string &client_secret,
                       const Options &options, Client &out) noexcept {
         oauth_client *c = nullptr;
-        int rc = oauth_client_new(token_url.c_str(), client_id.c_str(), client_secret.c_str(), options.get(), &c);
+        oauth_options opts;
+        std::vector<const char *> extra_ptrs;
+        options.fill(opts, extra_ptrs);
+        int rc = oauth_client_new(token_url.c_str(), client_id.c_str(), client_secret.c_str(), &opts, &c);
         if (rc == OAUTH_OK) out = Client(c);
         return rc;
     }

@@ -98,6 +98,59 @@ static void test_threads_share_a_const_client() {
     for (const auto &g : got) CHECK(g == got[0] && !g.empty());
 }
 
+// The status of a token request with `o` for the simulator's "svc" client,
+// which may not ask for "admin:all" (invalid_scope) but may for "orders:read".
+static int status_with(const oauth2cc::Options &o) {
+    oauth2cc::Client c;
+    int rc = oauth2cc::Client::create(url(), "svc", "s3cret-value", o, c);
+    if (rc != OAUTH_OK) return rc;
+    std::string t;
+    return c.token(t);
+}
+
+static oauth2cc::Options make_options(const char *scope) {
+    oauth2cc::Options o;
+    o.scope(scope).extra_param("acr_values", "gold");
+    return o;
+}
+
+static void test_options_copies_keep_their_strings() {
+    // A temporary's chain copied out (used to point into the destroyed temporary).
+    auto chained = oauth2cc::Options().scope("admin:all");
+    CHECK(status_with(chained) == OAUTH_ERR_INVALID_SCOPE);
+    // A plain copy (used to send an empty scope).
+    oauth2cc::Options a;
+    a.scope("admin:all");
+    oauth2cc::Options b = a;
+    CHECK(status_with(b) == OAUTH_ERR_INVALID_SCOPE);
+    // A copy that outlives its original.
+    oauth2cc::Options *orig = new oauth2cc::Options();
+    orig->scope("admin:all").audience("api");
+    oauth2cc::Options survivor(*orig);
+    delete orig;
+    CHECK(status_with(survivor) == OAUTH_ERR_INVALID_SCOPE);
+    // Moves, copy and move assignment, a returned value.
+    oauth2cc::Options moved(std::move(b));
+    CHECK(status_with(moved) == OAUTH_ERR_INVALID_SCOPE);
+    oauth2cc::Options assigned;
+    assigned = a;
+    CHECK(status_with(assigned) == OAUTH_ERR_INVALID_SCOPE);
+    oauth2cc::Options move_assigned;
+    move_assigned = std::move(assigned);
+    CHECK(status_with(move_assigned) == OAUTH_ERR_INVALID_SCOPE);
+    CHECK(status_with(make_options("admin:all")) == OAUTH_ERR_INVALID_SCOPE);
+    // The control: an allowed scope through the same idioms gets a token.
+    auto ok = oauth2cc::Options().scope("orders:read");
+    oauth2cc::Options ok_copy = ok;
+    CHECK(status_with(ok) == OAUTH_OK && status_with(ok_copy) == OAUTH_OK);
+    CHECK(status_with(make_options("orders:read")) == OAUTH_OK);
+    // get() on a copy points into the copy, not into the original.
+    oauth2cc::Options c1;
+    c1.scope("x");
+    oauth2cc::Options c2 = c1;
+    CHECK(c2.get()->scope != c1.get()->scope && std::strcmp(c2.get()->scope, "x") == 0);
+}
+
 static void test_version_matches_header() {
     CHECK(oauth2cc::version() == OAUTH2CC_VERSION);
     char expect[32];
@@ -122,6 +175,7 @@ int main() {
     run("401 handling", test_handle_unauthorized);
     run("threads share a const client", test_threads_share_a_const_client);
     run("version matches the header", test_version_matches_header);
+    run("Options copies and moves keep their strings", test_options_copies_keep_their_strings);
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
