@@ -18,6 +18,18 @@ pub(crate) fn encode_into(out: &mut String, s: &str) {
     }
 }
 
+/// The length of `s` form-urlencoded, so buffers holding secrets can be
+/// allocated once (a buffer that grows leaves copies in freed memory).
+pub(crate) fn encoded_len(s: &str) -> usize {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' | b' ' => 1,
+            _ => 3,
+        })
+        .sum()
+}
+
+#[cfg(test)]
 pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     encode_into(&mut out, s);
@@ -47,6 +59,13 @@ mod tests {
         assert_eq!(encode("a b:c%d+e/f&g=h#i~j"), "a+b%3Ac%25d%2Be%2Ff%26g%3Dh%23i%7Ej");
         assert_eq!(encode("AZaz09*-._"), "AZaz09*-._");
         assert_eq!(encode("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn encoded_len_is_exact() {
+        for s in ["", "abc", "a b:c%d+e/f&g=h#i~j", "é", "AZaz09*-._"] {
+            assert_eq!(encoded_len(s), encode(s).len(), "{s:?}");
+        }
     }
 
     #[test]

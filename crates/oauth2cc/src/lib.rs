@@ -35,6 +35,7 @@ mod secret;
 mod stats;
 mod token;
 mod transport;
+mod wipe;
 mod www_authenticate;
 
 pub use client::Client;

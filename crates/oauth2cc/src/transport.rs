@@ -7,7 +7,7 @@ use crate::error::{sanitize, Error, ErrorKind};
 use crate::response::{self, Answer, Timing};
 use crate::token::Token;
 use crate::MAX_BODY_BYTES;
-use crate::{fork, form};
+use crate::{fork, form, wipe};
 use arc_swap::ArcSwap;
 use base64::Engine as _;
 use std::sync::{Arc, OnceLock};
@@ -29,8 +29,8 @@ pub(crate) struct Transport {
     url: String,
     /// The form body without client credentials (built once).
     form: String,
-    /// `Authorization` header value for the Basic methods.
-    basic: Option<Zeroizing<String>>,
+    /// `Authorization` header value for the Basic methods, in a buffer wiped on drop.
+    basic: Option<ureq::http::HeaderValue>,
     /// `client_id=..&client_secret=..` for client_secret_post.
     post_credentials: Option<Zeroizing<String>>,
     default_lifetime: std::time::Duration,
@@ -54,7 +54,7 @@ impl Transport {
             builder = builder.tls_config(tls(cfg)?);
         }
         let agent_config = builder.build();
-        let agent = ArcSwap::from_pointee((fork::generation(), agent_config.new_agent()));
+        let agent = ArcSwap::from_pointee((fork::generation(), wipe::agent(agent_config.clone())));
 
         let mut pairs: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
         for (k, v) in [("scope", &cfg.scope), ("audience", &cfg.audience), ("resource", &cfg.resource)] {
@@ -65,23 +65,10 @@ impl Transport {
         pairs.extend(cfg.extra_params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let form_body = form::encode_pairs(pairs);
 
-        let id = &cfg.client_id;
-        let secret = cfg.client_secret.expose();
-        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-        let (basic, post_credentials) = match cfg.auth_method {
-            AuthMethod::ClientSecretBasic => {
-                let raw =
-                    Zeroizing::new(format!("{}:{}", form::encode(id), Zeroizing::new(form::encode(secret)).as_str()));
-                (Some(Zeroizing::new(format!("Basic {}", b64(&raw)))), None)
-            }
-            AuthMethod::ClientSecretBasicRaw => {
-                let raw = Zeroizing::new(format!("{id}:{secret}"));
-                (Some(Zeroizing::new(format!("Basic {}", b64(&raw)))), None)
-            }
-            AuthMethod::ClientSecretPost => (
-                None,
-                Some(Zeroizing::new(form::encode_pairs([("client_id", id.as_str()), ("client_secret", secret)]))),
-            ),
+        let (basic, post_credentials) = credentials(cfg);
+        let basic = match basic {
+            Some(b) => Some(wipe::header_value(b).ok_or_else(|| Error::config("client credentials are not valid"))?),
+            None => None,
         };
         Ok(Transport {
             agent,
@@ -103,7 +90,7 @@ impl Transport {
         if a.0 == fork::generation() {
             return a.1.clone();
         }
-        let fresh = self.agent_config.new_agent();
+        let fresh = wipe::agent(self.agent_config.clone());
         self.agent.store(Arc::new((fork::generation(), fresh.clone())));
         fresh
     }
@@ -146,7 +133,9 @@ impl Transport {
     }
 
     pub(crate) fn send(&self) -> Result<Token, Error> {
-        let mut body = Zeroizing::new(String::with_capacity(self.form.len() + 128));
+        // Sized once: a growing buffer would leave copies of the secret in freed memory.
+        let creds = self.post_credentials.as_ref().map_or(0, |c| c.len() + 1);
+        let mut body = Zeroizing::new(String::with_capacity(self.form.len() + creds));
         body.push_str(&self.form);
         if let Some(c) = &self.post_credentials {
             body.push('&');
@@ -158,7 +147,7 @@ impl Transport {
             .header("Accept", "application/json")
             .content_type("application/x-www-form-urlencoded");
         if let Some(b) = &self.basic {
-            req = req.header("Authorization", b.as_str());
+            req = req.header("Authorization", b.clone());
         }
         let sent_at = Instant::now();
         let sent_at_system = SystemTime::now();
@@ -167,13 +156,7 @@ impl Transport {
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let content_type = header("content-type");
         let retry_after = header("retry-after");
-        let bytes = resp
-            .into_body()
-            .into_with_config()
-            .limit(MAX_BODY_BYTES)
-            .read_to_vec()
-            .map_err(|e| map_transport_error(&e))?;
-        let bytes = Zeroizing::new(bytes);
+        let bytes = read_body(resp)?;
         response::parse(
             &Answer {
                 status,
@@ -186,12 +169,77 @@ impl Transport {
     }
 }
 
+/// The `Authorization` value (Basic methods) or the `client_id=..&client_secret=..`
+/// form part (post), each built in one buffer of its final size that is wiped
+/// on drop: no intermediate copy of the secret is left in freed memory.
+fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<String>>) {
+    let id = cfg.client_id.as_str();
+    let secret = cfg.client_secret.expose();
+    let basic = |encode: bool| {
+        let len = |s: &str| if encode { form::encoded_len(s) } else { s.len() };
+        let mut raw = Zeroizing::new(String::with_capacity(len(id) + 1 + len(secret)));
+        for (i, part) in [id, secret].into_iter().enumerate() {
+            if i > 0 {
+                raw.push(':');
+            }
+            if encode {
+                form::encode_into(&mut raw, part);
+            } else {
+                raw.push_str(part);
+            }
+        }
+        let mut value = Zeroizing::new(String::with_capacity(6 + base64::encoded_len(raw.len(), true).unwrap_or(0)));
+        value.push_str("Basic ");
+        base64::engine::general_purpose::STANDARD.encode_string(raw.as_bytes(), &mut value);
+        value
+    };
+    match cfg.auth_method {
+        AuthMethod::ClientSecretBasic => (Some(basic(true)), None),
+        AuthMethod::ClientSecretBasicRaw => (Some(basic(false)), None),
+        AuthMethod::ClientSecretPost => {
+            let len = "client_id=&client_secret=".len() + form::encoded_len(id) + form::encoded_len(secret);
+            let mut post = Zeroizing::new(String::with_capacity(len));
+            post.push_str("client_id=");
+            form::encode_into(&mut post, id);
+            post.push_str("&client_secret=");
+            form::encode_into(&mut post, secret);
+            (None, Some(post))
+        }
+    }
+}
+
+/// The answer's body, at most `MAX_BODY_BYTES`, in buffers wiped when they
+/// are dropped or outgrown (the body holds the token).
+fn read_body(resp: ureq::http::Response<ureq::Body>) -> Result<Zeroizing<Vec<u8>>, Error> {
+    use std::io::Read as _;
+    let mut reader = resp.into_body().into_with_config().limit(MAX_BODY_BYTES).reader();
+    let mut buf = Zeroizing::new(Vec::with_capacity(4096));
+    loop {
+        if buf.len() == buf.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(buf.capacity() * 2));
+            bigger.extend_from_slice(&buf);
+            buf = bigger; // the old buffer is wiped as it drops
+        }
+        let filled = buf.len();
+        let capacity = buf.capacity();
+        buf.resize(capacity, 0);
+        let n = match reader.read(&mut buf[filled..]) {
+            Ok(n) => n,
+            Err(e) => return Err(map_io(&e)),
+        };
+        buf.truncate(filled + n);
+        if n == 0 {
+            return Ok(buf);
+        }
+    }
+}
+
 /// An HTTP agent for calling APIs with the same trust (system store plus the
 /// CA file), proxy and timeouts as the token requests; statuses are returned,
 /// not turned into errors, and up to 5 redirects are followed.
 pub fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
     cfg.validate()?;
-    Ok(agent_builder(cfg)?.max_redirects(5).tls_config(tls(cfg)?).build().new_agent())
+    Ok(wipe::agent(agent_builder(cfg)?.max_redirects(5).tls_config(tls(cfg)?).build()))
 }
 
 /// What every agent of a client shares: statuses returned rather than turned
