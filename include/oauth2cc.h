@@ -245,8 +245,9 @@ typedef struct oauth_options {
   int allow_insecure_http;
   /**
    * Proxy URL (`http://[user:pass@]host:port`); NULL uses the `ALL_PROXY`,
-   * `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` environment variables; ""
-   * uses no proxy.
+   * `HTTPS_PROXY` and `HTTP_PROXY` environment variables; "" uses no proxy.
+   * Loopback destinations never use a proxy; `NO_PROXY` is honoured (curl's
+   * rules) with either kind of proxy.
    */
   const char *proxy;
   /**

@@ -54,8 +54,9 @@ pub struct oauth_options {
     /// address (the secret then crosses the network unencrypted).
     pub allow_insecure_http: c_int,
     /// Proxy URL (`http://[user:pass@]host:port`); NULL uses the `ALL_PROXY`,
-    /// `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` environment variables; ""
-    /// uses no proxy.
+    /// `HTTPS_PROXY` and `HTTP_PROXY` environment variables; "" uses no proxy.
+    /// Loopback destinations never use a proxy; `NO_PROXY` is honoured (curl's
+    /// rules) with either kind of proxy.
     pub proxy: *const c_char,
     /// Extra form parameters: NULL, or an array of name, value, name, value,
     /// ... strings ended by a NULL name.

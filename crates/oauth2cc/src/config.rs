@@ -52,7 +52,7 @@ impl FromStr for AuthMethod {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ProxySetting {
-    /// `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` (and lower case), honouring `NO_PROXY`.
+    /// `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` (and lower case); see `proxy.rs` for `NO_PROXY`.
     FromEnv,
     Disabled,
     Url(Secret),
@@ -186,7 +186,9 @@ impl Config {
         self
     }
 
-    /// Uses this proxy (`http://[user:pass@]host:port`) instead of the environment.
+    /// Uses this proxy (`http://[user:pass@]host:port`) instead of the
+    /// environment's. Loopback destinations and those `NO_PROXY` lists are
+    /// still reached directly.
     pub fn proxy(mut self, url: impl Into<String>) -> Config {
         self.proxy = ProxySetting::Url(Secret::new(url.into()));
         self

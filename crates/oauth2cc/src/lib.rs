@@ -30,6 +30,7 @@ mod file_cache;
 mod fork;
 mod form;
 mod jitter;
+mod proxy;
 mod response;
 mod secret;
 mod stats;
