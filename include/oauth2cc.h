@@ -268,8 +268,10 @@ typedef struct oauth_options {
   unsigned int credential_cool_down_s;
   /**
    * A directory (created 0700) through which processes share tokens: those
-   * starting at once make one request, later ones reuse the token. NULL
-   * (the default) keeps tokens in this process only.
+   * starting at once make one request, later ones reuse the token. Never
+   * chmodded: a directory others may enter gets a private `oauth2cc-UID`
+   * inside it (or is refused, see the README). NULL (the default) keeps
+   * tokens in this process only.
    */
   const char *cache_dir;
 } oauth_options;

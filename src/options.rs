@@ -69,8 +69,10 @@ pub struct oauth_options {
     /// or the scope (calls return the same error without a request); 0 means 60.
     pub credential_cool_down_s: c_uint,
     /// A directory (created 0700) through which processes share tokens: those
-    /// starting at once make one request, later ones reuse the token. NULL
-    /// (the default) keeps tokens in this process only.
+    /// starting at once make one request, later ones reuse the token. Never
+    /// chmodded: a directory others may enter gets a private `oauth2cc-UID`
+    /// inside it (or is refused, see the README). NULL (the default) keeps
+    /// tokens in this process only.
     pub cache_dir: *const c_char,
 }
 

@@ -218,7 +218,9 @@ impl Config {
     /// Shares tokens with other processes through files in `dir` (created
     /// 0700): processes that start at once make one request, and later ones
     /// reuse the token until its renewal point. Off by default for the
-    /// library; [`crate::default_cache_dir`] is the usual place.
+    /// library; [`crate::default_cache_dir`] is the usual place. An existing
+    /// directory is never chmodded: one that others may enter gets a private
+    /// `oauth2cc-UID` inside it, or is refused (README, "The file cache").
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Config {
         self.cache_dir = Some(dir.into());
         self
