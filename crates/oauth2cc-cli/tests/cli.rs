@@ -116,10 +116,13 @@ fn corrupt_foreign_and_expired_files_are_replaced() {
     let t3 = stdout(&run(cmd(&sim, &cache, "svc").arg("token")));
     assert_ne!(t2, t3);
     assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
-    // A directory others can enter is made private.
+    // A directory others can enter is never chmodded: a private oauth2cc-UID inside it is used.
     std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o755)).unwrap();
-    assert_eq!(stdout(&run(cmd(&sim, &cache, "svc").arg("token"))), t3);
-    assert_eq!(std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_ne!(stdout(&run(cmd(&sim, &cache, "svc").arg("token"))), t3, "a new directory, a new key");
+    assert_eq!(std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777, 0o755);
+    let uid = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&cache).unwrap());
+    assert!(token_file(&cache.join(format!("oauth2cc-{uid}"))).exists());
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).unwrap();
     // Expired in the file: a new request.
     let text = std::fs::read_to_string(&f).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -129,7 +132,7 @@ fn corrupt_foreign_and_expired_files_are_replaced() {
     std::fs::write(&f, v.to_string()).unwrap();
     let t4 = stdout(&run(cmd(&sim, &cache, "svc").arg("token")));
     assert_ne!(t3, t4);
-    assert_eq!(sim.stats().token_requests, 4);
+    assert_eq!(sim.stats().token_requests, 5);
 }
 
 #[test]
