@@ -206,6 +206,19 @@ pub fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
     Ok(ureq::Agent::with_parts(config(Some(proxy)), bypass, ureq::unversioned::resolver::DefaultResolver::default()))
 }
 
+/// The error for a failed call through [`api_agent`]: the same kinds (and so
+/// the same statuses) as for token requests: TLS, network, timeout, ...
+pub fn api_call_error(e: &ureq::Error) -> Error {
+    let kind = map_transport_error(e).kind();
+    let err = Error::new(kind, format!("the API call failed: {}", sanitize(&e.to_string(), 200)));
+    match kind {
+        ErrorKind::Tls => {
+            err.with_hint("check the CA file and that the API URL's host name matches the server certificate")
+        }
+        _ => err,
+    }
+}
+
 /// What every agent of a client shares: statuses returned rather than turned
 /// into errors, the timeouts, the user agent and the proxy.
 fn agent_builder(cfg: &Config, proxy: Option<ureq::Proxy>) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
