@@ -251,8 +251,9 @@ typedef struct oauth_options {
   int allow_insecure_http;
   /**
    * Proxy URL (`http://[user:pass@]host:port`); NULL uses the `ALL_PROXY`,
-   * `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` environment variables; ""
-   * uses no proxy.
+   * `HTTPS_PROXY` and `HTTP_PROXY` environment variables; "" uses no proxy.
+   * Loopback destinations never use a proxy; `NO_PROXY` is honoured (curl's
+   * rules) with either kind of proxy.
    */
   const char *proxy;
   /**
@@ -275,8 +276,10 @@ typedef struct oauth_options {
   unsigned int credential_cool_down_s;
   /**
    * A directory (created 0700) through which processes share tokens: those
-   * starting at once make one request, later ones reuse the token. NULL
-   * (the default) keeps tokens in this process only. Since version 3.
+   * starting at once make one request, later ones reuse the token. Never
+   * chmodded: a directory others may enter gets a private `oauth2cc-UID`
+   * inside it (or is refused, see the README). NULL (the default) keeps
+   * tokens in this process only. Since version 3.
    */
   const char *cache_dir;
 } oauth_options;

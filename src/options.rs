@@ -58,8 +58,9 @@ pub struct oauth_options {
     /// address (the secret then crosses the network unencrypted).
     pub allow_insecure_http: c_int,
     /// Proxy URL (`http://[user:pass@]host:port`); NULL uses the `ALL_PROXY`,
-    /// `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` environment variables; ""
-    /// uses no proxy.
+    /// `HTTPS_PROXY` and `HTTP_PROXY` environment variables; "" uses no proxy.
+    /// Loopback destinations never use a proxy; `NO_PROXY` is honoured (curl's
+    /// rules) with either kind of proxy.
     pub proxy: *const c_char,
     /// Extra form parameters: NULL, or an array of name, value, name, value,
     /// ... strings ended by a NULL name.
@@ -74,8 +75,10 @@ pub struct oauth_options {
     /// Since version 2.
     pub credential_cool_down_s: c_uint,
     /// A directory (created 0700) through which processes share tokens: those
-    /// starting at once make one request, later ones reuse the token. NULL
-    /// (the default) keeps tokens in this process only. Since version 3.
+    /// starting at once make one request, later ones reuse the token. Never
+    /// chmodded: a directory others may enter gets a private `oauth2cc-UID`
+    /// inside it (or is refused, see the README). NULL (the default) keeps
+    /// tokens in this process only. Since version 3.
     pub cache_dir: *const c_char,
 }
 

@@ -21,7 +21,8 @@ Commands:
   inspect                       the token's type, scope, expiry and JWT claims
                                 (never the token's signature or the secret)
 
-Options (each also from the environment, or from a profile in the config file):
+Options (each also from the environment, or from a profile in the config file;
+a flag beats the environment, which beats the profile):
   --token-url URL               OAUTH2CC_TOKEN_URL
   --client-id ID                OAUTH2CC_CLIENT_ID
   --client-secret-file FILE     OAUTH2CC_CLIENT_SECRET_FILE (or OAUTH2CC_CLIENT_SECRET)
@@ -35,6 +36,7 @@ Options (each also from the environment, or from a profile in the config file):
   --cache-dir DIR               OAUTH2CC_CACHE_DIR (default ~/.cache/oauth2cc)
   --no-cache                    do not share tokens with other processes
   --allow-insecure-http         allow http:// to a host that is not loopback
+                                (the token URL and request's API URL)
   --profile NAME                OAUTH2CC_PROFILE: a [profile NAME] of the config file
   --config FILE                 OAUTH2CC_CONFIG (default ~/.config/oauth2cc/config)
   -h, --help / --version
@@ -216,6 +218,8 @@ fn parse_request(args: Vec<String>) -> Result<Request, Failure> {
 
 /// Sends the request; on 401 invalid_token renews and resends once.
 fn perform(client: &Client, cfg: &oauth2cc_core::Config, req: Request, out: &mut impl Write) -> Result<u8, Failure> {
+    // The token goes only where the secret may go: https, or http to loopback unless allowed.
+    cfg.check_api_url(&req.url)?;
     let agent = oauth2cc_core::api_agent(cfg)?;
     let method: ureq::http::Method =
         req.method.parse().map_err(|_| Failure::usage(format!("{:?} is not an HTTP method", req.method)))?;
@@ -229,8 +233,7 @@ fn perform(client: &Client, cfg: &oauth2cc_core::Config, req: Request, out: &mut
         let http_req = builder
             .body(req.body.clone().unwrap_or_default())
             .map_err(|e| Failure::usage(format!("bad request: {e}")))?;
-        let mut resp =
-            agent.run(http_req).map_err(|e| Failure { code: 5, message: format!("the API call failed: {e}") })?;
+        let mut resp = agent.run(http_req).map_err(|e| oauth2cc_core::api_call_error(&e))?;
         let status = resp.status().as_u16();
         let www = resp.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(String::from);
         let body = resp
@@ -238,7 +241,7 @@ fn perform(client: &Client, cfg: &oauth2cc_core::Config, req: Request, out: &mut
             .with_config()
             .limit(64 * 1024 * 1024)
             .read_to_vec()
-            .map_err(|e| Failure { code: 5, message: format!("reading the API's answer failed: {e}") })?;
+            .map_err(|e| oauth2cc_core::api_call_error(&e))?;
         let outcome = match status {
             401 => Some(client.handle_unauthorized(token.access_token(), www.as_deref())),
             403 if www.as_deref().is_some_and(|w| w.contains("insufficient_scope")) => {

@@ -1,7 +1,11 @@
 //! Where the command's settings come from, weakest first: a profile in the
 //! config file, the environment, then flags. The secret never comes from a
 //! flag's value (other users can read command lines in `ps`): it comes from
-//! `OAUTH2CC_CLIENT_SECRET`, a file, or standard input.
+//! `OAUTH2CC_CLIENT_SECRET`, a file, or standard input, with the same order:
+//! `--client-secret-stdin` or `--client-secret-file`, then
+//! `OAUTH2CC_CLIENT_SECRET`, then `OAUTH2CC_CLIENT_SECRET_FILE`, then the
+//! profile's `client_secret_file`. An empty environment variable counts as
+//! unset, except `OAUTH2CC_PROXY` where `''` means no proxy.
 
 use crate::Failure;
 use oauth2cc_core::{AuthMethod, Config};
@@ -13,6 +17,8 @@ use std::time::Duration;
 #[derive(Default, Debug)]
 pub struct Settings {
     pub values: HashMap<&'static str, String>,
+    /// The keys whose value came from a flag.
+    pub from_flags: Vec<&'static str>,
     pub secret_from_stdin: bool,
     pub no_cache: bool,
     pub allow_insecure_http: bool,
@@ -125,11 +131,12 @@ impl Settings {
         }
         for (key, env, _) in KEYS {
             if let Ok(v) = std::env::var(env) {
-                if !v.is_empty() {
+                if !v.is_empty() || *key == "proxy" {
                     s.values.insert(key, v);
                 }
             }
         }
+        s.from_flags = flags.keys().copied().collect();
         s.values.extend(flags);
         Ok(s)
     }
@@ -143,9 +150,12 @@ impl Settings {
                 .map_err(|e| usage(format!("cannot read the secret from standard input: {e}")))?;
             return nonempty(line.trim_end_matches(['\r', '\n']).to_string(), "standard input");
         }
-        if let Ok(v) = std::env::var("OAUTH2CC_CLIENT_SECRET") {
-            if !v.is_empty() {
-                return Ok(v);
+        // A secret file named by a flag beats the secret in the environment.
+        if !self.from_flags.contains(&"client_secret_file") {
+            if let Ok(v) = std::env::var("OAUTH2CC_CLIENT_SECRET") {
+                if !v.is_empty() {
+                    return Ok(v);
+                }
             }
         }
         if let Some(f) = self.get("client_secret_file") {

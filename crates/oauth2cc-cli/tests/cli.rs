@@ -25,6 +25,8 @@ fn tmpdir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("oauth2cc-cli-{tag}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
+    // Private, like ~/.cache/oauth2cc: used as is (a shared one gets an oauth2cc-UID inside).
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
     d
 }
 
@@ -114,10 +116,13 @@ fn corrupt_foreign_and_expired_files_are_replaced() {
     let t3 = stdout(&run(cmd(&sim, &cache, "svc").arg("token")));
     assert_ne!(t2, t3);
     assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
-    // A directory others can enter is made private.
+    // A directory others can enter is never chmodded: a private oauth2cc-UID inside it is used.
     std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o755)).unwrap();
-    assert_eq!(stdout(&run(cmd(&sim, &cache, "svc").arg("token"))), t3);
-    assert_eq!(std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_ne!(stdout(&run(cmd(&sim, &cache, "svc").arg("token"))), t3, "a new directory, a new key");
+    assert_eq!(std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777, 0o755);
+    let uid = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&cache).unwrap());
+    assert!(token_file(&cache.join(format!("oauth2cc-{uid}"))).exists());
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).unwrap();
     // Expired in the file: a new request.
     let text = std::fs::read_to_string(&f).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -127,7 +132,7 @@ fn corrupt_foreign_and_expired_files_are_replaced() {
     std::fs::write(&f, v.to_string()).unwrap();
     let t4 = stdout(&run(cmd(&sim, &cache, "svc").arg("token")));
     assert_ne!(t3, t4);
-    assert_eq!(sim.stats().token_requests, 4);
+    assert_eq!(sim.stats().token_requests, 5);
 }
 
 #[test]
@@ -276,4 +281,83 @@ fn secret_from_a_file_stdin_or_a_profile_never_from_arguments() {
     let o = run(cmd(&sim, &cache, "svc").args(["--client-secret", SECRET, "token"]));
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("never pass the secret"));
+}
+
+#[test]
+fn flags_beat_the_environment_which_beats_the_profile() {
+    let sim = sim();
+    let cache = tmpdir("precedence");
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
+    let (right, wrong) = (cache.join("right"), cache.join("wrong"));
+    std::fs::write(&right, format!("{SECRET}\n")).unwrap();
+    std::fs::write(&wrong, "wrong-secret\n").unwrap();
+    // A secret file named by a flag beats OAUTH2CC_CLIENT_SECRET.
+    let o = run(cmd(&sim, &cache, "svc")
+        .env("OAUTH2CC_CLIENT_SECRET", "wrong-secret")
+        .args(["--no-cache", "--client-secret-file"])
+        .arg(&right)
+        .arg("token"));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // OAUTH2CC_CLIENT_SECRET beats OAUTH2CC_CLIENT_SECRET_FILE's fallback only
+    // at the same level: both are environment; the profile's file loses to both.
+    let config = cache.join("config");
+    std::fs::write(
+        &config,
+        format!("[default]\ntoken_url = http://127.0.0.1:1/wrong\nclient_secret_file = {}\n", wrong.display()),
+    )
+    .unwrap();
+    let o = run(cmd(&sim, &cache, "svc").args(["--no-cache", "--config"]).arg(&config).arg("token"));
+    assert_eq!(code(&o), 0, "the environment's URL and secret beat the profile's: {}", stderr(&o));
+    let o = run(cmd(&sim, &cache, "svc")
+        .env_remove("OAUTH2CC_CLIENT_SECRET")
+        .env("OAUTH2CC_CLIENT_SECRET_FILE", &right)
+        .args(["--no-cache", "--config"])
+        .arg(&config)
+        .arg("token"));
+    assert_eq!(code(&o), 0, "the environment's secret file beats the profile's: {}", stderr(&o));
+    // A flag beats the environment for an ordinary setting too.
+    let o = run(cmd(&sim, &cache, "svc").env("OAUTH2CC_TOKEN_URL", "http://127.0.0.1:1/wrong").args([
+        "--no-cache",
+        "--token-url",
+        &sim.token_url(),
+        "token",
+    ]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // OAUTH2CC_PROXY='' (no proxy) beats the profile's proxy. 0.0.0.0 is this
+    // machine but not loopback, so a proxy would be used for it.
+    std::fs::write(&config, "[default]\nproxy = http://127.0.0.1:1\n").unwrap();
+    let url = sim.token_url().replace("127.0.0.1", "0.0.0.0");
+    let via = |c: &mut Command| {
+        code(&run(c
+            .env("OAUTH2CC_TOKEN_URL", &url)
+            .args(["--no-cache", "--allow-insecure-http", "--config"])
+            .arg(&config)
+            .arg("token")))
+    };
+    assert_eq!(via(&mut cmd(&sim, &cache, "svc")), 5, "the profile's (dead) proxy is used");
+    assert_eq!(via(cmd(&sim, &cache, "svc").env("OAUTH2CC_PROXY", "")), 0, "OAUTH2CC_PROXY='' means no proxy");
+}
+
+#[test]
+fn request_keeps_the_token_off_plain_http_and_reports_tls_failures_as_tls() {
+    let sim = sim();
+    let cache = tmpdir("request-rules");
+    // 0.0.0.0 is this machine but not a loopback address: http:// to it needs the opt-in.
+    let remote = sim.api_url().replace("127.0.0.1", "0.0.0.0");
+    let o = run(cmd(&sim, &cache, "svc").args(["request", "GET", &remote]));
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("http://"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(sim.stats().api_requests, 0, "the Bearer token went over plain http");
+    let o = run(cmd(&sim, &cache, "svc").args(["--allow-insecure-http", "request", "GET", &remote]));
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(sim.stats().api_requests, 1);
+    // An API whose certificate is not trusted: the TLS status, not the network one.
+    let tls = Sim::start(SimConfig {
+        clients: vec![ClientSpec::new("svc", SECRET)],
+        tls_names: Some(vec!["127.0.0.1".into()]),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let o = run(cmd(&sim, &cache, "svc").args(["request", "GET", &tls.api_url()]));
+    assert_eq!(code(&o), 6, "{}", String::from_utf8_lossy(&o.stderr));
 }

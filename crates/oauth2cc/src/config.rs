@@ -52,7 +52,7 @@ impl FromStr for AuthMethod {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ProxySetting {
-    /// `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` (and lower case), honouring `NO_PROXY`.
+    /// `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` (and lower case); see `proxy.rs` for `NO_PROXY`.
     FromEnv,
     Disabled,
     Url(Secret),
@@ -186,7 +186,9 @@ impl Config {
         self
     }
 
-    /// Uses this proxy (`http://[user:pass@]host:port`) instead of the environment.
+    /// Uses this proxy (`http://[user:pass@]host:port`) instead of the
+    /// environment's. Loopback destinations and those `NO_PROXY` lists are
+    /// still reached directly.
     pub fn proxy(mut self, url: impl Into<String>) -> Config {
         self.proxy = ProxySetting::Url(Secret::new(url.into()));
         self
@@ -216,7 +218,9 @@ impl Config {
     /// Shares tokens with other processes through files in `dir` (created
     /// 0700): processes that start at once make one request, and later ones
     /// reuse the token until its renewal point. Off by default for the
-    /// library; [`crate::default_cache_dir`] is the usual place.
+    /// library; [`crate::default_cache_dir`] is the usual place. An existing
+    /// directory is never chmodded: one that others may enter gets a private
+    /// `oauth2cc-UID` inside it, or is refused (README, "The file cache").
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Config {
         self.cache_dir = Some(dir.into());
         self
@@ -235,13 +239,7 @@ impl Config {
     }
 
     pub(crate) fn validate(&self) -> Result<ParsedUrl, Error> {
-        let url = parse_url(&self.token_url)?;
-        if url.scheme == "http" && !url.is_loopback() && !self.allow_insecure_http {
-            return Err(Error::config(format!(
-                "refusing http:// token URL to non-loopback host {}: the client secret would cross the network unencrypted (use https://, or allow insecure http explicitly)",
-                url.host
-            )));
-        }
+        let url = self.check_url("token URL", &self.token_url, "the client secret")?;
         if self.client_id.is_empty() {
             return Err(Error::config("client id is empty"));
         }
@@ -289,6 +287,26 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Checks a URL that tokens of this client will be sent to (an API) with
+    /// the token URL's rule: `https://`, or `http://` only to a loopback
+    /// address unless insecure http is allowed; no user information.
+    pub fn check_api_url(&self, url: &str) -> Result<(), Error> {
+        self.check_url("API URL", url, "the access token").map(|_| ())
+    }
+
+    fn check_url(&self, what: &str, url: &str, carried: &str) -> Result<ParsedUrl, Error> {
+        let parsed = parse_url(what, url)?;
+        if parsed.scheme == "http" && !parsed.is_loopback() && !self.allow_insecure_http {
+            return Err(Error::config(format!(
+                "refusing http:// {what} to non-loopback host {}: {carried} would cross the network unencrypted (use https://, or allow insecure http explicitly)",
+                parsed.host
+            )));
+        }
+        Ok(parsed)
+    }
+}
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
@@ -322,11 +340,7 @@ pub(crate) struct ParsedUrl {
 
 impl ParsedUrl {
     pub fn is_loopback(&self) -> bool {
-        let h = self.host.trim_start_matches('[').trim_end_matches(']');
-        if h.eq_ignore_ascii_case("localhost") {
-            return true;
-        }
-        h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        crate::proxy::is_loopback_host(&self.host)
     }
 }
 
@@ -341,24 +355,24 @@ pub(crate) fn redact_url(url: &str) -> String {
     crate::error::sanitize(&shown, 200)
 }
 
-fn parse_url(url: &str) -> Result<ParsedUrl, Error> {
+fn parse_url(what: &str, url: &str) -> Result<ParsedUrl, Error> {
     let shown = redact_url(url);
     let uri: ureq::http::Uri =
-        url.parse().map_err(|_| Error::config(format!("token URL {shown:?} is not a valid URL")))?;
+        url.parse().map_err(|_| Error::config(format!("{what} {shown:?} is not a valid URL")))?;
     let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
     if scheme != "https" && scheme != "http" {
         return Err(Error::config(format!(
-            "token URL {shown:?} must start with https:// (or http:// to a loopback address)"
+            "{what} {shown:?} must start with https:// (or http:// to a loopback address)"
         )));
     }
     if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-        return Err(Error::config(
-            "token URL must not carry user information; pass the client id and secret separately",
-        ));
+        return Err(Error::config(format!(
+            "{what} must not carry user information; pass the client id and secret separately"
+        )));
     }
     let host = uri.host().unwrap_or_default().to_string();
     if host.is_empty() {
-        return Err(Error::config(format!("token URL {shown:?} has no host")));
+        return Err(Error::config(format!("{what} {shown:?} has no host")));
     }
     Ok(ParsedUrl { scheme, host })
 }

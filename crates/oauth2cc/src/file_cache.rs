@@ -2,9 +2,15 @@
 //! (scripts, cron jobs, the `oauth2cc` command) that would otherwise each
 //! request a token and together exceed the IAM's per-IP limit.
 //!
-//! One file per cache key (token URL, client id, a hash of the secret, scope,
-//! audience, resource) in a directory only the user can enter (0700), each
-//! file 0600, written to a temporary file and renamed into place. An advisory
+//! One file per cache key in a directory only the user can enter (0700), each
+//! file 0600, written to a temporary file and renamed into place. The key is
+//! an HMAC-SHA-256 of the token URL, client id, secret, scope, audience,
+//! resource and auth method under a random per-user key (`hmac.key`, 0600, in
+//! the same directory), so neither a file's name nor its content lets anyone
+//! without that key test guesses of the secret. The directory is used as
+//! given only when the user owns it and nobody else may enter it; otherwise
+//! a private `oauth2cc-<uid>` inside it is used (see `private_dir`). The
+//! permissions of a directory the library did not create are never changed. An advisory
 //! lock (`flock` on a `.lock` file beside it) makes processes that start at
 //! once send one request. The file holds the token and its absolute
 //! (wall-clock) expiry and renewal point, never the secret. A file that is
@@ -18,12 +24,16 @@ use crate::token::Token;
 use serde_json::{json, Map, Value};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const FORMAT: u64 = 1;
+/// 2: file names and keys are HMAC-SHA-256 under the per-user key (1 was FNV-1a).
+const FORMAT: u64 = 2;
+/// The per-user key of the cache key HMAC; its name depends on nothing secret.
+const KEY_FILE: &str = "hmac.key";
+const KEY_LEN: usize = 32;
 /// Files larger than this are not ours.
 const MAX_FILE: u64 = 256 * 1024;
 
@@ -36,7 +46,8 @@ fn now_unix() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64()
 }
 
-/// A 64-bit hash of the parts, each followed by a separator byte.
+/// A 64-bit hash of the parts, each followed by a separator byte. Only for
+/// unique temporary names: never for anything derived from the secret (see `cache_key`).
 fn hash(parts: &[&str]) -> u64 {
     crate::secret::fnv1a64(parts.iter().flat_map(|p| p.bytes().chain(std::iter::once(0xff))))
 }
@@ -56,34 +67,9 @@ fn euid() -> u32 {
 
 impl FileCache {
     pub fn new(dir: &Path, cfg: &Config) -> Result<FileCache, Error> {
-        let shown = dir.display();
-        fs::create_dir_all(dir).map_err(|e| Error::config(format!("cannot create cache directory {shown}: {e}")))?;
-        let meta = fs::symlink_metadata(dir).map_err(|e| Error::config(format!("cache directory {shown}: {e}")))?;
-        if !meta.is_dir() {
-            return Err(Error::config(format!("cache directory {shown} is not a directory")));
-        }
-        if meta.uid() != euid() {
-            return Err(Error::config(format!("cache directory {shown} belongs to another user")));
-        }
-        if meta.mode() & 0o077 != 0 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-                .map_err(|e| Error::config(format!("cannot make cache directory {shown} private: {e}")))?;
-        }
-        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
-        let secret_hash = format!("{:016x}", hash(&["secret", cfg.client_secret.expose()]));
-        let key = format!(
-            "{:016x}",
-            hash(&[
-                &cfg.token_url,
-                &cfg.client_id,
-                &secret_hash,
-                &opt(&cfg.scope),
-                &opt(&cfg.audience),
-                &opt(&cfg.resource),
-                cfg.auth_method.as_str()
-            ])
-        );
-        Ok(FileCache { dir: dir.to_path_buf(), key })
+        let dir = private_dir(dir)?;
+        let key = cache_key(&hmac_key(&dir)?, cfg);
+        Ok(FileCache { dir, key })
     }
 
     fn token_path(&self) -> PathBuf {
@@ -290,6 +276,146 @@ impl FileCache {
             log::warn!("oauth2cc: cannot write cache file {}: {e}", path.display());
         }
     }
+}
+
+/// The directory to keep the files in: `dir` itself when this user owns it
+/// and nobody else may enter it (it is created 0700 when missing); else a
+/// private `oauth2cc-<uid>` inside it, when `dir` belongs to this user or
+/// root and nobody else can replace entries in it (not writable by others,
+/// or sticky like /tmp); else a configuration error.
+fn private_dir(dir: &Path) -> Result<PathBuf, Error> {
+    let shown = dir.display();
+    let meta = match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                fs::create_dir_all(parent)
+                    .map_err(|e| Error::config(format!("cannot create cache directory {shown}: {e}")))?;
+            }
+            make_private_dir(dir)?;
+            return Ok(dir.to_path_buf());
+        }
+        Err(e) => return Err(Error::config(format!("cache directory {shown}: {e}"))),
+        Ok(m) => m,
+    };
+    if !meta.is_dir() {
+        return Err(Error::config(format!("cache directory {shown} is not a directory")));
+    }
+    if meta.uid() == euid() && meta.mode() & 0o077 == 0 {
+        return Ok(dir.to_path_buf());
+    }
+    let replaceable_by_others = meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0;
+    if !(meta.uid() == euid() || meta.uid() == 0) || replaceable_by_others {
+        return Err(Error::config(format!(
+            "cache directory {shown} is not safe for the token cache: it belongs to another user or others can \
+             replace its entries (writable without the sticky bit); use a directory of your own"
+        )));
+    }
+    let sub = dir.join(format!("oauth2cc-{}", euid()));
+    make_private_dir(&sub)?;
+    Ok(sub)
+}
+
+/// Creates `dir` with mode 0700 unless it exists, then checks that it is a
+/// directory (not a symlink) of this user that nobody else may enter.
+fn make_private_dir(dir: &Path) -> Result<(), Error> {
+    let shown = dir.display();
+    use std::os::unix::fs::DirBuilderExt as _;
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::config(format!("cannot create cache directory {shown}: {e}")))
+        }
+        _ => {}
+    }
+    let meta = fs::symlink_metadata(dir).map_err(|e| Error::config(format!("cache directory {shown}: {e}")))?;
+    if !meta.is_dir() || meta.uid() != euid() || meta.mode() & 0o077 != 0 {
+        return Err(Error::config(format!(
+            "cache directory {shown} is not a private directory of this user (it is a symlink, belongs to \
+             another user or others may enter it); remove it or choose another cache directory"
+        )));
+    }
+    Ok(())
+}
+
+/// The per-user HMAC key from `dir/hmac.key`, created with random bytes on
+/// first use. A key file that is not a regular 0600 file of this user holding
+/// exactly 32 bytes is replaced (the cached tokens are then requested anew).
+fn hmac_key(dir: &Path) -> Result<ring::hmac::Key, Error> {
+    let path = dir.join(KEY_FILE);
+    for _ in 0..3 {
+        match read_key(&path) {
+            Ok(Some(k)) => return Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, k.as_ref())),
+            Ok(None) => {}
+            Err(why) => {
+                log::warn!("oauth2cc: replacing cache key file {} ({why})", path.display());
+                let _ = fs::remove_file(&path);
+            }
+        }
+        create_key(dir, &path)?;
+    }
+    Err(Error::config(format!("cannot set up the cache key file {}", path.display())))
+}
+
+/// The key, None when there is no key file, or why the file is not acceptable.
+fn read_key(path: &Path) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, &'static str> {
+    let mut f = match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(_) => return Err("not a readable regular file"),
+    };
+    let meta = f.metadata().map_err(|_| "cannot stat it")?;
+    if !meta.is_file() || meta.uid() != euid() || meta.mode() & 0o077 != 0 || meta.len() != KEY_LEN as u64 {
+        return Err("wrong type, owner, permissions or size");
+    }
+    let mut key = zeroize::Zeroizing::new(Vec::with_capacity(KEY_LEN));
+    Read::by_ref(&mut f).take(KEY_LEN as u64 + 1).read_to_end(&mut key).map_err(|_| "cannot read it")?;
+    if key.len() != KEY_LEN {
+        return Err("wrong size");
+    }
+    Ok(Some(key))
+}
+
+/// Writes a fresh random key to a temporary file and links it into place, so
+/// that the key file appears complete or not at all; a key another process
+/// linked first wins.
+fn create_key(dir: &Path, path: &Path) -> Result<(), Error> {
+    use ring::rand::SecureRandom as _;
+    let mut key = zeroize::Zeroizing::new([0u8; KEY_LEN]);
+    ring::rand::SystemRandom::new()
+        .fill(key.as_mut())
+        .map_err(|_| Error::new(ErrorKind::Internal, "no random bytes for the cache key"))?;
+    let tmp = dir.join(format!(".{KEY_FILE}.{}.{:x}.tmp", std::process::id(), hash(&[&now_unix().to_string()])));
+    let made = (|| -> std::io::Result<()> {
+        let mut f =
+            OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(&tmp)?;
+        f.write_all(key.as_ref())?;
+        f.sync_all()?;
+        match fs::hard_link(&tmp, path) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+            _ => Ok(()),
+        }
+    })();
+    let _ = fs::remove_file(&tmp);
+    made.map_err(|e| Error::config(format!("cannot create the cache key file {}: {e}", path.display())))
+}
+
+/// The name of a configuration's files: HMAC-SHA-256 (first 128 bits, hex)
+/// of its parts, each preceded by its length so that no two configurations share an input.
+fn cache_key(key: &ring::hmac::Key, cfg: &Config) -> String {
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let mut ctx = ring::hmac::Context::with_key(key);
+    for part in [
+        cfg.token_url.as_str(),
+        &cfg.client_id,
+        cfg.client_secret.expose(),
+        &opt(&cfg.scope),
+        &opt(&cfg.audience),
+        &opt(&cfg.resource),
+        cfg.auth_method.as_str(),
+    ] {
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part.as_bytes());
+    }
+    ctx.sign().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn kind_name(k: ErrorKind) -> &'static str {

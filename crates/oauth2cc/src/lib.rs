@@ -30,6 +30,7 @@ mod file_cache;
 mod fork;
 mod form;
 mod jitter;
+mod proxy;
 mod response;
 mod secret;
 mod stats;
@@ -46,7 +47,7 @@ pub use file_cache::default_cache_dir;
 pub use secret::Secret;
 pub use stats::Stats;
 pub use token::Token;
-pub use transport::api_agent;
+pub use transport::{api_agent, api_call_error};
 pub use www_authenticate::{classify_unauthorized, parse_www_authenticate, Challenge, ParseError, Unauthorized};
 
 /// Largest token endpoint answer that is read (1 MiB).

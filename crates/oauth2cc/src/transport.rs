@@ -1,9 +1,10 @@
 //! The token request over HTTP (ureq): TLS roots, proxy, timeouts, the form
 //! body and client authentication, and the mapping of transport failures.
 
-use crate::config::{AuthMethod, Config, ProxySetting};
+use crate::config::{AuthMethod, Config};
 use crate::endpoint::{self, Endpoint};
 use crate::error::{sanitize, Error, ErrorKind};
+use crate::proxy::{Bypass, ProxyPlan};
 use crate::response::{self, Answer, Timing};
 use crate::token::Token;
 use crate::MAX_BODY_BYTES;
@@ -40,7 +41,9 @@ pub(crate) struct Transport {
 impl Transport {
     pub fn new(cfg: &Config) -> Result<Transport, Error> {
         let url = cfg.validate()?;
-        let mut builder = agent_builder(cfg)?
+        // The token URL is fixed, so the proxy decision is made once, here.
+        let proxy = ProxyPlan::new(cfg)?.for_host(&url.host);
+        let mut builder = agent_builder(cfg, proxy)
             .max_redirects(0)
             .max_redirects_will_error(false)
             .accept("application/json")
@@ -236,36 +239,47 @@ fn read_body(resp: ureq::http::Response<ureq::Body>) -> Result<Zeroizing<Vec<u8>
 
 /// An HTTP agent for calling APIs with the same trust (system store plus the
 /// CA file), proxy and timeouts as the token requests; statuses are returned,
-/// not turned into errors, and up to 5 redirects are followed.
+/// not turned into errors, and up to 5 redirects are followed. Loopback
+/// destinations and those `NO_PROXY` lists are reached directly, redirects included.
 pub fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
     cfg.validate()?;
-    Ok(wipe::agent(agent_builder(cfg)?.max_redirects(5).tls_config(tls(cfg)?).build()))
+    let plan = ProxyPlan::new(cfg)?;
+    let tls = tls(cfg)?;
+    let config = |proxy| agent_builder(cfg, proxy).max_redirects(5).tls_config(tls.clone()).build();
+    let Some(proxy) = plan.proxy().cloned() else {
+        return Ok(wipe::agent(config(None)));
+    };
+    // The agent serves any URL, so the decision is made per connection.
+    let bypass = Bypass { direct: config(None), plan, inner: Default::default() };
+    Ok(wipe::agent_via(config(Some(proxy)), bypass))
+}
+
+/// The error for a failed call through [`api_agent`]: the same kinds (and so
+/// the same statuses) as for token requests: TLS, network, timeout, ...
+pub fn api_call_error(e: &ureq::Error) -> Error {
+    let kind = map_transport_error(e).kind();
+    let err = Error::new(kind, format!("the API call failed: {}", sanitize(&e.to_string(), 200)));
+    match kind {
+        ErrorKind::Tls => {
+            err.with_hint("check the CA file and that the API URL's host name matches the server certificate")
+        }
+        _ => err,
+    }
 }
 
 /// What every agent of a client shares: statuses returned rather than turned
 /// into errors, the timeouts, the user agent and the proxy.
-fn agent_builder(cfg: &Config) -> Result<ureq::config::ConfigBuilder<ureq::typestate::AgentScope>, Error> {
-    Ok(ureq::Agent::config_builder()
+fn agent_builder(cfg: &Config, proxy: Option<ureq::Proxy>) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(cfg.connect_timeout))
         .timeout_global(Some(cfg.timeout))
         .user_agent(concat!("oauth2cc/", env!("CARGO_PKG_VERSION")))
-        .proxy(proxy(cfg)?))
+        .proxy(proxy)
 }
 
 fn tls(cfg: &Config) -> Result<TlsConfig, Error> {
     Ok(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build())
-}
-
-/// The proxy to use: the configured one, none, or the environment's.
-fn proxy(cfg: &Config) -> Result<Option<ureq::Proxy>, Error> {
-    match &cfg.proxy {
-        ProxySetting::FromEnv => Ok(ureq::Proxy::try_from_env()),
-        ProxySetting::Disabled => Ok(None),
-        ProxySetting::Url(u) => ureq::Proxy::new(u.expose())
-            .map(Some)
-            .map_err(|_| Error::config("proxy URL is not valid (expected http://host:port)")),
-    }
 }
 
 /// The system trust store (loaded once per process) plus the optional CA file.

@@ -33,7 +33,15 @@ impl AsRef<[u8]> for Owned {
 
 /// An agent for `config` whose connections wipe their buffers when dropped.
 pub(crate) fn agent(config: ureq::config::Config) -> ureq::Agent {
-    ureq::Agent::with_parts(config, DefaultConnector::default().chain(Wiping), DefaultResolver::default())
+    agent_via(config, DefaultConnector::default())
+}
+
+/// Like [`agent`], with `connector` (for example the proxy bypass) making the connections.
+pub(crate) fn agent_via(
+    config: ureq::config::Config,
+    connector: impl Connector<(), Out = Box<dyn Transport>>,
+) -> ureq::Agent {
+    ureq::Agent::with_parts(config, connector.chain(Wiping), DefaultResolver::default())
 }
 
 #[derive(Debug)]

@@ -1,50 +1,79 @@
-//! Proxy settings from the environment (its own test binary: it sets
-//! process-wide environment variables).
+//! Proxy settings from the environment (its own test binary with one test:
+//! it sets process-wide environment variables).
 
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 
-/// A stand-in proxy: records the first request line and answers 502.
-fn fake_proxy() -> (String, std::thread::JoinHandle<String>) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    let h = std::thread::spawn(move || {
-        let (s, _) = l.accept().unwrap();
-        let mut r = BufReader::new(s.try_clone().unwrap());
-        let mut line = String::new();
-        r.read_line(&mut line).unwrap();
-        let mut rest = String::new();
-        while r.read_line(&mut rest).unwrap() > 2 {
-            rest.clear();
-        }
-        let mut s = s;
-        let _ = s.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-        line
-    });
-    (url, h)
+const PROXY_VARS: [&str; 6] = ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
+
+fn set_no_proxy(v: Option<&str>) {
+    std::env::remove_var("no_proxy");
+    match v {
+        Some(v) => std::env::set_var("NO_PROXY", v),
+        None => std::env::remove_var("NO_PROXY"),
+    }
+}
+
+/// A token, then one API call with it, through the client's own agents.
+fn token_and_api_call(cfg: Config, api_url: &str) {
+    let c = Client::new(cfg.clone()).expect("client");
+    let t = c.token().expect("token");
+    let agent = oauth2cc_core::api_agent(&cfg).expect("api agent");
+    let resp = agent.get(api_url).header("Authorization", format!("Bearer {}", t.access_token())).call();
+    assert_eq!(resp.expect("API call").status().as_u16(), 200);
 }
 
 #[test]
-fn proxy_comes_from_the_environment_unless_disabled() {
+fn loopback_and_no_proxy_hosts_never_reach_the_proxy() {
     let sim = sim();
-    let (proxy, seen) = fake_proxy();
-    std::env::set_var("HTTP_PROXY", &proxy);
-    std::env::set_var("ALL_PROXY", &proxy);
-    std::env::remove_var("NO_PROXY");
-    std::env::remove_var("no_proxy");
-    let via_env = Client::new(config(&sim, "svc", "s3cret-value")).unwrap();
-    let direct = Client::new(config(&sim, "svc", "s3cret-value").no_proxy()).unwrap();
-    std::env::remove_var("HTTP_PROXY");
-    std::env::remove_var("ALL_PROXY");
+    let port = sim.addr().port();
+    // Tunnels what it is asked for and records every CONNECT.
+    let (proxy, seen) = connect_proxy();
+    let seen = || seen.lock().unwrap().clone();
+    for v in PROXY_VARS {
+        std::env::set_var(v, &proxy);
+    }
+    set_no_proxy(None);
 
-    let e = via_env.token().unwrap_err();
-    let line = seen.join().unwrap();
-    assert!(line.contains(&sim.addr().port().to_string()), "the proxy was asked for the simulator: {line:?}");
-    assert!(matches!(e.kind(), ErrorKind::Server | ErrorKind::Network), "{e}");
-    assert_eq!(requests(&sim), 0, "nothing reached the IAM directly");
+    // Loopback: by address, by name, with the explicit proxy option too.
+    let by_name = sim.token_url().replace("127.0.0.1", "localhost");
+    let by_name_api = sim.api_url().replace("127.0.0.1", "localhost");
+    token_and_api_call(config(&sim, "svc", "s3cret-value"), &sim.api_url());
+    token_and_api_call(Config::new(by_name, "svc", "s3cret-value"), &by_name_api);
+    token_and_api_call(config(&sim, "svc", "s3cret-value").proxy(&proxy), &sim.api_url());
+    assert_eq!(seen(), Vec::<String>::new(), "the proxy saw a loopback destination (and the secret, in clear)");
+    assert_eq!(sim.stats().api_requests, 3);
+    assert_eq!(requests(&sim), 3);
 
-    assert!(direct.token().is_ok());
-    assert_eq!(requests(&sim), 1);
+    // 0.0.0.0 reaches this machine but is not a loopback address: proxied.
+    let other = sim.token_url().replace("127.0.0.1", "0.0.0.0");
+    let other_api = sim.api_url().replace("127.0.0.1", "0.0.0.0");
+    let other_cfg = || Config::new(&other, "svc", "s3cret-value").allow_insecure_http(true);
+    token_and_api_call(other_cfg(), &other_api);
+    let connect = format!("CONNECT 0.0.0.0:{port} HTTP/1.1");
+    assert_eq!(seen(), vec![connect.clone(), connect.clone()], "token request and API call both proxied");
+
+    // Listed in NO_PROXY (by address, by CIDR block, by `*`): direct.
+    for list in ["example.test, 0.0.0.0", ".example.test,0.0.0.0/8", "*"] {
+        set_no_proxy(Some(list));
+        token_and_api_call(other_cfg(), &other_api);
+        token_and_api_call(other_cfg().proxy(&proxy), &other_api);
+        assert_eq!(seen().len(), 2, "NO_PROXY={list:?} was not honoured: {:?}", seen());
+    }
+    // A list that does not name the host leaves it proxied; lower case `no_proxy` counts too.
+    set_no_proxy(None);
+    std::env::set_var("no_proxy", "example.test,10.0.0.0/8");
+    token_and_api_call(other_cfg(), &other_api);
+    assert_eq!(seen().len(), 4, "{:?}", seen());
+    std::env::set_var("no_proxy", "0.0.0.0");
+    token_and_api_call(other_cfg(), &other_api);
+    assert_eq!(seen().len(), 4, "{:?}", seen());
+
+    // `no_proxy()` ignores the environment's proxy.
+    set_no_proxy(None);
+    token_and_api_call(other_cfg().no_proxy(), &other_api);
+    assert_eq!(seen().len(), 4, "{:?}", seen());
+    for v in PROXY_VARS {
+        std::env::remove_var(v);
+    }
 }

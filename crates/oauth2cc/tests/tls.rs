@@ -45,11 +45,12 @@ fn a_name_mismatch_is_refused() {
 
 #[test]
 fn a_proxy_is_used_through_connect() {
-    let (sim, ca) = tls_sim(&["127.0.0.1"]);
+    // 0.0.0.0 reaches this machine without being a loopback address (never proxied).
+    let (sim, ca) = tls_sim(&["0.0.0.0"]);
     let (proxy, seen) = connect_proxy();
-    let url = format!("https://127.0.0.1:{}/realms/test/protocol/openid-connect/token", sim.addr().port());
+    let url = format!("https://0.0.0.0:{}/realms/test/protocol/openid-connect/token", sim.addr().port());
     let c = Client::new(Config::new(url, "svc", "s3cret-value").ca_file(&ca).proxy(&proxy)).unwrap();
     assert!(c.token().is_ok());
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen, vec![format!("CONNECT 127.0.0.1:{} HTTP/1.1", sim.addr().port())]);
+    assert_eq!(seen, vec![format!("CONNECT 0.0.0.0:{} HTTP/1.1", sim.addr().port())]);
 }
