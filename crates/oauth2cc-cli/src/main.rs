@@ -34,7 +34,7 @@ Options (each also from the environment, or from a profile in the config file):
   --timeout SECS                OAUTH2CC_TIMEOUT (15); --connect-timeout SECS (5)
   --cache-dir DIR               OAUTH2CC_CACHE_DIR (default ~/.cache/oauth2cc)
   --no-cache                    do not share tokens with other processes
-  --allow-insecure-http         allow http:// to a host that is not loopback
+  --allow-insecure-http         OAUTH2CC_ALLOW_INSECURE_HTTP=1: allow http:// to a host that is not loopback
   --profile NAME                OAUTH2CC_PROFILE: a [profile NAME] of the config file
   --config FILE                 OAUTH2CC_CONFIG (default ~/.config/oauth2cc/config)
   -h, --help / --version
@@ -156,7 +156,7 @@ fn run(args: Vec<String>) -> Result<u8, Failure> {
     let mut settings = Settings::resolve(flags, profile.as_deref(), config.as_deref())?;
     settings.secret_from_stdin = secret_stdin;
     settings.no_cache = no_cache;
-    settings.allow_insecure_http = insecure;
+    settings.allow_insecure_http = insecure || settings::env_flag("OAUTH2CC_ALLOW_INSECURE_HTTP")?;
     let cfg = settings.config()?;
     let client = Client::new(cfg.clone())?;
     let mut out = std::io::stdout().lock();

@@ -238,9 +238,13 @@ impl Config {
         let url = parse_url(&self.token_url)?;
         if url.scheme == "http" && !url.is_loopback() && !self.allow_insecure_http {
             return Err(Error::config(format!(
-                "refusing http:// token URL to non-loopback host {}: the client secret would cross the network unencrypted (use https://, or allow insecure http explicitly)",
+                "refusing http:// token URL to non-loopback host {}: the client secret would cross the network unencrypted",
                 url.host
-            )));
+            ))
+            .with_hint(
+                "use https://, or allow http:// explicitly: allow_insecure_http (C option, Python keyword), \
+                 --allow-insecure-http (command line), OAUTH2CC_ALLOW_INSECURE_HTTP=1 (environment)",
+            ));
         }
         if self.client_id.is_empty() {
             return Err(Error::config("client id is empty"));
