@@ -26,7 +26,7 @@ class TokenInfo:
     def __repr__(self) -> str:
         return (
             f"TokenInfo(token_type={self.token_type!r}, scope={self.scope!r}, "
-            f"expires_at={self.expires_at.isoformat()!r})"
+            f"expires_at={self.expires_at!r})"
         )
 
 
