@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from . import _native
 from ._errors import ConfigurationError
@@ -64,7 +64,7 @@ def _env_bool(value: str) -> bool:
     raise ValueError(value)
 
 
-_ENV_SETTINGS = {
+_ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "OAUTH2CC_AUTH_METHOD": ("auth_method", str),
     "OAUTH2CC_SCOPE": ("scope", str),
     "OAUTH2CC_AUDIENCE": ("audience", str),
