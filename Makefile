@@ -100,22 +100,26 @@ test-c: build-debug
 	# Re-staging the library under a running program must not crash it.
 	tests/stage/restage.sh target/debug $(BUILD)/debug $(BUILD)
 
-# The Python package: a project-local virtual environment with the pinned
-# test tools, the package built and installed exactly as the README says
-# (pip install ./bindings/python, a PEP 517 build with maturin), then pytest
-# against the simulator and stubtest of the .pyi stubs against the module.
+# The Python package: a project-local virtual environment, the package built
+# and installed exactly as the README says (pip install ./bindings/python, a
+# PEP 517 build: pip fetches maturin itself). That is all `make demo` needs;
+# `make test-python` adds the pinned test tools (requirements-dev.txt), then
+# runs pytest against the simulator and stubtest of the .pyi stubs.
 VENV := .venv
 PY   := $(VENV)/bin/python
-$(VENV)/.ready: bindings/python/requirements-dev.txt
+$(VENV)/.ready:
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	touch $@
+
+$(VENV)/.dev-ready: $(VENV)/.ready bindings/python/requirements-dev.txt
 	$(PY) -m pip install -q -r bindings/python/requirements-dev.txt
 	touch $@
 
 python: $(VENV)/.ready
 	$(PY) -m pip install -q ./bindings/python
 
-test-python: python build-debug
+test-python: $(VENV)/.dev-ready python build-debug
 	IAM_SIM=$(CURDIR)/target/debug/iam-sim $(PY) -m pytest -q bindings/python/tests
 	$(PY) -m mypy.stubtest oauth2cc
 

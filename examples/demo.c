@@ -1,6 +1,7 @@
 /*
  * make demo: a token from a Keycloak-shaped IAM (the local simulator), the
- * same token from the cache, and a renewal before it expires.
+ * same token from the cache, a renewal before it expires, and an API call
+ * that survives a revoked token (oauth_handle_unauthorized).
  * Tokens are shown as fingerprints, never in full.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -10,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim_http.h" /* only to ask the simulator how many requests it saw */
+#include "sim_http.h" /* to ask the simulator what it saw, and to call its protected API */
 
 static double now_s(void) {
     struct timespec ts;
@@ -81,6 +82,24 @@ int main(void) {
         }
     }
     printf("4. token requests seen by the IAM: %ld (the first fetch and one renewal)\n", sim_stat("token_requests"));
+
+    /* The API answers 401: the IAM revoked the token before it expired. */
+    rc = oauth_get_token(client, token, sizeof token, &len);
+    if (rc == OAUTH_OK && sim_request("POST", "/sim/revoke", NULL, NULL, NULL, 0) == 200) {
+        char www[512];
+        int status = sim_api("/api/echo", token, www, sizeof www);
+        printf("5. the IAM revoked every token; the API answers %d: %s\n", status, www);
+        if (status == 401) {
+            rc = oauth_handle_unauthorized(client, token, www);
+            if (rc == OAUTH_RETRY && oauth_get_token(client, token, sizeof token, &len) == OAUTH_OK) {
+                status = sim_api("/api/echo", token, www, sizeof www);
+                printf("   oauth_handle_unauthorized -> OAUTH_RETRY: renewed to %08lx, retry answers %d\n",
+                       fingerprint(token), status);
+            } else {
+                printf("   oauth_handle_unauthorized -> %s: %s\n", oauth_strerror(rc), oauth_last_error());
+            }
+        }
+    }
     oauth_free(client);
     return 0;
 }

@@ -174,6 +174,23 @@
 #define OAUTH_ERR_API_UNAUTHORIZED 17
 
 /**
+ * libcurl helper: `curl_easy_perform` failed; the `CURLcode` is in
+ * `*curl_code` and `oauth_last_error()` has libcurl's description.
+ */
+#define OAUTH_CURL_ERR_TRANSFER 100
+
+/**
+ * libcurl helper: the API rejected a freshly renewed token as invalid too.
+ */
+#define OAUTH_CURL_ERR_TOKEN_REJECTED 101
+
+/**
+ * libcurl helper: the caller's rewind callback failed, so the request could
+ * not be resent.
+ */
+#define OAUTH_CURL_ERR_REWIND 102
+
+/**
  * The version of the header, matching the package version (checked by a test).
  */
 #define OAUTH2CC_VERSION_MAJOR 0
@@ -473,6 +490,19 @@ int64_t oauth_last_retry_after_ms(void);
  * it. It never contains the client secret or a token.
  */
 const char *oauth_last_error(void);
+
+/**
+ * Sets this thread's `oauth_last_error()` message (and clears
+ * `oauth_last_retry_after_ms()`), for code built on liboauth2cc that returns
+ * oauth2cc status codes of its own, such as the libcurl helper
+ * (`oauth2cc_curl.c`); applications do not need it. `message` is copied;
+ * NULL sets an empty message, bytes that are not UTF-8 are replaced. Never
+ * pass a secret or a token.
+ *
+ * # Safety
+ * `message` is NULL or a NUL-terminated string.
+ */
+void oauth_set_last_error(const char *message);
 
 /**
  * Sends the library's log lines up to `max_level` (`OAUTH_LOG_*`) to

@@ -37,3 +37,23 @@ pub extern "C" fn oauth_last_retry_after_ms() -> i64 {
 pub extern "C" fn oauth_last_error() -> *const c_char {
     LAST_ERROR.try_with(|e| e.borrow().as_ptr()).unwrap_or(c"thread is exiting".as_ptr())
 }
+
+/// Sets this thread's `oauth_last_error()` message (and clears
+/// `oauth_last_retry_after_ms()`), for code built on liboauth2cc that returns
+/// oauth2cc status codes of its own, such as the libcurl helper
+/// (`oauth2cc_curl.c`); applications do not need it. `message` is copied;
+/// NULL sets an empty message, bytes that are not UTF-8 are replaced. Never
+/// pass a secret or a token.
+///
+/// # Safety
+/// `message` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn oauth_set_last_error(message: *const c_char) {
+    let text = if message.is_null() {
+        String::new()
+    } else {
+        // SAFETY: non-NULL and NUL-terminated, as documented.
+        unsafe { std::ffi::CStr::from_ptr(message) }.to_string_lossy().into_owned()
+    };
+    let _ = std::panic::catch_unwind(|| set_last_error(&text, None));
+}

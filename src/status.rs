@@ -50,6 +50,18 @@ pub const OAUTH_ERR_API_REJECTED: c_int = 16;
 /// help; the cause is likely elsewhere (API URL, proxy, server).
 pub const OAUTH_ERR_API_UNAUTHORIZED: c_int = 17;
 
+// Codes of the libcurl helper (bindings/c/oauth2cc_curl.c), reserved here so
+// that every status has one value and one name.
+
+/// libcurl helper: `curl_easy_perform` failed; the `CURLcode` is in
+/// `*curl_code` and `oauth_last_error()` has libcurl's description.
+pub const OAUTH_CURL_ERR_TRANSFER: c_int = 100;
+/// libcurl helper: the API rejected a freshly renewed token as invalid too.
+pub const OAUTH_CURL_ERR_TOKEN_REJECTED: c_int = 101;
+/// libcurl helper: the caller's rewind callback failed, so the request could
+/// not be resent.
+pub const OAUTH_CURL_ERR_REWIND: c_int = 102;
+
 /// A static, human-readable name for a status code; never NULL.
 ///
 /// Unknown codes give "unknown status". The string is owned by the library
@@ -75,6 +87,9 @@ pub extern "C" fn oauth_strerror(status: c_int) -> *const c_char {
         OAUTH_ERR_API_INVALID_REQUEST => b"API: invalid request\0",
         OAUTH_ERR_API_REJECTED => b"API: rejected\0",
         OAUTH_ERR_API_UNAUTHORIZED => b"API: unauthorized without detail\0",
+        OAUTH_CURL_ERR_TRANSFER => b"libcurl transfer failed\0",
+        OAUTH_CURL_ERR_TOKEN_REJECTED => b"API rejected a freshly renewed token\0",
+        OAUTH_CURL_ERR_REWIND => b"could not rewind the upload to resend it\0",
         _ => b"unknown status\0",
     };
     s.as_ptr().cast()

@@ -4,8 +4,23 @@
 # The command gets OAUTH2CC_SIM_URL=http://127.0.0.1:PORT and
 # OAUTH2CC_TOKEN_URL (realm "test"), and for a second simulator serving HTTPS
 # OAUTH2CC_SIM_TLS_URL and OAUTH2CC_SIM_CA_FILE. The simulators are always stopped.
+# The simulator: $IAM_SIM if set, else the newer of target/release/iam-sim
+# (make build) and target/debug/iam-sim (make build-debug, cargo build).
 set -eu
-SIM=${IAM_SIM:-target/debug/iam-sim}
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ -n "${IAM_SIM:-}" ]; then
+    SIM=$IAM_SIM
+    [ -x "$SIM" ] || { echo "$0: IAM_SIM=$SIM is not an executable" >&2; exit 2; }
+else
+    SIM=""
+    for s in "$root/target/release/iam-sim" "$root/target/debug/iam-sim"; do
+        if [ -x "$s" ] && { [ -z "$SIM" ] || [ "$s" -nt "$SIM" ]; }; then SIM=$s; fi
+    done
+    [ -n "$SIM" ] || {
+        echo "$0: no IAM simulator built: run 'make build' (or 'cargo build -p iam-sim'), or set IAM_SIM" >&2
+        exit 2
+    }
+fi
 sim_args=""
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do
     sim_args="$sim_args $1"

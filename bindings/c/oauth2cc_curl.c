@@ -7,6 +7,18 @@
 /* The body of a 401 is held back until we know whether the request is resent. */
 #define HELD_MAX (64 * 1024)
 
+/* Sets this thread's oauth_last_error() to "oauth_curl_perform: <why>"; returns code. */
+static int fail(int code, const char *why) {
+    char msg[256];
+    size_t n = strlen(why), max = sizeof msg - sizeof "oauth_curl_perform: ";
+    if (n > max) n = max;
+    memcpy(msg, "oauth_curl_perform: ", sizeof "oauth_curl_perform: " - 1);
+    memcpy(msg + sizeof "oauth_curl_perform: " - 1, why, n);
+    msg[sizeof "oauth_curl_perform: " - 1 + n] = '\0';
+    oauth_set_last_error(msg);
+    return code;
+}
+
 struct sink {
     CURL *curl;
     const oauth_curl_request *req;
@@ -81,13 +93,13 @@ static int get_token(const oauth_client *client, char **out) {
     size_t len = 0, cap = 2048;
     char *buf = (char *)malloc(cap);
     int rc;
-    if (buf == NULL) return OAUTH_ERR_INTERNAL;
+    if (buf == NULL) return fail(OAUTH_ERR_INTERNAL, "out of memory for the token");
     rc = oauth_get_token(client, buf, cap, &len);
     if (rc == OAUTH_ERR_BUFFER_TOO_SMALL) {
         char *big = (char *)realloc(buf, len + 1);
         if (big == NULL) {
             free(buf);
-            return OAUTH_ERR_INTERNAL;
+            return fail(OAUTH_ERR_INTERNAL, "out of memory for the token");
         }
         buf = big;
         rc = oauth_get_token(client, buf, len + 1, &len);
@@ -110,7 +122,8 @@ static void free_token(char *t) {
 int oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_request *req, long *http_status,
                        CURLcode *curl_code) {
     int attempt, rc = OAUTH_OK;
-    if (client == NULL || curl == NULL || req == NULL) return OAUTH_ERR_INVALID_ARGUMENT;
+    if (client == NULL || curl == NULL || req == NULL)
+        return fail(OAUTH_ERR_INVALID_ARGUMENT, client == NULL ? "client is NULL" : curl == NULL ? "curl is NULL" : "req is NULL");
     for (attempt = 0; attempt < 2; ++attempt) {
         struct sink s;
         struct curl_slist *list;
@@ -125,7 +138,7 @@ int oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_
         list = with_bearer(req->headers, token);
         if (list == NULL) {
             free_token(token);
-            return OAUTH_ERR_INTERNAL;
+            return fail(OAUTH_ERR_INTERNAL, "out of memory for the request headers");
         }
         s.curl = curl;
         s.req = req;
@@ -144,7 +157,7 @@ int oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_
         if (cc != CURLE_OK) {
             free(s.held);
             free_token(token);
-            return OAUTH_CURL_ERR_TRANSFER;
+            return fail(OAUTH_CURL_ERR_TRANSFER, curl_easy_strerror(cc));
         }
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
         if (http_status != NULL) *http_status = code;
@@ -163,13 +176,16 @@ int oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_
         free_token(token);
         if (rc == OAUTH_RETRY && attempt == 0) {
             free(s.held);
-            if (req->rewind != NULL && req->rewind(req->rewind_data) != 0) return OAUTH_CURL_ERR_REWIND;
+            if (req->rewind != NULL && req->rewind(req->rewind_data) != 0)
+                return fail(OAUTH_CURL_ERR_REWIND, "the rewind callback failed, so the request was not resent");
             continue;
         }
         /* No resend: the held 401/403 body is the caller's answer. */
         if (s.held_len > 0) deliver(req, s.held, s.held_len);
         free(s.held);
-        return rc == OAUTH_RETRY ? OAUTH_CURL_ERR_TOKEN_REJECTED : rc;
+        if (rc == OAUTH_RETRY)
+            return fail(OAUTH_CURL_ERR_TOKEN_REJECTED, "the API rejected a freshly renewed token as invalid too");
+        return rc;
     }
     return rc;
 }

@@ -1,8 +1,12 @@
 /*
  * oauth2cc_curl.h: authorized API calls with libcurl, renewals and 401s handled.
  *
- * Build oauth2cc_curl.c into your program (or link liboauth2cc_curl.a) with
- * liboauth2cc and libcurl (7.83 or later, for curl_easy_header).
+ * Compile oauth2cc_curl.c into your program (installed as
+ * share/oauth2cc/oauth2cc_curl.c; CMake: OAUTH2CC_CURL_SOURCE) and link
+ * liboauth2cc and libcurl (7.83 or later, for curl_easy_header):
+ *
+ *   cc app.c /usr/local/share/oauth2cc/oauth2cc_curl.c \
+ *      $(pkg-config --cflags --libs oauth2cc libcurl)
  *
  *   oauth_curl_request req = OAUTH_CURL_REQUEST_INIT;
  *   long status = 0;
@@ -22,12 +26,12 @@
 extern "C" {
 #endif
 
-/* curl_easy_perform failed; the CURLcode is in *curl_code. */
-#define OAUTH_CURL_ERR_TRANSFER 100
-/* The API rejected a freshly renewed token as invalid too. */
-#define OAUTH_CURL_ERR_TOKEN_REJECTED 101
-/* The caller's rewind callback failed, so the request could not be resent. */
-#define OAUTH_CURL_ERR_REWIND 102
+/* The helper's own status codes are defined in oauth2cc.h with the others
+ * (oauth_strerror names them): OAUTH_CURL_ERR_TRANSFER (curl_easy_perform
+ * failed; the CURLcode is in *curl_code), OAUTH_CURL_ERR_TOKEN_REJECTED (the
+ * API rejected a freshly renewed token as invalid too), OAUTH_CURL_ERR_REWIND
+ * (the caller's rewind callback failed, so the request could not be resent).
+ * Every failure sets oauth_last_error(). */
 
 /* What to send and where the answer goes. Initialise with OAUTH_CURL_REQUEST_INIT. */
 typedef struct oauth_curl_request {

@@ -98,6 +98,11 @@ static int rewind_upload(void *userdata) {
     return 0;
 }
 
+static int failing_rewind(void *userdata) {
+    (void)userdata;
+    return 1;
+}
+
 static void test_a_streamed_upload_is_rewound(void) {
     CURL *curl = new_curl("/api/echo");
     struct buffer b;
@@ -148,11 +153,36 @@ static void test_transfer_and_argument_errors(void) {
     oauth_curl_request req = OAUTH_CURL_REQUEST_INIT;
     CURLcode cc = CURLE_OK;
     curl_easy_setopt(curl, CURLOPT_URL, "http://127.0.0.1:1/nothing-listens");
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    /* An older, unrelated failure must not be what oauth_last_error() says afterwards. */
+    CHECK(oauth_client_new(NULL, "svc", "s", NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
     CHECK(oauth_curl_perform(client, curl, &req, NULL, &cc) == OAUTH_CURL_ERR_TRANSFER);
     CHECK(cc == CURLE_COULDNT_CONNECT);
+    CHECK(strstr(oauth_last_error(), "oauth_curl_perform") != NULL);
+    CHECK(strstr(oauth_last_error(), curl_easy_strerror(cc)) != NULL);
     CHECK(oauth_curl_perform(NULL, curl, &req, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "oauth_curl_perform") != NULL);
     CHECK(oauth_curl_perform(client, NULL, &req, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
     CHECK(oauth_curl_perform(client, curl, NULL, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    curl_easy_cleanup(curl);
+}
+
+static void test_the_helpers_codes_are_named(void) {
+    CHECK(strcmp(oauth_strerror(OAUTH_CURL_ERR_TRANSFER), "unknown status") != 0);
+    CHECK(strstr(oauth_strerror(OAUTH_CURL_ERR_TRANSFER), "transfer") != NULL);
+    CHECK(strcmp(oauth_strerror(OAUTH_CURL_ERR_TOKEN_REJECTED), "unknown status") != 0);
+    CHECK(strstr(oauth_strerror(OAUTH_CURL_ERR_REWIND), "rewind") != NULL);
+}
+
+static void test_a_failed_rewind_sets_the_message(void) {
+    CURL *curl = new_curl("/api/echo");
+    oauth_curl_request req = OAUTH_CURL_REQUEST_INIT;
+    CHECK(oauth_client_new(NULL, "svc", "s", NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "x=1");
+    req.rewind = failing_rewind;
+    CHECK(sim_request("POST", "/sim/revoke", NULL, NULL, NULL, 0) == 200);
+    CHECK(oauth_curl_perform(client, curl, &req, NULL, NULL) == OAUTH_CURL_ERR_REWIND);
+    CHECK(strstr(oauth_last_error(), "rewind") != NULL);
     curl_easy_cleanup(curl);
 }
 
@@ -166,6 +196,8 @@ int main(void) {
     run_test("streamed upload rewound", test_a_streamed_upload_is_rewound);
     run_test("insufficient scope and no detail", test_insufficient_scope_and_no_detail);
     run_test("transfer and argument errors", test_transfer_and_argument_errors);
+    run_test("the helper's codes are named", test_the_helpers_codes_are_named);
+    run_test("a failed rewind sets the message", test_a_failed_rewind_sets_the_message);
     oauth_free(client);
     curl_global_cleanup();
     return check_summary();

@@ -297,3 +297,46 @@ def test_cache_dir_shares_tokens_between_processes(sim, tmp_path):
     assert os.WEXITSTATUS(status) == 0
     assert sim.requests() == 1
     assert all((p.stat().st_mode & 0o777) in (0o600,) for p in tmp_path.iterdir() if p.suffix == ".token")
+
+
+def test_token_info_repr_shows_expires_at_as_a_datetime(sim):
+    info = oauth2cc.Client(sim.token_url, "svc", "s3cret-value").token_info()
+    shown = repr(info)
+    assert f"expires_at={info.expires_at!r}" in shown, shown
+    assert "datetime.datetime(" in shown and info.access_token not in shown
+
+
+def test_no_log_output_when_the_application_never_configured_logging():
+    # A failing token request in a fresh interpreter with no logging set up:
+    # the oauth2cc logger has a NullHandler, so Python's last-resort handler
+    # prints nothing on stderr.
+    import subprocess
+    import sys
+
+    code = (
+        "import oauth2cc\n"
+        "c = oauth2cc.Client('http://127.0.0.1:1/realms/test/protocol/openid-connect/token', 'svc', 's', proxy='')\n"
+        "try:\n"
+        "    c.token()\n"
+        "except oauth2cc.NetworkError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
+    # The error names the host and port it tried.
+    assert "connection refused by the token endpoint 127.0.0.1:1" in out.stdout, out.stdout
+
+
+def test_the_http_refusal_names_the_keyword_and_the_variable(monkeypatch):
+    url = "http://iam.invalid/realms/test/protocol/openid-connect/token"
+    with pytest.raises(oauth2cc.ConfigurationError) as e:
+        oauth2cc.Client(url, "svc", "s")
+    assert "allow_insecure_http" in str(e.value) and "OAUTH2CC_ALLOW_INSECURE_HTTP" in str(e.value)
+    for k, v in {"OAUTH2CC_TOKEN_URL": url, "OAUTH2CC_CLIENT_ID": "svc", "OAUTH2CC_CLIENT_SECRET": "s"}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("OAUTH2CC_ALLOW_INSECURE_HTTP", "1")
+    oauth2cc.Client.from_env()  # allowed now
+    monkeypatch.setenv("OAUTH2CC_ALLOW_INSECURE_HTTP", "maybe")
+    with pytest.raises(oauth2cc.ConfigurationError):
+        oauth2cc.Client.from_env()

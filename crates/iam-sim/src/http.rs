@@ -164,6 +164,16 @@ fn handle_connection<S: Read + Write>(
 }
 
 fn read_request<S: Read>(reader: &mut BufReader<S>, peer: SocketAddr) -> io::Result<Option<Request>> {
+    // Like a real server, answer a non-HTTP first byte (a TLS ClientHello sent
+    // to this plain-HTTP port starts with 0x16) with a 400 at once instead of
+    // waiting for a request head that never comes.
+    match reader.fill_buf()?.first() {
+        None => return Ok(None),
+        Some(b) if !(b.is_ascii_alphabetic() || *b == b'\r' || *b == b'\n') => {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "not an HTTP request"));
+        }
+        Some(_) => {}
+    }
     let mut head = Vec::new();
     loop {
         let before = head.len();

@@ -35,8 +35,8 @@ a flag beats the environment, which beats the profile):
   --timeout SECS                OAUTH2CC_TIMEOUT (15); --connect-timeout SECS (5)
   --cache-dir DIR               OAUTH2CC_CACHE_DIR (default ~/.cache/oauth2cc)
   --no-cache                    do not share tokens with other processes
-  --allow-insecure-http         allow http:// to a host that is not loopback
-                                (the token URL and request's API URL)
+  --allow-insecure-http         OAUTH2CC_ALLOW_INSECURE_HTTP=1: allow http:// to a host that is
+                                not loopback (the token URL and request's API URL)
   --profile NAME                OAUTH2CC_PROFILE: a [profile NAME] of the config file
   --config FILE                 OAUTH2CC_CONFIG (default ~/.config/oauth2cc/config)
   -h, --help / --version
@@ -158,7 +158,7 @@ fn run(args: Vec<String>) -> Result<u8, Failure> {
     let mut settings = Settings::resolve(flags, profile.as_deref(), config.as_deref())?;
     settings.secret_from_stdin = secret_stdin;
     settings.no_cache = no_cache;
-    settings.allow_insecure_http = insecure;
+    settings.allow_insecure_http = insecure || settings::env_flag("OAUTH2CC_ALLOW_INSECURE_HTTP")?;
     let cfg = settings.config()?;
     let client = Client::new(cfg.clone())?;
     let mut out = std::io::stdout().lock();
@@ -233,7 +233,7 @@ fn perform(client: &Client, cfg: &oauth2cc_core::Config, req: Request, out: &mut
         let http_req = builder
             .body(req.body.clone().unwrap_or_default())
             .map_err(|e| Failure::usage(format!("bad request: {e}")))?;
-        let mut resp = agent.run(http_req).map_err(|e| oauth2cc_core::api_call_error(&e))?;
+        let mut resp = agent.run(http_req).map_err(|e| oauth2cc_core::api_call_error(&e, &req.url))?;
         let status = resp.status().as_u16();
         let www = resp.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(String::from);
         let body = resp
@@ -241,7 +241,7 @@ fn perform(client: &Client, cfg: &oauth2cc_core::Config, req: Request, out: &mut
             .with_config()
             .limit(64 * 1024 * 1024)
             .read_to_vec()
-            .map_err(|e| oauth2cc_core::api_call_error(&e))?;
+            .map_err(|e| oauth2cc_core::api_call_error(&e, &req.url))?;
         let outcome = match status {
             401 => Some(client.handle_unauthorized(token.access_token(), www.as_deref())),
             403 if www.as_deref().is_some_and(|w| w.contains("insufficient_scope")) => {

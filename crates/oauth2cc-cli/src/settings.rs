@@ -232,3 +232,12 @@ fn expand_home(p: &str) -> PathBuf {
         _ => PathBuf::from(p),
     }
 }
+
+/// A yes/no environment variable (1/true/yes/on, 0/false/no/off; unset or empty is no).
+pub fn env_flag(name: &str) -> Result<bool, Failure> {
+    match std::env::var(name).unwrap_or_default().trim().to_ascii_lowercase().as_str() {
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        "1" | "true" | "yes" | "on" => Ok(true),
+        other => Err(Failure::usage(format!("{name} must be 1 or 0 (true/false), not {other:?}"))),
+    }
+}

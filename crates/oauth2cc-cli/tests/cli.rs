@@ -361,3 +361,33 @@ fn request_keeps_the_token_off_plain_http_and_reports_tls_failures_as_tls() {
     let o = run(cmd(&sim, &cache, "svc").args(["request", "GET", &tls.api_url()]));
     assert_eq!(code(&o), 6, "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn the_http_refusal_names_the_flag_and_the_variable_that_allow_it() {
+    let sim = sim();
+    let cache = tmpdir("insecure");
+    let url = "http://iam.invalid/realms/test/protocol/openid-connect/token";
+    let o = run(cmd(&sim, &cache, "svc").env("OAUTH2CC_TOKEN_URL", url).args(["--no-cache", "token"]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("--allow-insecure-http") && err.contains("OAUTH2CC_ALLOW_INSECURE_HTTP"), "{err}");
+    // The variable allows it: the request is tried (and fails on DNS, naming the host).
+    let o = run(cmd(&sim, &cache, "svc")
+        .env("OAUTH2CC_TOKEN_URL", url)
+        .env("OAUTH2CC_ALLOW_INSECURE_HTTP", "1")
+        .args(["--no-cache", "--proxy", "", "token"]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 5, "{err}");
+    assert!(err.contains("iam.invalid:80"), "{err}");
+}
+
+#[test]
+fn a_refused_connection_names_the_host_and_port() {
+    let sim = sim();
+    let cache = tmpdir("refused");
+    let url = "http://127.0.0.1:1/realms/test/protocol/openid-connect/token";
+    let o = run(cmd(&sim, &cache, "svc").env("OAUTH2CC_TOKEN_URL", url).args(["--no-cache", "--proxy", "", "token"]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 5, "{err}");
+    assert!(err.contains("connection refused by the token endpoint 127.0.0.1:1"), "{err}");
+}

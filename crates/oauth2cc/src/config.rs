@@ -299,9 +299,13 @@ impl Config {
         let parsed = parse_url(what, url)?;
         if parsed.scheme == "http" && !parsed.is_loopback() && !self.allow_insecure_http {
             return Err(Error::config(format!(
-                "refusing http:// {what} to non-loopback host {}: {carried} would cross the network unencrypted (use https://, or allow insecure http explicitly)",
+                "refusing http:// {what} to non-loopback host {}: {carried} would cross the network unencrypted",
                 parsed.host
-            )));
+            ))
+            .with_hint(
+                "use https://, or allow http:// explicitly: allow_insecure_http (C option, Python keyword), \
+                 --allow-insecure-http (command line), OAUTH2CC_ALLOW_INSECURE_HTTP=1 (environment)",
+            ));
         }
         Ok(parsed)
     }

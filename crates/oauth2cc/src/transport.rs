@@ -154,12 +154,12 @@ impl Transport {
         }
         let sent_at = Instant::now();
         let sent_at_system = SystemTime::now();
-        let resp = req.send(body.as_bytes()).map_err(|e| map_transport_error(&e))?;
+        let resp = req.send(body.as_bytes()).map_err(|e| map_transport_error(&e, &self.url))?;
         let status = resp.status().as_u16();
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let content_type = header("content-type");
         let retry_after = header("retry-after");
-        let bytes = read_body(resp)?;
+        let bytes = read_body(resp, &self.url)?;
         response::parse(
             &Answer {
                 status,
@@ -213,7 +213,7 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
 
 /// The answer's body, at most `MAX_BODY_BYTES`, in buffers wiped when they
 /// are dropped or outgrown (the body holds the token).
-fn read_body(resp: ureq::http::Response<ureq::Body>) -> Result<Zeroizing<Vec<u8>>, Error> {
+fn read_body(resp: ureq::http::Response<ureq::Body>, url: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
     use std::io::Read as _;
     let mut reader = resp.into_body().into_with_config().limit(MAX_BODY_BYTES).reader();
     let mut buf = Zeroizing::new(Vec::with_capacity(4096));
@@ -228,7 +228,7 @@ fn read_body(resp: ureq::http::Response<ureq::Body>) -> Result<Zeroizing<Vec<u8>
         buf.resize(capacity, 0);
         let n = match reader.read(&mut buf[filled..]) {
             Ok(n) => n,
-            Err(e) => return Err(map_io(&e)),
+            Err(e) => return Err(map_io(&e, url)),
         };
         buf.truncate(filled + n);
         if n == 0 {
@@ -256,8 +256,8 @@ pub fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
 
 /// The error for a failed call through [`api_agent`]: the same kinds (and so
 /// the same statuses) as for token requests: TLS, network, timeout, ...
-pub fn api_call_error(e: &ureq::Error) -> Error {
-    let kind = map_transport_error(e).kind();
+pub fn api_call_error(e: &ureq::Error, url: &str) -> Error {
+    let kind = map_transport_error(e, url).kind();
     let err = Error::new(kind, format!("the API call failed: {}", sanitize(&e.to_string(), 200)));
     match kind {
         ErrorKind::Tls => {
@@ -314,16 +314,28 @@ fn root_certs(ca_file: Option<&std::path::Path>) -> Result<RootCerts, Error> {
     Ok(RootCerts::Specific(Arc::new(certs)))
 }
 
-fn map_transport_error(e: &ureq::Error) -> Error {
+/// `host:port` of a URL, for messages (the port defaulted from the scheme).
+fn host_port(url: &str) -> String {
+    let Ok(uri) = url.parse::<ureq::http::Uri>() else { return String::from("(unparsable URL)") };
+    let host = uri.host().unwrap_or_default();
+    let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
+    sanitize(&format!("{host}:{port}"), 120)
+}
+
+/// A transport failure as an error naming the token endpoint's `host:port` (from `url`).
+fn map_transport_error(e: &ureq::Error, url: &str) -> Error {
     use ureq::Error as U;
+    let at = || host_port(url);
     match e {
-        U::Timeout(which) => Error::new(ErrorKind::Timeout, format!("token request timed out ({which})")),
-        U::HostNotFound => Error::new(ErrorKind::Network, "token endpoint host not found (DNS)"),
-        U::ConnectionFailed => Error::new(ErrorKind::Network, "could not connect to the token endpoint"),
+        U::Timeout(which) => Error::new(ErrorKind::Timeout, format!("token request to {} timed out ({which})", at())),
+        U::HostNotFound => Error::new(ErrorKind::Network, format!("token endpoint host not found (DNS): {}", at())),
+        U::ConnectionFailed => {
+            Error::new(ErrorKind::Network, format!("could not connect to the token endpoint {}", at()))
+        }
         U::BodyExceedsLimit(_) => {
             Error::new(ErrorKind::Protocol, format!("token endpoint answer is larger than {MAX_BODY_BYTES} bytes"))
         }
-        U::Rustls(e) => tls_error(&e.to_string()),
+        U::Rustls(e) => rustls_error(e, url),
         U::Tls(msg) => tls_error(msg),
         U::Pem(_) => Error::config("invalid PEM data"),
         U::BadUri(_) => Error::config("token URL is not valid"),
@@ -335,8 +347,11 @@ fn map_transport_error(e: &ureq::Error) -> Error {
             Error::new(ErrorKind::Protocol, format!("token endpoint broke HTTP/1.1: {}", sanitize(&p.to_string(), 120)))
         }
         U::LargeResponseHeader(..) => Error::new(ErrorKind::Protocol, "token endpoint sent oversized headers"),
-        U::Io(io) => map_io(io),
-        other => Error::new(ErrorKind::Network, format!("token request failed: {}", sanitize(&other.to_string(), 160))),
+        U::Io(io) => map_io(io, url),
+        other => Error::new(
+            ErrorKind::Network,
+            format!("token request to {} failed: {}", at(), sanitize(&other.to_string(), 160)),
+        ),
     }
 }
 
@@ -345,7 +360,20 @@ fn tls_error(detail: &str) -> Error {
         .with_hint("check the CA file and that the token URL's host name matches the server certificate")
 }
 
-fn map_io(io: &std::io::Error) -> Error {
+/// A rustls failure; a plain-HTTP answer to the TLS handshake (not a TLS
+/// record) is said as such, since the usual cause is `https://` to an HTTP port.
+fn rustls_error(e: &rustls::Error, url: &str) -> Error {
+    if matches!(e, rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) {
+        return Error::new(
+            ErrorKind::Tls,
+            format!("the token endpoint {} answered the TLS handshake in plain HTTP", host_port(url)),
+        )
+        .with_hint("the port serves http://, not https://: check the token URL's scheme and port");
+    }
+    tls_error(&e.to_string())
+}
+
+fn map_io(io: &std::io::Error, url: &str) -> Error {
     use std::io::ErrorKind as K;
     // ureq and rustls wrap their own errors inside io::Error.
     if let Some(inner) = io.get_ref() {
@@ -354,21 +382,28 @@ fn map_io(io: &std::io::Error) -> Error {
                 ureq::Error::Timeout(_)
                 | ureq::Error::BodyExceedsLimit(_)
                 | ureq::Error::Rustls(_)
-                | ureq::Error::Tls(_) => map_transport_error(u),
-                _ => Error::new(ErrorKind::Network, format!("token request failed: {}", sanitize(&u.to_string(), 160))),
+                | ureq::Error::Tls(_) => map_transport_error(u, url),
+                _ => Error::new(
+                    ErrorKind::Network,
+                    format!("token request to {} failed: {}", host_port(url), sanitize(&u.to_string(), 160)),
+                ),
             };
         }
         if let Some(r) = inner.downcast_ref::<rustls::Error>() {
-            return tls_error(&r.to_string());
+            return rustls_error(r, url);
         }
     }
     let what = match io.kind() {
-        K::TimedOut | K::WouldBlock => return Error::new(ErrorKind::Timeout, "token request timed out"),
+        K::TimedOut | K::WouldBlock => {
+            return Error::new(ErrorKind::Timeout, format!("token request to {} timed out", host_port(url)))
+        }
+        // getaddrinfo failures reach us as uncategorised I/O errors.
+        _ if io.to_string().contains("lookup address") => "token endpoint host not found (DNS):",
         K::ConnectionRefused => "connection refused by the token endpoint",
         K::ConnectionReset | K::ConnectionAborted => "connection to the token endpoint was reset",
         K::UnexpectedEof => "token endpoint closed the connection before the answer was complete",
         K::NotConnected | K::BrokenPipe => "connection to the token endpoint was lost",
         _ => "network error talking to the token endpoint",
     };
-    Error::new(ErrorKind::Network, format!("{what} ({})", sanitize(&io.to_string(), 120)))
+    Error::new(ErrorKind::Network, format!("{what} {} ({})", host_port(url), sanitize(&io.to_string(), 120)))
 }

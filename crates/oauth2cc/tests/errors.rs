@@ -180,3 +180,45 @@ fn the_simulator_limits_token_requests_to_50_per_second_per_ip_like_the_iam() {
     assert_eq!(sim.stats().rate_limited as usize, limited);
     assert!(statuses.iter().all(|s| *s == 200 || *s == 429));
 }
+
+#[test]
+fn network_errors_name_the_host_and_port_they_tried() {
+    let url = {
+        let sim = sim();
+        sim.token_url()
+    }; // dropped: nothing listens there now
+    let at = url.trim_start_matches("http://").split('/').next().unwrap().to_string();
+    let e = Client::new(Config::new(url, "svc", "s3cret-value").no_proxy()).unwrap().token().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
+    assert!(e.message().contains(&format!("connection refused by the token endpoint {at}")), "{e}");
+
+    let e = Client::new(Config::new("https://no-such-host.invalid/realms/x/token", "svc", "s").no_proxy())
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
+    assert!(e.message().contains("host not found (DNS): no-such-host.invalid:443"), "{e}");
+}
+
+#[test]
+fn the_http_refusal_names_the_setting_that_allows_it_in_every_interface() {
+    let e = Client::new(Config::new("http://iam.example.com/token", "svc", "s")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+    let shown = e.to_string();
+    for name in ["allow_insecure_http", "--allow-insecure-http", "OAUTH2CC_ALLOW_INSECURE_HTTP"] {
+        assert!(shown.contains(name), "{name} missing: {shown}");
+    }
+}
+
+#[test]
+fn an_https_url_to_a_plain_http_port_says_so_at_once() {
+    let sim = sim(); // listens in plain HTTP
+    let url = sim.token_url().replacen("http://", "https://", 1);
+    let connect = Duration::from_secs(5);
+    let c = Client::new(Config::new(url, "svc", "s3cret-value").no_proxy().connect_timeout(connect)).unwrap();
+    let start = Instant::now();
+    let e = c.token().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Tls, "{e}");
+    assert!(e.message().contains("plain HTTP"), "{e}");
+    assert!(start.elapsed() < connect, "waited {:?} for {e}", start.elapsed());
+}

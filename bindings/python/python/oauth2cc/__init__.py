@@ -11,6 +11,7 @@ only when used. Log records go to the standard ``logging`` logger "oauth2cc".
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ._client import Client, TokenInfo, Unauthorized, classify_unauthorized
@@ -32,6 +33,11 @@ from ._errors import (
     UnauthorizedError,
 )
 from ._native import __version__
+
+# As libraries do: without this, an application that never configured logging
+# would get every warning (a failed token request) on stderr from Python's
+# last-resort handler.
+logging.getLogger("oauth2cc").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from ._httpx import HttpxAuth

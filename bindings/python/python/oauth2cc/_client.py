@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from . import _native
 from ._errors import ConfigurationError
@@ -26,7 +26,7 @@ class TokenInfo:
     def __repr__(self) -> str:
         return (
             f"TokenInfo(token_type={self.token_type!r}, scope={self.scope!r}, "
-            f"expires_at={self.expires_at.isoformat()!r})"
+            f"expires_at={self.expires_at!r})"
         )
 
 
@@ -55,7 +55,16 @@ def classify_unauthorized(www_authenticate: Optional[str]) -> Unauthorized:
     return Unauthorized(kind, error, desc, scope, _native._describe_unauthorized(www_authenticate))
 
 
-_ENV_SETTINGS = {
+def _env_bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(value)
+
+
+_ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "OAUTH2CC_AUTH_METHOD": ("auth_method", str),
     "OAUTH2CC_SCOPE": ("scope", str),
     "OAUTH2CC_AUDIENCE": ("audience", str),
@@ -66,6 +75,7 @@ _ENV_SETTINGS = {
     "OAUTH2CC_TIMEOUT": ("timeout", float),
     "OAUTH2CC_MAX_REQUESTS_PER_SECOND": ("max_requests_per_second", float),
     "OAUTH2CC_CACHE_DIR": ("cache_dir", str),
+    "OAUTH2CC_ALLOW_INSECURE_HTTP": ("allow_insecure_http", _env_bool),
 }
 
 
@@ -98,8 +108,10 @@ class Client(_native.Client):
         ``OAUTH2CC_CLIENT_SECRET`` (or ``OAUTH2CC_CLIENT_SECRET_FILE``), plus
         ``OAUTH2CC_AUTH_METHOD``, ``OAUTH2CC_SCOPE``, ``OAUTH2CC_AUDIENCE``,
         ``OAUTH2CC_RESOURCE``, ``OAUTH2CC_CA_FILE``, ``OAUTH2CC_PROXY``,
-        ``OAUTH2CC_CONNECT_TIMEOUT``, ``OAUTH2CC_TIMEOUT`` and
-        ``OAUTH2CC_MAX_REQUESTS_PER_SECOND``. Keyword arguments override them."""
+        ``OAUTH2CC_CONNECT_TIMEOUT``, ``OAUTH2CC_TIMEOUT``,
+        ``OAUTH2CC_MAX_REQUESTS_PER_SECOND``, ``OAUTH2CC_CACHE_DIR`` and
+        ``OAUTH2CC_ALLOW_INSECURE_HTTP`` (1/true/yes or 0/false/no).
+        Keyword arguments override them."""
         env = os.environ
 
         def need(name: str) -> str:
@@ -128,7 +140,7 @@ class Client(_native.Client):
                 try:
                     kwargs[name] = conv(env[var])
                 except ValueError:
-                    raise ConfigurationError(f"{var} is not a number: {env[var]!r}", kind="invalid_config") from None
+                    raise ConfigurationError(f"{var} is not valid: {env[var]!r}", kind="invalid_config") from None
         kwargs.update(overrides)
         return cls(need("OAUTH2CC_TOKEN_URL"), need("OAUTH2CC_CLIENT_ID"), secret, **kwargs)
 
