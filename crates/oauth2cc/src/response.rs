@@ -244,6 +244,11 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
     let day: u64 = f[0].parse().ok()?;
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let month = MONTHS.iter().position(|m| *m == f[1])? as u64 + 1;
+    // IMF-fixdate years have four digits, which keeps the arithmetic below small;
+    // it is checked all the same, and a date past `SystemTime`'s range is ignored.
+    if f[2].len() != 4 {
+        return None;
+    }
     let year: i64 = f[2].parse().ok()?;
     let hms: Vec<u64> = f[3].split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
     if hms.len() != 3 || !(1..=31).contains(&day) || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || year < 1970 {
@@ -255,9 +260,9 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
     let yoe = y - era * 400;
     let doy = (153 * m as i64 + 2) / 5 + day as i64 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days as u64 * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
+    let days = era.checked_mul(146_097)?.checked_add(doe)?.checked_sub(719_468)?;
+    let secs = u64::try_from(days).ok()?.checked_mul(86_400)?.checked_add(hms[0] * 3600 + hms[1] * 60 + hms[2])?;
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
 #[cfg(test)]
@@ -280,6 +285,11 @@ mod tests {
             parse_http_date("Tue, 29 Feb 2000 12:00:00 GMT"),
             Some(UNIX_EPOCH + Duration::from_secs(951_825_600))
         );
+        // The last HTTP date is far but representable; longer years are not IMF-fixdate.
+        assert!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).unwrap() > Duration::from_secs(1 << 37));
+        for far in ["Fri, 31 Dec 300000000000 23:59:59 GMT", "Fri, 31 Dec 9223372036854775807 23:59:59 GMT"] {
+            assert_eq!(parse_retry_after(far, now), None, "{far}");
+        }
     }
 
     #[test]

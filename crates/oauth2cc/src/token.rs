@@ -98,12 +98,17 @@ impl Token {
     ) -> Token {
         let now = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64();
         let now_i = Instant::now();
+        // The file's numbers may be anything (NaN, negative, 1e300): every
+        // conversion is checked, and an unrepresentable time becomes "now",
+        // which makes the token due for renewal rather than a panic.
+        let secs = |d: f64| Duration::try_from_secs_f64(d).ok();
         let at = |t: f64| {
-            if t >= now {
-                now_i + Duration::from_secs_f64(t - now)
+            let moved = if t >= now {
+                secs(t - now).and_then(|d| now_i.checked_add(d))
             } else {
-                now_i.checked_sub(Duration::from_secs_f64(now - t)).unwrap_or(now_i)
-            }
+                secs(now - t).and_then(|d| now_i.checked_sub(d))
+            };
+            moved.unwrap_or(now_i)
         };
         let renew_at = at(renew);
         Token {
@@ -115,7 +120,9 @@ impl Token {
             renew_at,
             renew_at_ns: crate::clock::to_ns(renew_at),
             fork_generation: crate::fork::generation(),
-            expires_at_system: std::time::UNIX_EPOCH + Duration::from_secs_f64(expires),
+            expires_at_system: secs(expires)
+                .and_then(|d| std::time::UNIX_EPOCH.checked_add(d))
+                .unwrap_or_else(SystemTime::now),
             extra: Map::new(),
         }
     }
@@ -176,6 +183,14 @@ mod tests {
     fn jwt(claims: &str) -> String {
         let e = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
         format!("{}.{}.sig", e(r#"{"alg":"RS256"}"#), e(claims))
+    }
+
+    #[test]
+    fn wall_clock_times_from_a_file_never_panic() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e300, 1e300, 1.8e19, -1.0] {
+            let t = Token::from_wall_clock("t".into(), "Bearer".into(), None, bad, bad, bad);
+            assert!(t.expires_at() <= Instant::now() + Duration::from_secs(1), "{bad}");
+        }
     }
 
     #[test]
