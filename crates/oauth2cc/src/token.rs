@@ -13,6 +13,9 @@ pub struct Token {
     pub(crate) access_token: Zeroizing<String>,
     pub(crate) token_type: String,
     pub(crate) scope: Option<String>,
+    /// The scope this client asked for (None when it asked for none, or the
+    /// token was read from the file cache, which records the granted scope).
+    pub(crate) requested_scope: Option<String>,
     /// When the request that produced this token was sent.
     pub(crate) requested_at: Instant,
     pub(crate) expires_at: Instant,
@@ -41,6 +44,28 @@ impl Token {
     /// The granted scope, if the server said.
     pub fn scope(&self) -> Option<&str> {
         self.scope.as_deref()
+    }
+
+    /// The scope granted, space-separated: the answer's `scope`, or, when the
+    /// answer has none, the scope that was requested (RFC 6749 §5.1). None
+    /// when neither is known (no scope asked for: the server's default).
+    pub fn granted_scope(&self) -> Option<&str> {
+        self.scope.as_deref().or(self.requested_scope.as_deref())
+    }
+
+    /// [`Token::granted_scope`] as a list of scopes.
+    pub fn granted_scopes(&self) -> Vec<&str> {
+        self.granted_scope().map(|s| s.split_ascii_whitespace().collect()).unwrap_or_default()
+    }
+
+    /// Requested scopes the answer's `scope` left out (a narrowed grant; an
+    /// API will likely refuse calls that need them). Empty when all were granted.
+    pub fn missing_scopes(&self) -> Vec<&str> {
+        let (Some(asked), Some(granted)) = (self.requested_scope.as_deref(), self.scope.as_deref()) else {
+            return Vec::new();
+        };
+        let granted: Vec<&str> = granted.split_ascii_whitespace().collect();
+        asked.split_ascii_whitespace().filter(|s| !granted.contains(s)).collect()
     }
 
     /// The lifetime counted from when the request was sent.
@@ -115,6 +140,7 @@ impl Token {
             access_token: Zeroizing::new(access_token),
             token_type,
             scope,
+            requested_scope: None,
             requested_at: at(issued),
             expires_at: at(expires),
             renew_at,
@@ -135,6 +161,7 @@ impl Token {
             access_token: self.access_token.clone(),
             token_type: self.token_type.clone(),
             scope: self.scope.clone(),
+            requested_scope: self.requested_scope.clone(),
             requested_at: self.requested_at,
             expires_at: self.expires_at,
             renew_at,

@@ -25,6 +25,8 @@ pub(crate) struct Transport {
     agent_config: ureq::config::Config,
     endpoint: Arc<Endpoint>,
     client_id: String,
+    /// The requested scope, to tell a narrowed grant (see `Token::missing_scopes`).
+    scope: Option<String>,
     max_budget_wait: std::time::Duration,
     url: String,
     /// The form body without client credentials (built once).
@@ -70,8 +72,11 @@ impl Transport {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let (basic, post_credentials) = match cfg.auth_method {
             AuthMethod::ClientSecretBasic => {
-                let raw =
-                    Zeroizing::new(format!("{}:{}", form::encode(id), Zeroizing::new(form::encode(secret)).as_str()));
+                let raw = Zeroizing::new(format!(
+                    "{}:{}",
+                    form::encode_basic(id),
+                    Zeroizing::new(form::encode_basic(secret)).as_str()
+                ));
                 (Some(Zeroizing::new(format!("Basic {}", b64(&raw)))), None)
             }
             AuthMethod::ClientSecretBasicRaw => {
@@ -88,6 +93,7 @@ impl Transport {
             agent_config,
             endpoint: endpoint::endpoint(&cfg.token_url, cfg.max_requests_per_second),
             client_id: cfg.client_id.clone(),
+            scope: cfg.scope.clone(),
             max_budget_wait: cfg.timeout,
             url: cfg.token_url.clone(),
             form: form_body,
@@ -124,6 +130,13 @@ impl Transport {
         on_send();
         let result = self.send();
         match &result {
+            Ok(t) if !t.missing_scopes().is_empty() => log::warn!(
+                "oauth2cc: token {} for client {:?} was granted scope {:?} without {:?}, which was requested; calls that need it will be refused",
+                t.fingerprint(),
+                self.client_id,
+                t.scope().unwrap_or_default(),
+                t.missing_scopes().join(" ")
+            ),
             Ok(t) => log::info!(
                 "oauth2cc: new token {} for client {:?} (expires in {:.0} s, renewal after {:.0} s)",
                 t.fingerprint(),
@@ -183,6 +196,10 @@ impl Transport {
             },
             &Timing { sent_at, sent_at_system, default_lifetime: self.default_lifetime, renew_after: self.renew_after },
         )
+        .map(|mut t| {
+            t.requested_scope = self.scope.clone();
+            t
+        })
     }
 }
 
