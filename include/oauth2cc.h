@@ -391,6 +391,34 @@ int oauth_get_token(const struct oauth_client *client,
                     size_t *token_len);
 
 /**
+ * Writes the scope granted with the current token, NUL-terminated and
+ * space-separated, into `buf` (fetching a token first if needed, as
+ * `oauth_get_token` does).
+ *
+ * The granted scope is the token endpoint's `scope`, or, when its answer had
+ * none, the scope that was requested (RFC 6749 section 5.1); an empty string
+ * when neither is known (no scope requested: the server's default). When the
+ * server granted less than was requested, the library also logs a warning
+ * once per token.
+ *
+ * - `buf`, `buf_len`: the caller's buffer and its size in bytes. `buf` may be
+ *   NULL when `buf_len` is 0, to ask for the size.
+ * - `scope_len`: receives the scope's length without the NUL, on `OAUTH_OK`
+ *   and on `OAUTH_ERR_BUFFER_TOO_SMALL` (then `buf` is untouched).
+ *
+ * Returns `OAUTH_OK`, `OAUTH_ERR_BUFFER_TOO_SMALL`, `OAUTH_ERR_INVALID_ARGUMENT`,
+ * or the status of a failed token request, as `oauth_get_token`. Thread-safe.
+ *
+ * # Safety
+ * `client` must come from `oauth_client_new` and not be freed; `buf` must
+ * have room for `buf_len` bytes.
+ */
+int oauth_get_granted_scope(const struct oauth_client *client,
+                            char *buf,
+                            size_t buf_len,
+                            size_t *scope_len);
+
+/**
  * Drops the cached token if it is still `token`, so that the next
  * `oauth_get_token` fetches a new one. Call it when an API answered 401
  * with `error="invalid_token"` for that token.

@@ -239,6 +239,33 @@ static void test_caught_panic_is_silent(void) {
     oauth_free(c);
 }
 
+/* The granted scope: what the server said, or what was asked when it said nothing. */
+static void test_granted_scope(void) {
+    char buf[TOKEN_MAX], small[4];
+    size_t len = 99;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    oauth_client *c;
+    o.scope = "orders:read orders:write";
+    CHECK(sim_fault("{\"kind\":\"scope\",\"value\":\"profile orders:read\"}") == 0);
+    c = new_client("svc", "s3cret-value", &o);
+    CHECK(oauth_get_granted_scope(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(strcmp(buf, "profile orders:read") == 0 && len == strlen(buf));
+    strcpy(small, "xyz");
+    CHECK(oauth_get_granted_scope(c, small, sizeof small, &len) == OAUTH_ERR_BUFFER_TOO_SMALL);
+    CHECK(len == strlen("profile orders:read") && strcmp(small, "xyz") == 0);
+    CHECK(oauth_get_granted_scope(c, NULL, 0, &len) == OAUTH_ERR_BUFFER_TOO_SMALL);
+    CHECK(oauth_get_granted_scope(c, buf, sizeof buf, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_get_granted_scope(NULL, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_ARGUMENT);
+    oauth_free(c);
+    /* No scope in the answer: the requested one was granted (RFC 6749 section 5.1). */
+    CHECK(sim_fault("{\"kind\":\"scope\"}") == 0);
+    c = new_client("svc", "s3cret-value", &o);
+    CHECK(oauth_get_granted_scope(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(strcmp(buf, "orders:read orders:write") == 0);
+    oauth_free(c);
+    CHECK(sim_stat("token_requests") == 2);
+}
+
 static void test_server_faults(void) {
     char buf[TOKEN_MAX];
     size_t len;
@@ -618,6 +645,7 @@ int main(void) {
     run("options reach the server", test_options_reach_the_server);
     run("wrong secret", test_wrong_secret);
     run("server faults", test_server_faults);
+    run("granted scope", test_granted_scope);
     run("bare 403 is a credential rejection", test_bare_403_is_a_credential_rejection);
     run("404 is a configuration error", test_404_is_a_configuration_error);
     run("a caught panic is OAUTH_ERR_INTERNAL, silent on stderr", test_caught_panic_is_silent);
