@@ -76,7 +76,9 @@
 
 /**
  * A NULL pointer, a string that is not UTF-8, a bad URL, an unusable option
- * or setting. `oauth_last_error()` names the argument.
+ * or setting. `oauth_last_error()` names the argument. Also a token URL that
+ * answers 404 (a wrong host, realm or path): requests then back off as after
+ * a server error.
  */
 #define OAUTH_ERR_INVALID_ARGUMENT 1
 
@@ -87,13 +89,15 @@
 
 /**
  * The token endpoint rejected the client credentials (`invalid_client`,
- * `unauthorized_client`, or a bare 401). Not retried: calls during the
+ * `unauthorized_client` and other servers' spellings of them, or a 401 or
+ * 403 without a recognised OAuth error). Not retried: calls during the
  * following cool-down (60 s) return this again without a request.
  */
 #define OAUTH_ERR_INVALID_CLIENT 3
 
 /**
- * The client may not have the scope it asked for (`invalid_scope`). Not retried.
+ * The client may not have the scope it asked for (`invalid_scope`,
+ * `scope_invalid`, ...). Not retried.
  */
 #define OAUTH_ERR_INVALID_SCOPE 4
 
@@ -136,7 +140,8 @@
 #define OAUTH_ERR_SERVER 11
 
 /**
- * A bug in oauth2cc, such as a caught panic. Please report it.
+ * A bug in oauth2cc, such as a caught panic (nothing is printed on stderr).
+ * Please report it.
  */
 #define OAUTH_ERR_INTERNAL 12
 
