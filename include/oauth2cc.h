@@ -82,7 +82,9 @@
 
 /**
  * A NULL pointer, a string that is not UTF-8, a bad URL, an unusable option
- * or setting. `oauth_last_error()` names the argument.
+ * or setting. `oauth_last_error()` names the argument. Also a token URL that
+ * answers 404 (a wrong host, realm or path): requests then back off as after
+ * a server error.
  */
 #define OAUTH_ERR_INVALID_ARGUMENT 1
 
@@ -93,13 +95,15 @@
 
 /**
  * The token endpoint rejected the client credentials (`invalid_client`,
- * `unauthorized_client`, or a bare 401). Not retried: calls during the
+ * `unauthorized_client` and other servers' spellings of them, or a 401 or
+ * 403 without a recognised OAuth error). Not retried: calls during the
  * following cool-down (60 s) return this again without a request.
  */
 #define OAUTH_ERR_INVALID_CLIENT 3
 
 /**
- * The client may not have the scope it asked for (`invalid_scope`). Not retried.
+ * The client may not have the scope it asked for (`invalid_scope`,
+ * `scope_invalid`, ...). Not retried.
  */
 #define OAUTH_ERR_INVALID_SCOPE 4
 
@@ -142,7 +146,8 @@
 #define OAUTH_ERR_SERVER 11
 
 /**
- * A bug in oauth2cc, such as a caught panic. Please report it.
+ * A bug in oauth2cc, such as a caught panic (nothing is printed on stderr).
+ * Please report it.
  */
 #define OAUTH_ERR_INTERNAL 12
 
@@ -418,6 +423,34 @@ int oauth_get_token(const struct oauth_client *client,
                     char *buf,
                     size_t buf_len,
                     size_t *token_len);
+
+/**
+ * Writes the scope granted with the current token, NUL-terminated and
+ * space-separated, into `buf` (fetching a token first if needed, as
+ * `oauth_get_token` does).
+ *
+ * The granted scope is the token endpoint's `scope`, or, when its answer had
+ * none, the scope that was requested (RFC 6749 section 5.1); an empty string
+ * when neither is known (no scope requested: the server's default). When the
+ * server granted less than was requested, the library also logs a warning
+ * once per token.
+ *
+ * - `buf`, `buf_len`: the caller's buffer and its size in bytes. `buf` may be
+ *   NULL when `buf_len` is 0, to ask for the size.
+ * - `scope_len`: receives the scope's length without the NUL, on `OAUTH_OK`
+ *   and on `OAUTH_ERR_BUFFER_TOO_SMALL` (then `buf` is untouched).
+ *
+ * Returns `OAUTH_OK`, `OAUTH_ERR_BUFFER_TOO_SMALL`, `OAUTH_ERR_INVALID_ARGUMENT`,
+ * or the status of a failed token request, as `oauth_get_token`. Thread-safe.
+ *
+ * # Safety
+ * `client` must come from `oauth_client_new` and not be freed; `buf` must
+ * have room for `buf_len` bytes.
+ */
+int oauth_get_granted_scope(const struct oauth_client *client,
+                            char *buf,
+                            size_t buf_len,
+                            size_t *scope_len);
 
 /**
  * Drops the cached token if it is still `token`, so that the next

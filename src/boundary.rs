@@ -1,11 +1,11 @@
 //! The boundary every exported function goes through: panics become
-//! `OAUTH_ERR_INTERNAL`, failures set the thread's last error.
+//! `OAUTH_ERR_INTERNAL` without a word on the host's stderr (see
+//! `oauth2cc_core::catch_silently`), failures set the thread's last error.
 
 use crate::error::set_last_error;
 use crate::status::{from_kind, OAUTH_ERR_INTERNAL, OAUTH_ERR_INVALID_ARGUMENT};
 use std::ffi::{c_char, CStr};
 use std::os::raw::c_int;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 /// A failure on its way to C: a status code, a message, and when to retry.
@@ -24,14 +24,14 @@ pub(crate) fn invalid(msg: impl Into<String>) -> Failure {
 /// Runs `body`; a failure or a panic becomes a status code and the last error.
 #[inline(always)]
 pub(crate) fn guard(func: &str, body: impl FnOnce() -> Result<c_int, Failure>) -> c_int {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    match oauth2cc_core::catch_silently(body) {
         Ok(Ok(code)) => code,
         Ok(Err(Failure(code, msg, retry_after))) => {
             set_last_error(&format!("{func}: {msg}"), retry_after);
             code
         }
-        Err(_) => {
-            set_last_error(&format!("{func}: internal error (a panic was caught); please report it"), None);
+        Err(e) => {
+            set_last_error(&format!("{func}: {e}"), None);
             OAUTH_ERR_INTERNAL
         }
     }

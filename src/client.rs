@@ -143,6 +143,67 @@ pub unsafe extern "C" fn oauth_get_token(
     })
 }
 
+/// Writes the scope granted with the current token, NUL-terminated and
+/// space-separated, into `buf` (fetching a token first if needed, as
+/// `oauth_get_token` does).
+///
+/// The granted scope is the token endpoint's `scope`, or, when its answer had
+/// none, the scope that was requested (RFC 6749 section 5.1); an empty string
+/// when neither is known (no scope requested: the server's default). When the
+/// server granted less than was requested, the library also logs a warning
+/// once per token.
+///
+/// - `buf`, `buf_len`: the caller's buffer and its size in bytes. `buf` may be
+///   NULL when `buf_len` is 0, to ask for the size.
+/// - `scope_len`: receives the scope's length without the NUL, on `OAUTH_OK`
+///   and on `OAUTH_ERR_BUFFER_TOO_SMALL` (then `buf` is untouched).
+///
+/// Returns `OAUTH_OK`, `OAUTH_ERR_BUFFER_TOO_SMALL`, `OAUTH_ERR_INVALID_ARGUMENT`,
+/// or the status of a failed token request, as `oauth_get_token`. Thread-safe.
+///
+/// # Safety
+/// `client` must come from `oauth_client_new` and not be freed; `buf` must
+/// have room for `buf_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn oauth_get_granted_scope(
+    client: *const oauth_client,
+    buf: *mut c_char,
+    buf_len: usize,
+    scope_len: *mut usize,
+) -> c_int {
+    guard("oauth_get_granted_scope", || {
+        let client = non_null(client, "client")?;
+        if scope_len.is_null() {
+            return Err(invalid("scope_len is NULL"));
+        }
+        if buf.is_null() && buf_len != 0 {
+            return Err(invalid("buf is NULL but buf_len is not 0"));
+        }
+        let copied = client.inner.with_token(|t| {
+            let scope = t.granted_scope().unwrap_or_default().as_bytes();
+            if scope.len() >= buf_len {
+                return Err(scope.len());
+            }
+            // SAFETY: buf has room for buf_len > scope.len() bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(scope.as_ptr(), buf.cast::<u8>(), scope.len());
+                *buf.add(scope.len()) = 0;
+            }
+            Ok(scope.len())
+        })?;
+        // SAFETY: checked non-NULL above.
+        unsafe { scope_len.write(copied.unwrap_or_else(|n| n)) };
+        match copied {
+            Ok(_) => Ok(OAUTH_OK),
+            Err(n) => Err(Failure(
+                OAUTH_ERR_BUFFER_TOO_SMALL,
+                format!("the scope needs {} bytes with its NUL, the buffer has {buf_len}", n + 1),
+                None,
+            )),
+        }
+    })
+}
+
 /// Drops the cached token if it is still `token`, so that the next
 /// `oauth_get_token` fetches a new one. Call it when an API answered 401
 /// with `error="invalid_token"` for that token.

@@ -7,15 +7,19 @@ use std::os::raw::c_int;
 /// Success.
 pub const OAUTH_OK: c_int = 0;
 /// A NULL pointer, a string that is not UTF-8, a bad URL, an unusable option
-/// or setting. `oauth_last_error()` names the argument.
+/// or setting. `oauth_last_error()` names the argument. Also a token URL that
+/// answers 404 (a wrong host, realm or path): requests then back off as after
+/// a server error.
 pub const OAUTH_ERR_INVALID_ARGUMENT: c_int = 1;
 /// The token does not fit in the caller's buffer; `*token_len` holds its length.
 pub const OAUTH_ERR_BUFFER_TOO_SMALL: c_int = 2;
 /// The token endpoint rejected the client credentials (`invalid_client`,
-/// `unauthorized_client`, or a bare 401). Not retried: calls during the
+/// `unauthorized_client` and other servers' spellings of them, or a 401 or
+/// 403 without a recognised OAuth error). Not retried: calls during the
 /// following cool-down (60 s) return this again without a request.
 pub const OAUTH_ERR_INVALID_CLIENT: c_int = 3;
-/// The client may not have the scope it asked for (`invalid_scope`). Not retried.
+/// The client may not have the scope it asked for (`invalid_scope`,
+/// `scope_invalid`, ...). Not retried.
 pub const OAUTH_ERR_INVALID_SCOPE: c_int = 4;
 /// The token endpoint refused the request with another OAuth error
 /// (`invalid_request`, `unsupported_grant_type`, ...).
@@ -34,7 +38,8 @@ pub const OAUTH_ERR_TLS: c_int = 9;
 pub const OAUTH_ERR_PROTOCOL: c_int = 10;
 /// The token endpoint failed (HTTP 5xx or 408).
 pub const OAUTH_ERR_SERVER: c_int = 11;
-/// A bug in oauth2cc, such as a caught panic. Please report it.
+/// A bug in oauth2cc, such as a caught panic (nothing is printed on stderr).
+/// Please report it.
 pub const OAUTH_ERR_INTERNAL: c_int = 12;
 
 /// Not an error: the API rejected the token as invalid (expired early or

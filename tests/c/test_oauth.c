@@ -183,6 +183,91 @@ static void test_wrong_secret(void) {
     oauth_free(c);
 }
 
+/* Some servers answer a wrong secret with 403 and an empty body: a credential
+ * rejection with its cool-down, not a protocol error retried in a loop. */
+static void test_bare_403_is_a_credential_rejection(void) {
+    char buf[TOKEN_MAX];
+    size_t len;
+    oauth_client *c;
+    CHECK(sim_fault("{\"kind\":\"status\",\"status\":403,\"body\":\"\"}") == 0);
+    c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_CLIENT);
+    CHECK(strstr(oauth_last_error(), "403") != NULL);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_CLIENT);
+    CHECK(oauth_last_retry_after_ms() > 50000);
+    CHECK(sim_stat("token_requests") == 1);
+    oauth_free(c);
+}
+
+/* A wrong realm: the token URL is wrong, a configuration error with a short backoff. */
+static void test_404_is_a_configuration_error(void) {
+    char buf[TOKEN_MAX], url[300];
+    size_t len;
+    oauth_client *c = NULL;
+    snprintf(url, sizeof url, "%s/realms/nope/protocol/openid-connect/token", sim_url());
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", NULL, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "404") != NULL);
+    CHECK(strstr(oauth_last_error(), "realm and path") != NULL);
+    CHECK(oauth_last_retry_after_ms() >= 0 && oauth_last_retry_after_ms() <= 500);
+    oauth_free(c);
+}
+
+/* A bug (a panic; OAUTH2CC_TEST_PANIC_CLIENT_ID, set in main, makes this
+ * client's token requests panic) is OAUTH_ERR_INTERNAL, and nothing reaches
+ * the program's stderr. */
+static void test_caught_panic_is_silent(void) {
+    char buf[TOKEN_MAX];
+    size_t len;
+    long written;
+    int saved;
+    FILE *err = tmpfile();
+    oauth_client *c = new_client("panic-me", "s3cret-value", NULL);
+    CHECK(err != NULL);
+    if (err == NULL) return;
+    fflush(stderr);
+    saved = dup(2);
+    dup2(fileno(err), 2);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INTERNAL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fseek(err, 0, SEEK_END);
+    written = ftell(err);
+    fclose(err);
+    CHECK(written == 0);
+    CHECK(strstr(oauth_last_error(), "internal error") != NULL);
+    CHECK(strstr(oauth_last_error(), "s3cret-value") == NULL);
+    oauth_free(c);
+}
+
+/* The granted scope: what the server said, or what was asked when it said nothing. */
+static void test_granted_scope(void) {
+    char buf[TOKEN_MAX], small[4];
+    size_t len = 99;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    oauth_client *c;
+    o.scope = "orders:read orders:write";
+    CHECK(sim_fault("{\"kind\":\"scope\",\"value\":\"profile orders:read\"}") == 0);
+    c = new_client("svc", "s3cret-value", &o);
+    CHECK(oauth_get_granted_scope(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(strcmp(buf, "profile orders:read") == 0 && len == strlen(buf));
+    strcpy(small, "xyz");
+    CHECK(oauth_get_granted_scope(c, small, sizeof small, &len) == OAUTH_ERR_BUFFER_TOO_SMALL);
+    CHECK(len == strlen("profile orders:read") && strcmp(small, "xyz") == 0);
+    CHECK(oauth_get_granted_scope(c, NULL, 0, &len) == OAUTH_ERR_BUFFER_TOO_SMALL);
+    CHECK(oauth_get_granted_scope(c, buf, sizeof buf, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_get_granted_scope(NULL, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_ARGUMENT);
+    oauth_free(c);
+    /* No scope in the answer: the requested one was granted (RFC 6749 section 5.1). */
+    CHECK(sim_fault("{\"kind\":\"scope\"}") == 0);
+    c = new_client("svc", "s3cret-value", &o);
+    CHECK(oauth_get_granted_scope(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(strcmp(buf, "orders:read orders:write") == 0);
+    oauth_free(c);
+    CHECK(sim_stat("token_requests") == 2);
+}
+
 static void test_server_faults(void) {
     char buf[TOKEN_MAX];
     size_t len;
@@ -669,6 +754,8 @@ static void run(const char *name, void (*fn)(void)) {
 }
 
 int main(void) {
+    /* Before any thread starts: the test hook for test_caught_panic_is_silent. */
+    setenv("OAUTH2CC_TEST_PANIC_CLIENT_ID", "panic-me", 1);
     if (sim_init() != 0) return 2;
     snprintf(token_url, sizeof token_url, "%s/realms/test/protocol/openid-connect/token", sim_url());
     snprintf(poison_dir, sizeof poison_dir, "/tmp/oauth2cc-must-not-exist-%ld", (long)getpid());
@@ -679,6 +766,10 @@ int main(void) {
     run("options reach the server", test_options_reach_the_server);
     run("wrong secret", test_wrong_secret);
     run("server faults", test_server_faults);
+    run("granted scope", test_granted_scope);
+    run("bare 403 is a credential rejection", test_bare_403_is_a_credential_rejection);
+    run("404 is a configuration error", test_404_is_a_configuration_error);
+    run("a caught panic is OAUTH_ERR_INTERNAL, silent on stderr", test_caught_panic_is_silent);
     run("64 threads on a cold client", test_64_threads_cold_client);
     run("short-lived token renewed before expiry", test_short_lived_token_is_renewed_before_expiry);
     run("invalidate", test_invalidate);

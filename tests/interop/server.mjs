@@ -12,6 +12,7 @@
 //   odd-post     / ODD_SECRET         client_secret_post, same secret
 //   odd-secret   / ODD_SECRET         client_secret_basic, plain id (for the raw Basic variant)
 //   short-client / short-secret       client_secret_basic, tokens live --short-ttl seconds
+//   spaced-client / SPACED_SECRET     client_secret_basic, a space and + / = % :
 // Extra routes:
 //   GET  /api/echo        protected: 200 for a valid token, 401 with an RFC 6750 challenge otherwise
 //   GET  /test/stats      {"token_requests": n, "api_ok": n, "api_expired": n, "api_invalid": n}
@@ -29,6 +30,7 @@ const SHORT_TTL = arg('--short-ttl', 3);
 
 export const ODD_ID = 'svc:a%b+c/d e&f=g#h~i';
 export const ODD_SECRET = 's:e%c+r/e t&=#~';
+export const SPACED_SECRET = 'a b+c/d=e%f:g~';
 
 const cc = (client_id, client_secret, method, scope = 'api:read') => ({
   client_id,
@@ -55,6 +57,7 @@ server.listen(0, '127.0.0.1', () => {
       cc('odd-post', ODD_SECRET, 'client_secret_post'),
       cc('odd-secret', ODD_SECRET, 'client_secret_basic'),
       cc('short-client', 'short-secret', 'client_secret_basic'),
+      cc('spaced-client', SPACED_SECRET, 'client_secret_basic'),
     ],
     scopes: ['api:read', 'api:write', 'admin'],
     features: {

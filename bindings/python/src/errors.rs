@@ -69,3 +69,10 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
 pub(crate) fn config_error(msg: &str) -> PyErr {
     to_py_err(&Error::config_message(msg))
 }
+
+/// Runs a core call at the binding's boundary: a panic inside it becomes an
+/// `Internal` error (`oauth2cc.InternalError`, an `OAuthError`) instead of
+/// pyo3's `PanicException`, with nothing printed on stderr.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    oauth2cc_core::catch_silently(f).and_then(|r| r)
+}

@@ -5,7 +5,7 @@
 mod errors;
 mod logging;
 
-use errors::to_py_err;
+use errors::{guarded, to_py_err};
 use oauth2cc_core::{AuthMethod, Config, Token, Unauthorized};
 use parking_lot::Mutex;
 use pyo3::prelude::*;
@@ -23,7 +23,7 @@ struct Client {
     last: Mutex<Option<(Arc<Token>, Py<PyString>)>>,
 }
 
-type TokenInfoTuple = (Py<PyString>, String, Option<String>, f64, f64);
+type TokenInfoTuple = (Py<PyString>, String, Option<String>, f64, f64, Option<String>);
 
 fn secs(name: &str, v: f64) -> PyResult<Duration> {
     if v.is_finite() && v > 0.0 && v < 1e9 {
@@ -98,7 +98,7 @@ impl Client {
         if let Some(d) = cache_dir {
             cfg = cfg.cache_dir(d);
         }
-        let inner = oauth2cc_core::Client::new(cfg).map_err(|e| to_py_err(&e))?;
+        let inner = guarded(|| oauth2cc_core::Client::new(cfg)).map_err(|e| to_py_err(&e))?;
         Ok(Client { inner, last: Mutex::new(None) })
     }
 
@@ -108,7 +108,7 @@ impl Client {
         if let Some(s) = self.inner.try_cached(|t| self.cached_str(py, t)).flatten() {
             return Ok(s);
         }
-        let t = py.detach(|| self.inner.token()).map_err(|e| to_py_err(&e))?;
+        let t = py.detach(|| guarded(|| self.inner.token())).map_err(|e| to_py_err(&e))?;
         Ok(self.remember(py, t))
     }
 
@@ -122,13 +122,15 @@ impl Client {
         Some(self.remember(py, t))
     }
 
-    /// (access_token, token_type, scope, expires_at as UNIX seconds, seconds left).
+    /// (access_token, token_type, scope, expires_at as UNIX seconds, seconds
+    /// left, granted scope).
     fn _token_info(&self, py: Python<'_>) -> PyResult<TokenInfoTuple> {
-        let t = py.detach(|| self.inner.token()).map_err(|e| to_py_err(&e))?;
+        let t = py.detach(|| guarded(|| self.inner.token())).map_err(|e| to_py_err(&e))?;
         let at = t.expires_at_system().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
         let left = t.expires_in().as_secs_f64();
         let (ty, scope) = (t.token_type().to_string(), t.scope().map(String::from));
-        Ok((self.remember(py, t), ty, scope, at, left))
+        let granted = t.granted_scope().map(String::from);
+        Ok((self.remember(py, t), ty, scope, at, left, granted))
     }
 
     /// Drops the cached token if it is still `token`; True if it was dropped.

@@ -171,6 +171,11 @@ pub enum Fault {
     TokenType(String),
     /// A 200 whose JSON carries an `error`.
     ErrorIn200,
+    /// Answer normally, but with this `scope` (None: the field left out), as
+    /// a server that narrows what it grants does.
+    Scope(Option<String>),
+    /// Answer normally, with this `Retry-After` header on the 200.
+    RetryAfterOn200(String),
 }
 
 impl Fault {
@@ -197,6 +202,10 @@ impl Fault {
             "expires_in" => Fault::ExpiresIn(v.get("value").cloned().filter(|x| !x.is_null())),
             "token_type" => Fault::TokenType(v.get("value").and_then(Value::as_str).unwrap_or("mac").into()),
             "error_200" => Fault::ErrorIn200,
+            "scope" => Fault::Scope(v.get("value").and_then(Value::as_str).map(String::from)),
+            "retry_after_on_200" => Fault::RetryAfterOn200(
+                v.get("value").and_then(Value::as_str).ok_or("retry_after_on_200 without \"value\"")?.into(),
+            ),
             other => return Err(format!("unknown fault kind {other:?}")),
         })
     }
@@ -253,11 +262,29 @@ pub struct SimConfig {
     /// Serve HTTPS with a fresh CA and a certificate for these names (DNS
     /// names or IP addresses); None serves plain HTTP.
     pub tls_names: Option<Vec<String>>,
+    /// How HTTP Basic credentials are decoded.
+    pub basic_decoding: BasicDecoding,
+}
+
+/// How a server reads the id and secret inside HTTP Basic credentials.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BasicDecoding {
+    /// application/x-www-form-urlencoded, as RFC 6749 §2.3.1 says (`+` is a space).
+    #[default]
+    Form,
+    /// Percent-escapes only (`+` stays `+`), as many Python frameworks do.
+    PercentOnly,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { realm: "test".into(), clients: vec![], rate_limit_per_sec: 50, tls_names: None }
+        SimConfig {
+            realm: "test".into(),
+            clients: vec![],
+            rate_limit_per_sec: 50,
+            tls_names: None,
+            basic_decoding: BasicDecoding::Form,
+        }
     }
 }
 
@@ -494,12 +521,17 @@ fn route(st: &State, req: &Request) -> Response {
 
 /// Decodes application/x-www-form-urlencoded text (`+` is a space).
 fn form_decode(s: &str) -> Option<String> {
+    decode(s, true)
+}
+
+/// Decodes percent-escapes; `+` is a space only when `plus_is_space`.
+fn decode(s: &str, plus_is_space: bool) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' => {
                 let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
                 out.push(u8::from_str_radix(hex, 16).ok()?);
@@ -547,7 +579,8 @@ fn authenticate(
         }
         let (rid, rsecret) = raw.split_once(':').unwrap_or((raw.as_str(), ""));
         // Try the RFC 6749 form-urlencoded reading first, then the raw one.
-        let decoded = (form_decode(rid), form_decode(rsecret));
+        let plus_is_space = st.cfg.basic_decoding == BasicDecoding::Form;
+        let decoded = (decode(rid, plus_is_space), decode(rsecret, plus_is_space));
         let candidates = [
             (AuthMethod::Basic, decoded.0.clone(), decoded.1.clone()),
             (AuthMethod::BasicRaw, Some(rid.to_string()), Some(rsecret.to_string())),
@@ -727,6 +760,10 @@ fn token_endpoint(st: &State, req: &Request) -> Response {
     }
     let token = issue(st, &client, &scopes, get("audience"), get("resource"));
     let scope = scopes.join(" ");
+    let retry_after_on_200 = match &fault {
+        Some(Fault::RetryAfterOn200(v)) => Some(v.clone()),
+        _ => None,
+    };
     let mut answer = json!({
         "access_token": token,
         "expires_in": client.lifetime_secs,
@@ -741,10 +778,17 @@ fn token_endpoint(st: &State, req: &Request) -> Response {
         }
         Some(Fault::ExpiresIn(Some(v))) => answer["expires_in"] = v,
         Some(Fault::TokenType(t)) => answer["token_type"] = Value::String(t),
+        Some(Fault::Scope(None)) => {
+            answer.as_object_mut().map(|o| o.remove("scope"));
+        }
+        Some(Fault::Scope(Some(s))) => answer["scope"] = Value::String(s),
         _ => {}
     }
     st.stats.lock().tokens_issued += 1;
-    Response::json(200, &answer)
+    match retry_after_on_200 {
+        Some(v) => Response::json(200, &answer).with_header("Retry-After", v),
+        None => Response::json(200, &answer),
+    }
 }
 
 fn random_fault(st: &State) -> (Duration, Option<Fault>) {

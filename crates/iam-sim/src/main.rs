@@ -1,12 +1,12 @@
 //! `iam-sim`: runs the simulator until killed, for the C tests and `make demo`.
 
-use iam_sim::{ClientSpec, Sim, SimConfig};
+use iam_sim::{BasicDecoding, ClientSpec, Sim, SimConfig};
 use std::io::Write;
 
 const USAGE: &str = "usage: iam-sim [--bind ADDR:PORT] [--realm NAME] [--rate-limit N]
                [--client id=ID,secret=S[,methods=basic+post+basic_raw][,lifetime=SECS][,scopes=a+b][,token_size=N]]...
                [--clients-file FILE.json] [--port-file FILE]
-               [--tls NAME,NAME... --ca-out FILE.pem]
+               [--tls NAME,NAME... --ca-out FILE.pem] [--basic-decoding form|percent]
 
 Prints 'listening on http://ADDR:PORT' on the first line of standard output.
 Endpoints: POST /realms/REALM/protocol/openid-connect/token (also under /auth),
@@ -44,6 +44,13 @@ fn run() -> Result<(), String> {
             "--port-file" => port_file = Some(val()?),
             "--tls" => cfg.tls_names = Some(val()?.split(',').map(String::from).collect()),
             "--ca-out" => ca_out = Some(val()?),
+            "--basic-decoding" => {
+                cfg.basic_decoding = match val()?.as_str() {
+                    "form" => BasicDecoding::Form,
+                    "percent" => BasicDecoding::PercentOnly,
+                    other => return Err(format!("--basic-decoding is form or percent, not {other:?}")),
+                }
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());

@@ -18,7 +18,7 @@ Commands:
   request METHOD URL [-H 'Name: value']... [-d DATA | --data-file FILE]
                                 call an API with the token; on 401 invalid_token
                                 renew and resend once; print the response body
-  inspect                       the token's type, scope, expiry and JWT claims
+  inspect                       the token's type, scope (as granted), expiry and JWT claims
                                 (never the token's signature or the secret)
 
 Options (each also from the environment, or from a profile in the config file;
@@ -80,7 +80,9 @@ impl From<oauth2cc_core::Error> for Failure {
 }
 
 fn main() -> ExitCode {
-    match run(std::env::args().skip(1).collect()) {
+    // A bug (a panic) is exit status 1 with one line, never a backtrace.
+    let result = oauth2cc_core::catch_silently(|| run(std::env::args().skip(1).collect()));
+    match result.unwrap_or_else(|e| Err(Failure::from(e))) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             eprintln!("oauth2cc: {}", f.message);
@@ -278,11 +280,15 @@ fn inspect(client: &Client, out: &mut impl Write) -> Result<(), Failure> {
     let mut lines = vec![
         format!("token_type: {}", t.token_type()),
         format!("scope: {}", t.scope().unwrap_or("(none given)")),
+        format!("granted_scope: {}", t.granted_scope().unwrap_or("(unknown: none requested, none given)")),
         format!("expires_at: {exp} (unix seconds)"),
         format!("expires_in: {:.0} s", t.expires_in().as_secs_f64()),
         format!("renews_in: {:.0} s", t.renew_at().saturating_duration_since(std::time::Instant::now()).as_secs_f64()),
         format!("fingerprint: {}", t.fingerprint()),
     ];
+    if !t.missing_scopes().is_empty() {
+        lines.push(format!("missing_scope: {} (requested, not granted)", t.missing_scopes().join(" ")));
+    }
     let mut parts = t.access_token().split('.');
     let claims = match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(_), Some(payload), Some(_), None) => base64::engine::general_purpose::URL_SAFE_NO_PAD

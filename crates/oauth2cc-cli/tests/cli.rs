@@ -391,3 +391,47 @@ fn a_refused_connection_names_the_host_and_port() {
     assert_eq!(code(&o), 5, "{err}");
     assert!(err.contains("connection refused by the token endpoint 127.0.0.1:1"), "{err}");
 }
+
+#[test]
+fn a_bare_403_is_the_credentials_status_and_a_404_the_configuration_status() {
+    let sim = sim();
+    let cache = tmpdir("403-404");
+    sim.push_fault(Fault::Status { status: 403, retry_after: None, body: Some(String::new()) }, 1);
+    let o = run(cmd(&sim, &cache, "svc").args(["--no-cache", "token"]));
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let wrong_realm = format!("{}/realms/nope/protocol/openid-connect/token", sim.base_url());
+    let o = run(cmd(&sim, &cache, "svc").env("OAUTH2CC_TOKEN_URL", wrong_realm).args(["--no-cache", "token"]));
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("realm and path"));
+}
+
+#[test]
+fn a_caught_panic_exits_1_with_one_line_and_no_backtrace() {
+    let sim = sim();
+    let cache = tmpdir("panic");
+    // The core's test hook: token requests of this client id panic.
+    let o = run(cmd(&sim, &cache, "svc")
+        .env("OAUTH2CC_TEST_PANIC_CLIENT_ID", "svc")
+        .env("RUST_BACKTRACE", "1")
+        .args(["--no-cache", "token"]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("internal error") && !err.contains("panicked") && !err.contains("backtrace"), "{err}");
+}
+
+#[test]
+fn inspect_shows_the_granted_scope_and_what_is_missing() {
+    let sim = sim();
+    let cache = tmpdir("inspect-scope");
+    sim.push_fault(Fault::Scope(Some("profile".into())), 1);
+    let o = run(cmd(&sim, &cache, "svc").args(["--no-cache", "--scope", "orders:read", "inspect"]));
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0);
+    assert!(out.contains("granted_scope: profile\n"), "{out}");
+    assert!(out.contains("missing_scope: orders:read"), "{out}");
+    // No scope in the answer: the requested one was granted.
+    sim.push_fault(Fault::Scope(None), 1);
+    let out = stdout(&run(cmd(&sim, &cache, "svc").args(["--no-cache", "--scope", "orders:read", "inspect"])));
+    assert!(out.contains("granted_scope: orders:read\n") && !out.contains("missing_scope"), "{out}");
+}

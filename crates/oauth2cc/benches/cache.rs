@@ -61,9 +61,18 @@ fn round_trip(c: &mut Criterion) {
     c.bench_function("token_request_round_trip", |b| b.iter(|| client.bench_round_trip().unwrap()));
 }
 
+/// An API's 401 with a hostile 64 KiB `WWW-Authenticate` (an unterminated quoted
+/// string full of commas: the worst case of the recovery parser, once quadratic).
+fn hostile_www_authenticate(c: &mut Criterion) {
+    let h = format!("Bearer error=\"invalid_token\", x=\"{}", ", ".repeat(32 * 1024));
+    c.bench_function("www_authenticate_hostile_64k", |b| {
+        b.iter(|| oauth2cc_core::classify_unauthorized(Some(std::hint::black_box(&h))))
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = cached_read, round_trip
+    targets = cached_read, round_trip, hostile_www_authenticate
 }
 criterion_main!(benches);

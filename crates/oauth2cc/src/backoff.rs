@@ -27,6 +27,10 @@ pub(crate) fn delay_after(err: &Error, failures: u32, policy: &Policy) -> Durati
     match err.kind() {
         ErrorKind::RateLimited => err.retry_after().unwrap_or(DEFAULT_RETRY_AFTER).min(MAX_RETRY_AFTER),
         // Retrying cannot help until someone changes the configuration.
+        // A configuration error the token endpoint reported (a 404: a wrong
+        // realm or path) backs off as a server error instead: it is the
+        // server's answer, and a realm being deployed can appear.
+        ErrorKind::InvalidConfig if err.status().is_some() => exponential(err, failures),
         ErrorKind::InvalidClient | ErrorKind::InvalidScope | ErrorKind::Rejected | ErrorKind::InvalidConfig => {
             policy.cool_down
         }
@@ -35,15 +39,18 @@ pub(crate) fn delay_after(err: &Error, failures: u32, policy: &Policy) -> Durati
         | ErrorKind::Timeout
         | ErrorKind::Tls
         | ErrorKind::Protocol
-        | ErrorKind::Internal => {
-            let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(BACKOFF_CAP);
-            // Full jitter (uniform in [0, exp]), but a server's Retry-After wins when longer.
-            let jittered = exp.mul_f64(jitter::uniform(0.0, 1.0));
-            match err.retry_after() {
-                Some(ra) => jittered.max(ra.min(MAX_RETRY_AFTER)),
-                None => jittered,
-            }
-        }
+        | ErrorKind::Internal => exponential(err, failures),
+    }
+}
+
+/// Exponential backoff with full jitter (uniform in [0, exp]); a server's
+/// Retry-After wins when longer.
+fn exponential(err: &Error, failures: u32) -> Duration {
+    let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(BACKOFF_CAP);
+    let jittered = exp.mul_f64(jitter::uniform(0.0, 1.0));
+    match err.retry_after() {
+        Some(ra) => jittered.max(ra.min(MAX_RETRY_AFTER)),
+        None => jittered,
     }
 }
 
@@ -59,6 +66,9 @@ mod tests {
         assert_eq!(delay_after(&rl, 1, &P), DEFAULT_RETRY_AFTER);
         assert_eq!(delay_after(&rl.clone().with_retry_after(Some(Duration::from_secs(7200))), 1, &P), MAX_RETRY_AFTER);
         assert_eq!(delay_after(&Error::new(ErrorKind::InvalidClient, "x"), 3, &P), DEFAULT_COOL_DOWN);
+        assert_eq!(delay_after(&Error::new(ErrorKind::InvalidConfig, "x"), 3, &P), DEFAULT_COOL_DOWN);
+        let not_found = Error::new(ErrorKind::InvalidConfig, "x").with_status(404);
+        assert!(delay_after(&not_found, 1, &P) <= BACKOFF_BASE);
         let net = Error::new(ErrorKind::Network, "x");
         for n in 1..40 {
             let d = delay_after(&net, n, &P);

@@ -90,6 +90,7 @@ impl Client {
     fn slow_token(&self) -> Result<Arc<Token>, Error> {
         let inner = &*self.inner;
         let prepared = inner.prepared.load_full();
+        crate::panic::test_hook(&prepared.config.client_id);
         let counters = &inner.cache.counters;
         let wait_limit = prepared.config.timeout * 2 + Duration::from_secs(1);
         let request = || {

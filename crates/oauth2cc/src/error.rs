@@ -10,10 +10,13 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The configuration is unusable (bad URL, `http://` to a remote host,
-    /// unreadable CA file, bad renewal window, ...). Fix the configuration.
+    /// unreadable CA file, bad renewal window, ...), or the token endpoint
+    /// answered 404 (a wrong host, realm or path; backed off as a server
+    /// error). Fix the configuration.
     InvalidConfig,
     /// The token endpoint rejected the client credentials
-    /// (`invalid_client`, `unauthorized_client`, or a bare 401). Not retried.
+    /// (`invalid_client`, `unauthorized_client` and other servers' spellings,
+    /// or a 401 or 403 without a recognised OAuth error). Not retried.
     InvalidClient,
     /// The client may not have the scope it asked for (`invalid_scope`). Not retried.
     InvalidScope,

@@ -209,7 +209,7 @@ impl FileCache {
             "key": self.key,
             "access_token": t.access_token(),
             "token_type": t.token_type(),
-            "scope": t.scope(),
+            "scope": t.granted_scope(),
             "issued_at": issued,
             "renew_at": renew,
             "expires_at": expires,

@@ -30,6 +30,7 @@ mod file_cache;
 mod fork;
 mod form;
 mod jitter;
+mod panic;
 mod proxy;
 mod response;
 mod secret;
@@ -44,6 +45,8 @@ pub use config::{AuthMethod, Config};
 pub use error::{Error, ErrorKind, OAuthErrorBody};
 #[cfg(unix)]
 pub use file_cache::default_cache_dir;
+#[doc(hidden)]
+pub use panic::catch_silently;
 pub use secret::Secret;
 pub use stats::Stats;
 pub use token::Token;

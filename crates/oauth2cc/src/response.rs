@@ -62,8 +62,10 @@ pub(crate) fn parse(answer: &Answer<'_>, timing: &Timing) -> Result<Token, Error
     let described = describe_body(answer);
     Err(match status {
         429 => Error::new(ErrorKind::RateLimited, format!("token endpoint is rate limiting this client (HTTP 429, {described})")),
-        401 => Error::new(ErrorKind::InvalidClient, format!("token endpoint rejected the client credentials (HTTP 401, {described})"))
+        // Some servers answer wrong credentials with a bare 401 or 403.
+        401 | 403 => Error::new(ErrorKind::InvalidClient, format!("token endpoint rejected the client credentials (HTTP {status}, {described})"))
             .with_hint(CREDENTIALS_HINT),
+        404 => not_found(status, &described),
         408 | 500..=599 => Error::new(ErrorKind::Server, format!("token endpoint failed (HTTP {status}, {described})")),
         300..=399 => Error::new(ErrorKind::Protocol, format!("token endpoint answered with a redirect (HTTP {status}); oauth2cc does not follow redirects for token requests"))
             .with_hint("use the final token URL, with https://"),
@@ -75,7 +77,43 @@ pub(crate) fn parse(answer: &Answer<'_>, timing: &Timing) -> Result<Token, Error
 }
 
 const CREDENTIALS_HINT: &str =
-    "check the client id and secret, and which auth method the server expects (client_secret_basic, client_secret_basic_raw or client_secret_post)";
+    "check the client id and secret, which auth method the server expects (client_secret_basic, client_secret_basic_raw or client_secret_post), and that the client may have the requested scope";
+
+const TOKEN_URL_HINT: &str = "check the token URL (host, realm and path)";
+
+/// A 404: the token URL names no endpoint (a wrong realm or path). A
+/// configuration error, though backed off as a server error (see `backoff.rs`):
+/// the server, not the caller, said so, and a realm can appear.
+fn not_found(status: u16, what: &str) -> Error {
+    Error::new(ErrorKind::InvalidConfig, format!("token endpoint not found (HTTP {status}, {what})"))
+        .with_hint(TOKEN_URL_HINT)
+}
+
+/// Every OAuth `error` code that decides a kind, with the spellings other
+/// servers use for the RFC 6749 §5.2 ones; compared after lower-casing and
+/// turning `-` into `_`. Codes not listed are `Rejected` (or `Server`,
+/// `RateLimited`, `InvalidClient` by status: see `oauth_failure`).
+const ERROR_CODES: &[(&str, ErrorKind)] = &[
+    ("invalid_client", ErrorKind::InvalidClient),
+    ("unauthorized_client", ErrorKind::InvalidClient),
+    ("client_invalid", ErrorKind::InvalidClient),
+    ("unauthorized", ErrorKind::InvalidClient),
+    ("invalid_client_credentials", ErrorKind::InvalidClient),
+    ("invalid_credentials", ErrorKind::InvalidClient),
+    ("access_denied", ErrorKind::InvalidClient),
+    ("invalid_scope", ErrorKind::InvalidScope),
+    ("scope_invalid", ErrorKind::InvalidScope),
+    ("invalid_scopes", ErrorKind::InvalidScope),
+    ("unknown_scope", ErrorKind::InvalidScope),
+    ("unsupported_scope", ErrorKind::InvalidScope),
+    ("temporarily_unavailable", ErrorKind::Server),
+    ("server_error", ErrorKind::Server),
+];
+
+fn kind_of_code(error: &str) -> Option<ErrorKind> {
+    let code = error.trim().to_ascii_lowercase().replace('-', "_");
+    ERROR_CODES.iter().find(|(c, _)| *c == code).map(|(_, k)| *k)
+}
 
 fn oauth_error(map: &Map<String, Value>) -> Option<OAuthErrorBody> {
     let error = map.get("error")?;
@@ -95,18 +133,23 @@ fn oauth_failure(status: u16, body: OAuthErrorBody, retry_after: Option<Duration
         Some(d) => format!("{}: {d}", body.error),
         None => body.error.clone(),
     };
-    let (kind, what, hint) = match body.error.as_str() {
-        "invalid_client" | "unauthorized_client" => {
+    let (kind, what, hint) = match kind_of_code(&body.error) {
+        Some(ErrorKind::InvalidClient) => {
             (ErrorKind::InvalidClient, "rejected the client credentials", Some(CREDENTIALS_HINT))
         }
-        "invalid_scope" => (
+        Some(ErrorKind::InvalidScope) => (
             ErrorKind::InvalidScope,
             "refused the requested scope",
             Some("ask only for scopes the client is allowed in the IAM"),
         ),
         _ if status == 429 => (ErrorKind::RateLimited, "is rate limiting this client", None),
-        "temporarily_unavailable" | "server_error" => (ErrorKind::Server, "failed", None),
+        Some(ErrorKind::Server) => (ErrorKind::Server, "failed", None),
         _ if status >= 500 || status == 408 => (ErrorKind::Server, "failed", None),
+        // A code of the server's own on a 401 or 403: the credentials were refused.
+        _ if status == 401 || status == 403 => {
+            (ErrorKind::InvalidClient, "rejected the client credentials", Some(CREDENTIALS_HINT))
+        }
+        _ if status == 404 => (ErrorKind::InvalidConfig, "was not found", Some(TOKEN_URL_HINT)),
         _ => (ErrorKind::Rejected, "refused the request", None),
     };
     let mut e = Error::new(kind, format!("token endpoint {what} (HTTP {status}, {detail})"))
@@ -185,6 +228,7 @@ fn token_from(mut map: Map<String, Value>, t: &Timing) -> Result<Token, Error> {
         access_token,
         token_type,
         scope,
+        requested_scope: None,
         requested_at: t.sent_at,
         expires_at: t.sent_at + lifetime,
         renew_at,
@@ -244,6 +288,11 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
     let day: u64 = f[0].parse().ok()?;
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let month = MONTHS.iter().position(|m| *m == f[1])? as u64 + 1;
+    // IMF-fixdate years have four digits, which keeps the arithmetic below small;
+    // it is checked all the same, and a date past `SystemTime`'s range is ignored.
+    if f[2].len() != 4 {
+        return None;
+    }
     let year: i64 = f[2].parse().ok()?;
     let hms: Vec<u64> = f[3].split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
     if hms.len() != 3 || !(1..=31).contains(&day) || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || year < 1970 {
@@ -255,9 +304,9 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
     let yoe = y - era * 400;
     let doy = (153 * m as i64 + 2) / 5 + day as i64 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days as u64 * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
+    let days = era.checked_mul(146_097)?.checked_add(doe)?.checked_sub(719_468)?;
+    let secs = u64::try_from(days).ok()?.checked_mul(86_400)?.checked_add(hms[0] * 3600 + hms[1] * 60 + hms[2])?;
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
 #[cfg(test)]
@@ -280,6 +329,11 @@ mod tests {
             parse_http_date("Tue, 29 Feb 2000 12:00:00 GMT"),
             Some(UNIX_EPOCH + Duration::from_secs(951_825_600))
         );
+        // The last HTTP date is far but representable; longer years are not IMF-fixdate.
+        assert!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).unwrap() > Duration::from_secs(1 << 37));
+        for far in ["Fri, 31 Dec 300000000000 23:59:59 GMT", "Fri, 31 Dec 9223372036854775807 23:59:59 GMT"] {
+            assert_eq!(parse_retry_after(far, now), None, "{far}");
+        }
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub struct Token {
     pub(crate) access_token: Zeroizing<String>,
     pub(crate) token_type: String,
     pub(crate) scope: Option<String>,
+    /// The scope this client asked for (None when it asked for none, or the
+    /// token was read from the file cache, which records the granted scope).
+    pub(crate) requested_scope: Option<String>,
     /// When the request that produced this token was sent.
     pub(crate) requested_at: Instant,
     pub(crate) expires_at: Instant,
@@ -41,6 +44,28 @@ impl Token {
     /// The granted scope, if the server said.
     pub fn scope(&self) -> Option<&str> {
         self.scope.as_deref()
+    }
+
+    /// The scope granted, space-separated: the answer's `scope`, or, when the
+    /// answer has none, the scope that was requested (RFC 6749 §5.1). None
+    /// when neither is known (no scope asked for: the server's default).
+    pub fn granted_scope(&self) -> Option<&str> {
+        self.scope.as_deref().or(self.requested_scope.as_deref())
+    }
+
+    /// [`Token::granted_scope`] as a list of scopes.
+    pub fn granted_scopes(&self) -> Vec<&str> {
+        self.granted_scope().map(|s| s.split_ascii_whitespace().collect()).unwrap_or_default()
+    }
+
+    /// Requested scopes the answer's `scope` left out (a narrowed grant; an
+    /// API will likely refuse calls that need them). Empty when all were granted.
+    pub fn missing_scopes(&self) -> Vec<&str> {
+        let (Some(asked), Some(granted)) = (self.requested_scope.as_deref(), self.scope.as_deref()) else {
+            return Vec::new();
+        };
+        let granted: Vec<&str> = granted.split_ascii_whitespace().collect();
+        asked.split_ascii_whitespace().filter(|s| !granted.contains(s)).collect()
     }
 
     /// The lifetime counted from when the request was sent.
@@ -98,24 +123,32 @@ impl Token {
     ) -> Token {
         let now = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64();
         let now_i = Instant::now();
+        // The file's numbers may be anything (NaN, negative, 1e300): every
+        // conversion is checked, and an unrepresentable time becomes "now",
+        // which makes the token due for renewal rather than a panic.
+        let secs = |d: f64| Duration::try_from_secs_f64(d).ok();
         let at = |t: f64| {
-            if t >= now {
-                now_i + Duration::from_secs_f64(t - now)
+            let moved = if t >= now {
+                secs(t - now).and_then(|d| now_i.checked_add(d))
             } else {
-                now_i.checked_sub(Duration::from_secs_f64(now - t)).unwrap_or(now_i)
-            }
+                secs(now - t).and_then(|d| now_i.checked_sub(d))
+            };
+            moved.unwrap_or(now_i)
         };
         let renew_at = at(renew);
         Token {
             access_token: Zeroizing::new(access_token),
             token_type,
             scope,
+            requested_scope: None,
             requested_at: at(issued),
             expires_at: at(expires),
             renew_at,
             renew_at_ns: crate::clock::to_ns(renew_at),
             fork_generation: crate::fork::generation(),
-            expires_at_system: std::time::UNIX_EPOCH + Duration::from_secs_f64(expires),
+            expires_at_system: secs(expires)
+                .and_then(|d| std::time::UNIX_EPOCH.checked_add(d))
+                .unwrap_or_else(SystemTime::now),
             extra: Map::new(),
         }
     }
@@ -128,6 +161,7 @@ impl Token {
             access_token: self.access_token.clone(),
             token_type: self.token_type.clone(),
             scope: self.scope.clone(),
+            requested_scope: self.requested_scope.clone(),
             requested_at: self.requested_at,
             expires_at: self.expires_at,
             renew_at,
@@ -176,6 +210,14 @@ mod tests {
     fn jwt(claims: &str) -> String {
         let e = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
         format!("{}.{}.sig", e(r#"{"alg":"RS256"}"#), e(claims))
+    }
+
+    #[test]
+    fn wall_clock_times_from_a_file_never_panic() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e300, 1e300, 1.8e19, -1.0] {
+            let t = Token::from_wall_clock("t".into(), "Bearer".into(), None, bad, bad, bad);
+            assert!(t.expires_at() <= Instant::now() + Duration::from_secs(1), "{bad}");
+        }
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub(crate) struct Transport {
     agent_config: ureq::config::Config,
     endpoint: Arc<Endpoint>,
     client_id: String,
+    /// The requested scope, to tell a narrowed grant (see `Token::missing_scopes`).
+    scope: Option<String>,
     max_budget_wait: std::time::Duration,
     url: String,
     /// The form body without client credentials (built once).
@@ -78,6 +80,7 @@ impl Transport {
             agent_config,
             endpoint: endpoint::endpoint(&cfg.token_url, cfg.max_requests_per_second),
             client_id: cfg.client_id.clone(),
+            scope: cfg.scope.clone(),
             max_budget_wait: cfg.timeout,
             url: cfg.token_url.clone(),
             form: form_body,
@@ -114,6 +117,13 @@ impl Transport {
         on_send();
         let result = self.send();
         match &result {
+            Ok(t) if !t.missing_scopes().is_empty() => log::warn!(
+                "oauth2cc: token {} for client {:?} was granted scope {:?} without {:?}, which was requested; calls that need it will be refused",
+                t.fingerprint(),
+                self.client_id,
+                t.scope().unwrap_or_default(),
+                t.missing_scopes().join(" ")
+            ),
             Ok(t) => log::info!(
                 "oauth2cc: new token {} for client {:?} (expires in {:.0} s, renewal after {:.0} s)",
                 t.fingerprint(),
@@ -169,6 +179,10 @@ impl Transport {
             },
             &Timing { sent_at, sent_at_system, default_lifetime: self.default_lifetime, renew_after: self.renew_after },
         )
+        .map(|mut t| {
+            t.requested_scope = self.scope.clone();
+            t
+        })
     }
 }
 
@@ -179,14 +193,14 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
     let id = cfg.client_id.as_str();
     let secret = cfg.client_secret.expose();
     let basic = |encode: bool| {
-        let len = |s: &str| if encode { form::encoded_len(s) } else { s.len() };
+        let len = |s: &str| if encode { form::encoded_len(s, true) } else { s.len() };
         let mut raw = Zeroizing::new(String::with_capacity(len(id) + 1 + len(secret)));
         for (i, part) in [id, secret].into_iter().enumerate() {
             if i > 0 {
                 raw.push(':');
             }
             if encode {
-                form::encode_into(&mut raw, part);
+                form::encode_basic_into(&mut raw, part);
             } else {
                 raw.push_str(part);
             }
@@ -200,7 +214,8 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
         AuthMethod::ClientSecretBasic => (Some(basic(true)), None),
         AuthMethod::ClientSecretBasicRaw => (Some(basic(false)), None),
         AuthMethod::ClientSecretPost => {
-            let len = "client_id=&client_secret=".len() + form::encoded_len(id) + form::encoded_len(secret);
+            let len =
+                "client_id=&client_secret=".len() + form::encoded_len(id, false) + form::encoded_len(secret, false);
             let mut post = Zeroizing::new(String::with_capacity(len));
             post.push_str("client_id=");
             form::encode_into(&mut post, id);

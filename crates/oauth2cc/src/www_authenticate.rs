@@ -54,10 +54,14 @@ impl Cursor<'_> {
         self.i - start
     }
 
-    fn skip_ows_and_commas(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b',')) {
+    /// Skips spaces and commas; true if at least one comma was skipped.
+    fn skip_ows_and_commas(&mut self) -> bool {
+        let mut comma = false;
+        while let Some(c @ (b' ' | b'\t' | b',')) = self.peek() {
+            comma |= c == b',';
             self.i += 1;
         }
+        comma
     }
 
     fn token(&mut self) -> Option<String> {
@@ -136,20 +140,47 @@ impl Cursor<'_> {
 /// Parses a `WWW-Authenticate` value: several challenges, any case, quoted
 /// strings with escapes, token68. Several header fields may be joined with ", ".
 pub fn parse_www_authenticate(header: &str) -> Result<Vec<Challenge>, ParseError> {
-    let mut c = Cursor { s: header.as_bytes(), i: 0 };
     let mut out = Vec::new();
+    parse_into(header, &mut out, &mut Cut::default())?;
+    Ok(out)
+}
+
+/// What `header[..k]` would parse to, for the last comma `k` skipped so far
+/// whose prefix parses: the first `challenges` of the output, the last of
+/// them cut to `params` parameters when the comma came after a parameter.
+#[derive(Clone, Copy, Default)]
+struct Cut {
+    challenges: usize,
+    params: Option<usize>,
+}
+
+/// The parser. Each challenge is pushed when its scheme is read and filled in
+/// place, so that [`Cut`] can record the state at every comma in O(1).
+///
+/// Why a comma's prefix parses exactly where `Cut` is recorded: every scan
+/// except a quoted string stops at a comma, so until its cursor passes a comma
+/// at `k` the parser reads `header` and `header[..k]` alike, a comma and the
+/// end of input taking the same branches. A prefix ending inside a quoted
+/// string is unterminated; one ending where a name, `=` or a value is expected
+/// fails; one ending where [`Cursor::skip_ows_and_commas`] skips the comma
+/// ends the input there, with the challenges (and parameters) read so far.
+fn parse_into(header: &str, out: &mut Vec<Challenge>, cut: &mut Cut) -> Result<(), ParseError> {
+    let mut c = Cursor { s: header.as_bytes(), i: 0 };
     loop {
-        c.skip_ows_and_commas();
+        if c.skip_ows_and_commas() {
+            *cut = Cut { challenges: out.len(), params: None };
+        }
         if c.peek().is_none() {
-            return Ok(out);
+            return Ok(());
         }
         let Some(scheme) = c.token() else { return Err(c.err("expected an auth scheme")) };
-        let mut ch = Challenge { scheme, token68: None, params: Vec::new() };
+        out.push(Challenge { scheme, token68: None, params: Vec::new() });
+        let ch = out.len() - 1;
         if c.skip_ows() > 0 && !matches!(c.peek(), None | Some(b',')) {
             // A token68 ends the challenge; `a=` before a comma is one, since a
             // parameter needs a value.
-            ch.token68 = c.token68();
-            if ch.token68.is_none() {
+            out[ch].token68 = c.token68();
+            if out[ch].token68.is_none() {
                 loop {
                     c.skip_ows();
                     let Some(name) = c.token() else { return Err(c.err("expected a parameter name")) };
@@ -163,12 +194,13 @@ pub fn parse_www_authenticate(header: &str) -> Result<Vec<Challenge>, ParseError
                         Some(b'"') => c.quoted()?,
                         _ => c.token().ok_or_else(|| c.err("expected a parameter value"))?,
                     };
-                    ch.params.push((name.to_ascii_lowercase(), value));
+                    out[ch].params.push((name.to_ascii_lowercase(), value));
                     c.skip_ows();
                     match c.peek() {
                         None => break,
                         Some(b',') => {
                             c.skip_ows_and_commas();
+                            *cut = Cut { challenges: out.len(), params: Some(out[ch].params.len()) };
                             if !c.at_param() {
                                 break; // the next challenge starts here
                             }
@@ -178,7 +210,6 @@ pub fn parse_www_authenticate(header: &str) -> Result<Vec<Challenge>, ParseError
                 }
             }
         }
-        out.push(ch);
     }
 }
 
@@ -254,16 +285,18 @@ pub fn classify_unauthorized(www_authenticate: Option<&str>) -> Unauthorized {
     }
 }
 
-/// The challenges before the first syntax error.
+/// The challenges before the first syntax error: what the longest prefix
+/// ending before a comma parses to, found in one pass (linear in the header).
 fn partial_parse(h: &str) -> Vec<Challenge> {
-    let mut end = h.len();
-    while end > 0 {
-        end = h[..end].rfind(',').unwrap_or(0);
-        if let Ok(c) = parse_www_authenticate(&h[..end]) {
-            return c;
+    let mut out = Vec::new();
+    let mut cut = Cut::default();
+    if parse_into(h, &mut out, &mut cut).is_err() {
+        out.truncate(cut.challenges);
+        if let (Some(n), Some(last)) = (cut.params, out.last_mut()) {
+            last.params.truncate(n);
         }
     }
-    Vec::new()
+    out
 }
 
 #[cfg(test)]
@@ -331,6 +364,23 @@ mod tests {
         assert!(c(r#"Bearer error="invalid_token", Junk ="#).should_retry(), "a valid prefix still counts");
     }
 
+    #[test]
+    fn a_hostile_header_of_1_mib_is_classified_in_linear_time() {
+        // A quoted string that never ends, full of commas: every comma prefix
+        // fails only at its end, so the former recovery, which re-parsed each
+        // one, was quadratic (2.3 s for 64 KiB in release, hours for 1 MiB).
+        let commas = ", ".repeat(1 << 19);
+        for (h, expected) in [
+            (format!("Bearer error=\"invalid_token\", x=\"{commas}"), true),
+            (format!("Basic realm=\"{commas}"), false),
+        ] {
+            let start = std::time::Instant::now();
+            assert_eq!(classify_unauthorized(Some(&h)).should_retry(), expected);
+            let spent = start.elapsed();
+            assert!(spent < std::time::Duration::from_secs(2), "{spent:?}");
+        }
+    }
+
     mod properties {
         use super::super::*;
         use proptest::prelude::*;
@@ -372,6 +422,45 @@ mod tests {
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
+        }
+
+        /// The former quadratic recovery: the longest comma prefix that parses.
+        fn partial_parse_reference(h: &str) -> Vec<Challenge> {
+            let mut end = h.len();
+            while end > 0 {
+                end = h[..end].rfind(',').unwrap_or(0);
+                if let Ok(c) = parse_www_authenticate(&h[..end]) {
+                    return c;
+                }
+            }
+            Vec::new()
+        }
+
+        /// Header-like text: mostly the characters the grammar cares about.
+        fn headerish() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just(",".to_string()),
+                Just(", ".to_string()),
+                Just(" ".to_string()),
+                Just("=".to_string()),
+                Just("\"".to_string()),
+                Just("\\".to_string()),
+                Just("Bearer".to_string()),
+                Just("error=\"invalid_token\"".to_string()),
+                "[a-z]{1,3}",
+                "[ -~]",
+            ];
+            prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+            #[test]
+            fn one_pass_recovery_matches_the_longest_parsing_comma_prefix(s in headerish()) {
+                if parse_www_authenticate(&s).is_err() {
+                    prop_assert_eq!(partial_parse(&s), partial_parse_reference(&s), "{:?}", s);
+                }
+            }
         }
 
         proptest! {

@@ -108,7 +108,7 @@ fn slow_server_hits_the_whole_request_timeout() {
 }
 
 #[test]
-fn unknown_realm_is_rejected_with_the_status() {
+fn unknown_realm_is_a_configuration_error_with_the_status() {
     let sim = sim();
     let c = Client::new(Config::new(
         format!("{}/realms/nope/protocol/openid-connect/token", sim.base_url()),
@@ -117,7 +117,7 @@ fn unknown_realm_is_rejected_with_the_status() {
     ))
     .unwrap();
     let e = c.token().unwrap_err();
-    assert_eq!((e.kind(), e.status()), (ErrorKind::Rejected, Some(404)), "{e}");
+    assert_eq!((e.kind(), e.status()), (ErrorKind::InvalidConfig, Some(404)), "{e}");
 }
 
 #[test]

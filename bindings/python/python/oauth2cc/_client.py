@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 from . import _native
 from ._errors import ConfigurationError
@@ -22,10 +22,15 @@ class TokenInfo:
     expires_at: datetime.datetime
     #: Seconds left when this was made.
     expires_in: float
+    #: The scopes granted: the answer's ``scope``, or the requested scope when
+    #: the answer had none (RFC 6749 section 5.1); empty when neither is known.
+    #: Fewer than requested means the server narrowed the grant (also logged).
+    granted_scopes: Tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return (
             f"TokenInfo(token_type={self.token_type!r}, scope={self.scope!r}, "
+            f"granted_scopes={self.granted_scopes!r}, "
             f"expires_at={self.expires_at!r})"
         )
 
@@ -146,9 +151,9 @@ class Client(_native.Client):
 
     def token_info(self) -> TokenInfo:
         """The current token (fetched if needed) with its type, scope and expiry."""
-        token, token_type, scope, expires_at, expires_in = self._token_info()
+        token, token_type, scope, expires_at, expires_in, granted = self._token_info()
         at = datetime.datetime.fromtimestamp(expires_at, tz=datetime.timezone.utc)
-        return TokenInfo(token, token_type, scope, at, expires_in)
+        return TokenInfo(token, token_type, scope, at, expires_in, tuple((granted or "").split()))
 
     def handle_unauthorized(self, used_token: str, www_authenticate: Optional[str]) -> Unauthorized:
         """What an API's 401/403 means, given the token sent and the response's
