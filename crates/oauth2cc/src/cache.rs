@@ -9,6 +9,7 @@
 //! for the leader's outcome and share it, success or error.
 
 use crate::backoff::{self, Policy};
+use crate::deferred::say;
 use crate::error::{Error, ErrorKind};
 use crate::stats::{Counters, Stats, KINDS};
 use crate::token::Token;
@@ -124,9 +125,8 @@ impl Cache {
     }
 
     /// A valid token: the cached one, or one from `fetch` (called by at most one
-    /// thread at a time). Waiting for another thread's request ends by `wait_limit`.
-    pub fn get(&self, fetch: &dyn Fn() -> Result<Token, Error>, wait_limit: Duration) -> Result<Arc<Token>, Error> {
-        let deadline = Instant::now() + wait_limit;
+    /// thread at a time). Waiting for another thread's request ends by `deadline`.
+    pub fn get(&self, fetch: &dyn Fn() -> Result<Token, Error>, deadline: Instant) -> Result<Arc<Token>, Error> {
         loop {
             let flight = self.flight();
             let now = Instant::now();
@@ -197,6 +197,9 @@ impl Cache {
                 }
             }
         }
+        // Lines logged while leading (transport, file cache, publish) wait
+        // until the outcome is published and the locks released.
+        let _hold = crate::deferred::Hold::new();
         let mut leader = Leader(self, flight, false);
         let result = fetch();
         leader.2 = true;
@@ -232,14 +235,6 @@ impl Cache {
                 st.blocked_until = Some(Instant::now() + wait);
                 st.last_error = Some(e.clone());
                 self.counters.failure(e.kind());
-                match valid.map(|t| t.expires_in()).filter(|d| !d.is_zero()) {
-                    Some(left) => log::warn!(
-                        "oauth2cc: token renewal failed: {e}; serving the cached token (valid {:.0} s more); next attempt in {:.1} s",
-                        left.as_secs_f64(),
-                        wait.as_secs_f64()
-                    ),
-                    None => log::warn!("oauth2cc: token request failed: {e}; next attempt in {:.1} s", wait.as_secs_f64()),
-                }
                 Err(e.with_retry_after(Some(wait)))
             }
         };
@@ -247,6 +242,23 @@ impl Cache {
         flight.refreshing.store(false, Ordering::Release);
         drop(st);
         flight.done.notify_all();
+        // Logged with no lock held: a log handler may wait for locks of its own.
+        if let Err(e) = &out {
+            let wait = e.retry_after().unwrap_or_default();
+            match valid.map(|t| t.expires_in()).filter(|d| !d.is_zero()) {
+                Some(left) => say!(
+                    log::Level::Warn,
+                    "oauth2cc: token renewal failed: {e}; serving the cached token (valid {:.0} s more); next attempt in {:.1} s",
+                    left.as_secs_f64(),
+                    wait.as_secs_f64()
+                ),
+                None => say!(
+                    log::Level::Warn,
+                    "oauth2cc: token request failed: {e}; next attempt in {:.1} s",
+                    wait.as_secs_f64()
+                ),
+            }
+        }
         out
     }
 
@@ -258,7 +270,7 @@ impl Cache {
                 let prev = self.current.compare_and_swap(&*cur, None);
                 let dropped = matches!((&*prev, &*cur), (Some(a), Some(b)) if Arc::ptr_eq(a, b));
                 if dropped {
-                    log::info!("oauth2cc: token {} invalidated", t.fingerprint());
+                    say!(log::Level::Info, "oauth2cc: token {} invalidated", t.fingerprint());
                 }
                 dropped
             }

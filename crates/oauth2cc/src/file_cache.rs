@@ -13,6 +13,7 @@
 //! recorded too, so that the next processes pause instead of retrying.
 
 use crate::config::Config;
+use crate::deferred::say;
 use crate::error::{Error, ErrorKind, OAuthErrorBody};
 use crate::token::Token;
 use serde_json::{json, Map, Value};
@@ -104,7 +105,7 @@ impl FileCache {
         fetch: &dyn Fn() -> Result<Token, Error>,
         renew_after: (f64, f64),
         cool_down: Duration,
-        wait_limit: Duration,
+        deadline: Instant,
     ) -> Result<Token, Error> {
         // One read: fresh is returned, valid (due for renewal) is kept in hand.
         let valid = match self.read_token() {
@@ -117,7 +118,7 @@ impl FileCache {
                 Some(l) => l,
                 None => return Ok(valid.unwrap()),
             },
-            None => Lock::take(&self.lock_path(), wait_limit)?,
+            None => Lock::take(&self.lock_path(), deadline)?,
         };
         // Another process may have renewed while we waited for the lock.
         if let Some(t) = self.read_token().filter(|t| Instant::now() < t.renew_at) {
@@ -160,7 +161,8 @@ impl FileCache {
         let mut f = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path).ok()?;
         let meta = f.metadata().ok()?;
         if !meta.is_file() || meta.uid() != euid() || meta.mode() & 0o077 != 0 || meta.len() > MAX_FILE {
-            log::warn!(
+            say!(
+                log::Level::Warn,
                 "oauth2cc: ignoring and replacing cache file {} (wrong owner, permissions or size)",
                 path.display()
             );
@@ -172,7 +174,7 @@ impl FileCache {
         let v: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
             Err(_) => {
-                log::warn!("oauth2cc: ignoring corrupt cache file {}", path.display());
+                say!(log::Level::Warn, "oauth2cc: ignoring corrupt cache file {}", path.display());
                 return None;
             }
         };
@@ -287,7 +289,7 @@ impl FileCache {
         })();
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
-            log::warn!("oauth2cc: cannot write cache file {}: {e}", path.display());
+            say!(log::Level::Warn, "oauth2cc: cannot write cache file {}: {e}", path.display());
         }
     }
 }
@@ -334,8 +336,7 @@ impl Lock {
         Ok((rc == 0).then_some(Lock(f)))
     }
 
-    fn take(path: &Path, wait_limit: Duration) -> Result<Lock, Error> {
-        let deadline = Instant::now() + wait_limit;
+    fn take(path: &Path, deadline: Instant) -> Result<Lock, Error> {
         loop {
             if let Some(l) = Lock::try_take(path)? {
                 return Ok(l);

@@ -2,6 +2,7 @@
 //! body and client authentication, and the mapping of transport failures.
 
 use crate::config::{AuthMethod, Config, ProxySetting};
+use crate::deferred::say;
 use crate::endpoint::{self, Endpoint};
 use crate::error::{sanitize, Error, ErrorKind};
 use crate::response::{self, Answer, Timing};
@@ -25,7 +26,6 @@ pub(crate) struct Transport {
     agent_config: ureq::config::Config,
     endpoint: Arc<Endpoint>,
     client_id: String,
-    max_budget_wait: std::time::Duration,
     url: String,
     /// The form body without client credentials (built once).
     form: String,
@@ -88,7 +88,6 @@ impl Transport {
             agent_config,
             endpoint: endpoint::endpoint(&cfg.token_url, cfg.max_requests_per_second),
             client_id: cfg.client_id.clone(),
-            max_budget_wait: cfg.timeout,
             url: cfg.token_url.clone(),
             form: form_body,
             basic,
@@ -108,23 +107,27 @@ impl Transport {
         fresh
     }
 
-    /// One token request, within the endpoint's budget; `on_send` runs just
-    /// before it goes out. The lifetime is counted from that moment.
-    pub fn request_token(&self, on_send: impl FnOnce()) -> Result<Token, Error> {
-        if let Err(wait) = self.endpoint.acquire(self.max_budget_wait) {
-            return Err(Error::new(
-                ErrorKind::RateLimited,
+    /// One token request, within the endpoint's budget, ending by `deadline`
+    /// (the wait for a budget slot included); `on_send` runs just before it
+    /// goes out. The lifetime is counted from that moment.
+    pub fn request_token(&self, deadline: Instant, on_send: impl FnOnce()) -> Result<Token, Error> {
+        // Held until the answer is in: the budget counts from then.
+        let _slot = match self.endpoint.acquire(deadline) {
+            Ok(slot) => slot,
+            Err(wait) => return Err(Error::new(
+                ErrorKind::Timeout,
                 format!(
-                    "this process's token-request budget for the endpoint ({:.0} per second) is used up",
+                    "this process's token-request budget for the endpoint ({} per second) has no free slot within the timeout",
                     self.endpoint.rate()
                 ),
             )
-            .with_retry_after(Some(wait)));
-        }
+            .with_retry_after(Some(wait))),
+        };
         on_send();
-        let result = self.send();
+        let result = self.send(deadline);
         match &result {
-            Ok(t) => log::info!(
+            Ok(t) => say!(
+                log::Level::Info,
                 "oauth2cc: new token {} for client {:?} (expires in {:.0} s, renewal after {:.0} s)",
                 t.fingerprint(),
                 self.client_id,
@@ -145,7 +148,12 @@ impl Transport {
         })
     }
 
-    pub(crate) fn send(&self) -> Result<Token, Error> {
+    /// Sends the request; the whole exchange ends by `deadline`.
+    pub(crate) fn send(&self, deadline: Instant) -> Result<Token, Error> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::new(ErrorKind::Timeout, "token request timed out before it was sent"));
+        }
         let mut body = Zeroizing::new(String::with_capacity(self.form.len() + 128));
         body.push_str(&self.form);
         if let Some(c) = &self.post_credentials {
@@ -156,7 +164,10 @@ impl Transport {
             .agent()
             .post(&self.url)
             .header("Accept", "application/json")
-            .content_type("application/x-www-form-urlencoded");
+            .content_type("application/x-www-form-urlencoded")
+            .config()
+            .timeout_global(Some(left))
+            .build();
         if let Some(b) = &self.basic {
             req = req.header("Authorization", b.as_str());
         }
