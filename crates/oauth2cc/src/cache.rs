@@ -20,10 +20,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// A failed fetch, with a token still valid if the storage had one (the
+/// file cache during another process's pause).
+pub(crate) struct Failed {
+    pub error: Error,
+    pub usable: Option<Box<Token>>,
+}
+
+impl From<Error> for Failed {
+    fn from(error: Error) -> Failed {
+        Failed { error, usable: None }
+    }
+}
+
 pub(crate) struct Cache {
     current: ArcSwapOption<Token>,
     sync: ArcSwap<Flight>,
-    policy: Policy,
+    pub(crate) policy: Policy,
     pub(crate) counters: Counters,
 }
 
@@ -126,7 +139,7 @@ impl Cache {
 
     /// A valid token: the cached one, or one from `fetch` (called by at most one
     /// thread at a time). Waiting for another thread's request ends by `deadline`.
-    pub fn get(&self, fetch: &dyn Fn() -> Result<Token, Error>, deadline: Instant) -> Result<Arc<Token>, Error> {
+    pub fn get(&self, fetch: &dyn Fn() -> Result<Token, Failed>, deadline: Instant) -> Result<Arc<Token>, Error> {
         loop {
             let flight = self.flight();
             let now = Instant::now();
@@ -184,7 +197,7 @@ impl Cache {
     fn lead(
         &self,
         flight: &Flight,
-        fetch: &dyn Fn() -> Result<Token, Error>,
+        fetch: &dyn Fn() -> Result<Token, Failed>,
         valid: Option<Arc<Token>>,
     ) -> Result<Arc<Token>, Error> {
         // Publishes an error if `fetch` panics, so that waiters wake and a later caller can lead.
@@ -203,6 +216,18 @@ impl Cache {
         let mut leader = Leader(self, flight, false);
         let result = fetch();
         leader.2 = true;
+        let (result, valid) = match result {
+            Ok(t) => (Ok(t), valid),
+            // A valid token from the storage is served while this failure's backoff lasts.
+            Err(Failed { error, usable }) => {
+                let valid = valid.or_else(|| {
+                    let t: Arc<Token> = Arc::from(usable.filter(|t| Instant::now() < t.expires_at)?);
+                    self.current.store(Some(t.clone()));
+                    Some(t)
+                });
+                (Err(error), valid)
+            }
+        };
         match self.publish(flight, result, valid.as_deref()) {
             Ok(t) => Ok(t),
             Err(e) => match valid.filter(|t| Instant::now() < t.expires_at) {

@@ -1,7 +1,7 @@
 //! The client: a configuration, its HTTP transport and its token cache.
 
 use crate::backoff::Policy;
-use crate::cache::Cache;
+use crate::cache::{Cache, Failed};
 use crate::config::Config;
 use crate::deferred::say;
 use crate::error::Error;
@@ -101,10 +101,8 @@ impl Client {
             })
         };
         let fetch = || match &prepared.files {
-            Some(files) => {
-                files.get(&request, prepared.config.renew_after, prepared.config.credential_cool_down, deadline)
-            }
-            None => request(),
+            Some(files) => files.get(&request, &inner.cache.policy, deadline),
+            None => request().map_err(Failed::from),
         };
         inner.cache.get(&fetch, deadline)
     }
