@@ -141,6 +141,20 @@ impl Cache {
     /// thread at a time). Waiting for another thread's request ends by `deadline`.
     pub fn get(&self, fetch: &dyn Fn() -> Result<Token, Failed>, deadline: Instant) -> Result<Arc<Token>, Error> {
         loop {
+            let t = self.get_once(fetch, deadline)?;
+            // Found valid before a wait (a lock, another thread's request): never
+            // hand out a token that expired meanwhile.
+            if Instant::now() < t.expires_at {
+                return Ok(t);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::new(ErrorKind::Timeout, "token request timed out (the token expired on arrival)"));
+            }
+        }
+    }
+
+    fn get_once(&self, fetch: &dyn Fn() -> Result<Token, Failed>, deadline: Instant) -> Result<Arc<Token>, Error> {
+        loop {
             let flight = self.flight();
             let now = Instant::now();
             let valid = self.current.load_full().filter(|t| now < t.expires_at);
@@ -337,10 +351,13 @@ impl Cache {
     }
 }
 
-/// Not yet due for renewal, on the fast clock, and not inherited through `fork()`.
+/// Not yet due for renewal and certainly not expired, on the fast clock, and
+/// not inherited through `fork()`.
 #[inline]
 fn is_fresh(t: &Token) -> bool {
-    clock::coarse_now_ns() < t.renew_at_ns && t.fork_generation == fork::generation()
+    let (precise, coarse) = t.fresh_until_ns;
+    let now = clock::coarse_now_ns();
+    (now < coarse || (now < precise && clock::precise_now_ns() < precise)) && t.fork_generation == fork::generation()
 }
 
 /// Gives up leadership without a request.
@@ -355,5 +372,59 @@ fn blocked_error(st: &FlightState, left: Duration) -> Error {
     match &st.last_error {
         Some(e) => e.clone().with_retry_after(Some(left)),
         None => Error::new(ErrorKind::Internal, "token requests are paused").with_retry_after(Some(left)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    fn token(renew_at: Instant, expires_at: Instant) -> Token {
+        Token {
+            access_token: zeroize::Zeroizing::new("t".into()),
+            token_type: "Bearer".into(),
+            scope: None,
+            requested_at: Instant::now(),
+            expires_at,
+            renew_at,
+            fresh_until_ns: clock::fast_limits_ns(renew_at, expires_at),
+            fork_generation: fork::generation(),
+            expires_at_system: std::time::SystemTime::now(),
+            extra: Default::default(),
+        }
+    }
+
+    /// The worst case: a renewal point at expiry. Whatever the coarse clock's
+    /// lag, the fast path stops handing the token out before it expires. A
+    /// token handed out by a call that began at or after expiry is proof of a
+    /// wrong decision (a thread preempted inside the call proves nothing).
+    #[test]
+    fn the_fast_path_never_hands_out_an_expired_token() {
+        for _ in 0..5 {
+            let c = Cache::new(Policy { cool_down: Duration::from_secs(60), renew_after: (0.8, 0.9) });
+            let expires = Instant::now() + Duration::from_millis(30);
+            c.current.store(Some(Arc::new(token(expires, expires))));
+            let (served, late) = (AtomicU64::new(0), AtomicU64::new(0));
+            std::thread::scope(|s| {
+                for _ in 0..3 {
+                    s.spawn(|| loop {
+                        let before = Instant::now();
+                        match c.with_fresh(|t| before < t.expires_at) {
+                            Some(ok) => {
+                                served.fetch_add(1, Ordering::Relaxed);
+                                if !ok {
+                                    late.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                            None => break,
+                        }
+                    });
+                }
+            });
+            assert!(served.load(Ordering::Relaxed) > 0);
+            assert_eq!(late.load(Ordering::Relaxed), 0, "handed out at or after expiry");
+            assert!(c.fresh().is_none() && Instant::now() >= expires - Duration::from_millis(30));
+        }
     }
 }

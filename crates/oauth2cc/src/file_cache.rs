@@ -198,8 +198,8 @@ impl FileCache {
         {
             return None;
         }
-        let now = now_unix();
-        if now >= expires {
+        // An expired token, or one whose lifetime rounds to zero, is not served.
+        if now_unix() >= expires || expires - issued < 0.5 {
             return None;
         }
         Some(Token::from_wall_clock(token, token_type, s("scope"), issued, renew, expires))
