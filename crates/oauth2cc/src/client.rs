@@ -59,7 +59,15 @@ impl Client {
     /// A valid access token, from the cache when possible.
     ///
     /// Blocks only when there is no valid token (first call, expiry, after
-    /// [`Client::invalidate`]) or when this caller is the one renewing it.
+    /// [`Client::invalidate`]) or when this caller is the one renewing it,
+    /// and then for at most the configured [`Config::timeout`] from the call
+    /// (plus the time to parse an answer): that one deadline covers waiting
+    /// for another thread's request (or, with a cache directory, another
+    /// process's), for a slot in the request budget, and the request. A
+    /// budget slot that cannot come in time fails at once with
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout).
+    ///
+    /// A token is never handed out at or after its expiry.
     pub fn token(&self) -> Result<Arc<Token>, Error> {
         match self.inner.cache.fresh() {
             Some(t) => Ok(t),
