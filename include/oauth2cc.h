@@ -248,7 +248,9 @@ typedef struct oauth_options {
    */
   unsigned int connect_timeout_ms;
   /**
-   * Limit for a whole token request in milliseconds; 0 means 15000.
+   * Limit in milliseconds for a whole call that needs a token request
+   * (waiting for a budget slot or another thread's request included, see
+   * `oauth_get_token`); 0 means 15000.
    */
   unsigned int timeout_ms;
   /**
@@ -412,8 +414,12 @@ int oauth_client_new(const char *token_url,
  * or the server's Retry-After) and calls in the pause return the same error
  * without a request, unless a still-valid token can be returned.
  *
- * Blocks for at most the request timeout (15 s by default) plus a second.
- * Thread-safe.
+ * Blocks for at most the request timeout (`timeout_ms`, 15 s by default),
+ * counted from the call, plus the few microseconds needed to parse an
+ * answer: one deadline covers waiting for another thread's request (or,
+ * with `cache_dir`, another process's), for a slot in the request budget
+ * and the request itself; a call that cannot get a budget slot in time
+ * fails at once with `OAUTH_ERR_TIMEOUT`. Thread-safe.
  *
  * # Safety
  * `client` must come from `oauth_client_new` and not be freed; `buf` must

@@ -91,8 +91,12 @@ pub unsafe extern "C" fn oauth_client_new(
 /// or the server's Retry-After) and calls in the pause return the same error
 /// without a request, unless a still-valid token can be returned.
 ///
-/// Blocks for at most the request timeout (15 s by default) plus a second.
-/// Thread-safe.
+/// Blocks for at most the request timeout (`timeout_ms`, 15 s by default),
+/// counted from the call, plus the few microseconds needed to parse an
+/// answer: one deadline covers waiting for another thread's request (or,
+/// with `cache_dir`, another process's), for a slot in the request budget
+/// and the request itself; a call that cannot get a budget slot in time
+/// fails at once with `OAUTH_ERR_TIMEOUT`. Thread-safe.
 ///
 /// # Safety
 /// `client` must come from `oauth_client_new` and not be freed; `buf` must

@@ -43,7 +43,9 @@ pub struct oauth_options {
     pub ca_file: *const c_char,
     /// Connect timeout in milliseconds; 0 means 5000.
     pub connect_timeout_ms: c_uint,
-    /// Limit for a whole token request in milliseconds; 0 means 15000.
+    /// Limit in milliseconds for a whole call that needs a token request
+    /// (waiting for a budget slot or another thread's request included, see
+    /// `oauth_get_token`); 0 means 15000.
     pub timeout_ms: c_uint,
     /// Renew once a random point between `renew_min_percent` and
     /// `renew_max_percent` of the token's lifetime has passed; 0 means 80 and 90.

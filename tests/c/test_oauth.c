@@ -9,12 +9,14 @@
 #include "frozen_layouts.h"
 #include "sim_http.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -512,6 +514,90 @@ static void test_log_callback_without_secrets(void) {
     oauth_free(bad);
 }
 
+/* ---- no log callback runs while a library lock is held ---- */
+
+static pthread_mutex_t app_mutex = PTHREAD_MUTEX_INITIALIZER;
+static volatile int monitor_stop;
+
+/* A local port nothing listens on (connections are refused at once). */
+static int dead_port(void) {
+    struct sockaddr_in a;
+    socklen_t n = sizeof a;
+    int port, fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(fd, (struct sockaddr *)&a, &n) != 0)
+        port = 9;
+    else
+        port = ntohs(a.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
+}
+
+/* An application's log callback that takes the application's own lock. */
+static void log_under_app_mutex(int level, const char *message, void *user_data) {
+    (void)level;
+    (void)message;
+    (void)user_data;
+    pthread_mutex_lock(&app_mutex);
+    pthread_mutex_unlock(&app_mutex);
+}
+
+/* Reads a client's stats while holding the application's lock. */
+static void *stats_monitor(void *p) {
+    oauth_client *const *current = (oauth_client *const *)p;
+    oauth_stats st;
+    while (!monitor_stop) {
+        pthread_mutex_lock(&app_mutex);
+        sleep_ms(1); /* the application's work under its lock */
+        memset(&st, 0, sizeof st);
+        st.version = OAUTH_STATS_VERSION;
+        (void)oauth_get_stats(*current, &st);
+        pthread_mutex_unlock(&app_mutex);
+    }
+    return NULL;
+}
+
+/* In a child (alarm() ends a deadlock): 30 failing first requests against a
+ * dead port, each logged, while another thread calls oauth_get_stats holding
+ * the mutex the log callback takes. 0 when every call returned. */
+static int log_vs_stats_child(void) {
+    char url[128], buf[TOKEN_MAX];
+    size_t len;
+    int i, failures = 0;
+    pthread_t th;
+    oauth_client *clients[30], *current;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    o.max_requests_per_second = 50;
+    o.timeout_ms = 2000;
+    alarm(20);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/token", dead_port());
+    for (i = 0; i < 30; i++)
+        if (oauth_client_new(url, "svc", "s3cret-value", &o, &clients[i]) != OAUTH_OK) return 2;
+    if (oauth_set_log_callback(log_under_app_mutex, NULL, OAUTH_LOG_DEBUG) != OAUTH_OK) return 3;
+    current = clients[0];
+    monitor_stop = 0;
+    pthread_create(&th, NULL, stats_monitor, &current);
+    for (i = 0; i < 30; i++) {
+        current = clients[i];
+        failures += oauth_get_token(clients[i], buf, sizeof buf, &len) == OAUTH_ERR_NETWORK;
+    }
+    monitor_stop = 1;
+    pthread_join(th, NULL);
+    (void)oauth_set_log_callback(NULL, NULL, OAUTH_LOG_ERROR);
+    for (i = 0; i < 30; i++) oauth_free(clients[i]);
+    return failures == 30 ? 0 : 4;
+}
+
+static void test_log_callback_taking_an_app_lock_vs_stats(void) {
+    int status = -1;
+    pid_t pid = fork();
+    if (pid == 0) _exit(log_vs_stats_child());
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* SIGALRM: deadlock */
+}
+
 struct fork_arg {
     const oauth_client *client;
     int rc;
@@ -777,6 +863,7 @@ int main(void) {
     run("API 401/403 handling", test_handle_unauthorized);
     run("retry-after, set_secret, stats", test_retry_after_set_secret_and_stats);
     run("log callback without secrets", test_log_callback_without_secrets);
+    run("log callback taking an app lock vs oauth_get_stats", test_log_callback_taking_an_app_lock_vs_stats);
     run("fork", test_fork);
     run("TLS: CA file accepted, unknown CA refused", test_tls);
     run("cache_dir shares tokens between processes", test_cache_dir_shares_between_processes);

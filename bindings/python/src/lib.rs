@@ -1,6 +1,10 @@
 //! `oauth2cc._native`: the Python binding of the oauth2cc core. Thin: it
 //! converts arguments, results and errors; behaviour lives in the core.
 //! The Python package (python/oauth2cc) adds the pure-Python parts.
+//!
+//! Every method that can wait for a lock of the core or for I/O releases the
+//! interpreter first (`py.detach`): the core's log lines go to Python's
+//! `logging`, which needs the interpreter, from whichever thread logs.
 
 mod errors;
 mod logging;
@@ -134,8 +138,8 @@ impl Client {
     }
 
     /// Drops the cached token if it is still `token`; True if it was dropped.
-    fn invalidate(&self, token: &str) -> bool {
-        self.inner.invalidate(token)
+    fn invalidate(&self, py: Python<'_>, token: &str) -> bool {
+        py.detach(|| self.inner.invalidate(token))
     }
 
     /// (kind, error, error_description, scope) for an API's 401/403; drops the
@@ -143,20 +147,21 @@ impl Client {
     #[pyo3(signature = (used_token, www_authenticate))]
     fn _handle_unauthorized(
         &self,
+        py: Python<'_>,
         used_token: &str,
         www_authenticate: Option<&str>,
     ) -> (&'static str, Option<String>, Option<String>, Option<String>) {
-        unauthorized_tuple(self.inner.handle_unauthorized(used_token, www_authenticate))
+        unauthorized_tuple(py.detach(|| self.inner.handle_unauthorized(used_token, www_authenticate)))
     }
 
     /// Replaces the client secret (after a rotation); ends a credential pause.
-    fn set_secret(&self, client_secret: &str) -> PyResult<()> {
-        self.inner.set_secret(client_secret).map_err(|e| to_py_err(&e))
+    fn set_secret(&self, py: Python<'_>, client_secret: &str) -> PyResult<()> {
+        py.detach(|| self.inner.set_secret(client_secret)).map_err(|e| to_py_err(&e))
     }
 
     /// Counters and state, as a dict.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let s = self.inner.stats();
+        let s = py.detach(|| self.inner.stats());
         let d = PyDict::new(py);
         d.set_item("cached_reads", s.cached_reads)?;
         d.set_item("token_requests", s.token_requests)?;

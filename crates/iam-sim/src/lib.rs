@@ -302,6 +302,8 @@ struct State {
     faults: Mutex<VecDeque<(Duration, Fault)>>,
     issued: Mutex<HashMap<String, Issued>>,
     recent: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    /// When each token request arrived (after its body was read), in order.
+    arrivals: Mutex<Vec<Instant>>,
     /// Chance (0..1) that a token request without a queued fault fails at random.
     failure_rate: Mutex<f64>,
     seq: AtomicU64,
@@ -338,6 +340,7 @@ impl Sim {
             faults: Mutex::new(VecDeque::new()),
             issued: Mutex::new(HashMap::new()),
             recent: Mutex::new(HashMap::new()),
+            arrivals: Mutex::new(Vec::new()),
             failure_rate: Mutex::new(0.0),
             seq: AtomicU64::new(1),
             rng: Mutex::new(seed | 1),
@@ -378,6 +381,12 @@ impl Sim {
 
     pub fn stats(&self) -> Stats {
         self.state.stats.lock().clone()
+    }
+
+    /// When each token request arrived, in order (the instants the per-IP
+    /// rate limit counts, accepted or not).
+    pub fn token_request_times(&self) -> Vec<Instant> {
+        self.state.arrivals.lock().clone()
     }
 
     pub fn reset_stats(&self) {
@@ -623,11 +632,12 @@ fn method_used(req: &Request) -> &'static str {
 }
 
 fn rate_limited(st: &State, ip: IpAddr) -> bool {
+    let now = Instant::now();
+    st.arrivals.lock().push(now);
     let limit = st.cfg.rate_limit_per_sec as usize;
     if limit == 0 {
         return false;
     }
-    let now = Instant::now();
     let mut recent = st.recent.lock();
     let q = recent.entry(ip).or_default();
     while q.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {

@@ -9,6 +9,7 @@
 //! for the leader's outcome and share it, success or error.
 
 use crate::backoff::{self, Policy};
+use crate::deferred::say;
 use crate::error::{Error, ErrorKind};
 use crate::stats::{Counters, Stats, KINDS};
 use crate::token::Token;
@@ -19,10 +20,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// A failed fetch, with a token still valid if the storage had one (the
+/// file cache during another process's pause).
+pub(crate) struct Failed {
+    pub error: Error,
+    pub usable: Option<Box<Token>>,
+}
+
+impl From<Error> for Failed {
+    fn from(error: Error) -> Failed {
+        Failed { error, usable: None }
+    }
+}
+
 pub(crate) struct Cache {
     current: ArcSwapOption<Token>,
     sync: ArcSwap<Flight>,
-    policy: Policy,
+    pub(crate) policy: Policy,
     pub(crate) counters: Counters,
 }
 
@@ -124,9 +138,22 @@ impl Cache {
     }
 
     /// A valid token: the cached one, or one from `fetch` (called by at most one
-    /// thread at a time). Waiting for another thread's request ends by `wait_limit`.
-    pub fn get(&self, fetch: &dyn Fn() -> Result<Token, Error>, wait_limit: Duration) -> Result<Arc<Token>, Error> {
-        let deadline = Instant::now() + wait_limit;
+    /// thread at a time). Waiting for another thread's request ends by `deadline`.
+    pub fn get(&self, fetch: &dyn Fn() -> Result<Token, Failed>, deadline: Instant) -> Result<Arc<Token>, Error> {
+        loop {
+            let t = self.get_once(fetch, deadline)?;
+            // Found valid before a wait (a lock, another thread's request): never
+            // hand out a token that expired meanwhile.
+            if Instant::now() < t.expires_at {
+                return Ok(t);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::new(ErrorKind::Timeout, "token request timed out (the token expired on arrival)"));
+            }
+        }
+    }
+
+    fn get_once(&self, fetch: &dyn Fn() -> Result<Token, Failed>, deadline: Instant) -> Result<Arc<Token>, Error> {
         loop {
             let flight = self.flight();
             let now = Instant::now();
@@ -184,7 +211,7 @@ impl Cache {
     fn lead(
         &self,
         flight: &Flight,
-        fetch: &dyn Fn() -> Result<Token, Error>,
+        fetch: &dyn Fn() -> Result<Token, Failed>,
         valid: Option<Arc<Token>>,
     ) -> Result<Arc<Token>, Error> {
         // Publishes an error if `fetch` panics, so that waiters wake and a later caller can lead.
@@ -197,9 +224,24 @@ impl Cache {
                 }
             }
         }
+        // Lines logged while leading (transport, file cache, publish) wait
+        // until the outcome is published and the locks released.
+        let _hold = crate::deferred::Hold::new();
         let mut leader = Leader(self, flight, false);
         let result = fetch();
         leader.2 = true;
+        let (result, valid) = match result {
+            Ok(t) => (Ok(t), valid),
+            // A valid token from the storage is served while this failure's backoff lasts.
+            Err(Failed { error, usable }) => {
+                let valid = valid.or_else(|| {
+                    let t: Arc<Token> = Arc::from(usable.filter(|t| Instant::now() < t.expires_at)?);
+                    self.current.store(Some(t.clone()));
+                    Some(t)
+                });
+                (Err(error), valid)
+            }
+        };
         match self.publish(flight, result, valid.as_deref()) {
             Ok(t) => Ok(t),
             Err(e) => match valid.filter(|t| Instant::now() < t.expires_at) {
@@ -232,14 +274,6 @@ impl Cache {
                 st.blocked_until = Some(Instant::now() + wait);
                 st.last_error = Some(e.clone());
                 self.counters.failure(e.kind());
-                match valid.map(|t| t.expires_in()).filter(|d| !d.is_zero()) {
-                    Some(left) => log::warn!(
-                        "oauth2cc: token renewal failed: {e}; serving the cached token (valid {:.0} s more); next attempt in {:.1} s",
-                        left.as_secs_f64(),
-                        wait.as_secs_f64()
-                    ),
-                    None => log::warn!("oauth2cc: token request failed: {e}; next attempt in {:.1} s", wait.as_secs_f64()),
-                }
                 Err(e.with_retry_after(Some(wait)))
             }
         };
@@ -247,6 +281,23 @@ impl Cache {
         flight.refreshing.store(false, Ordering::Release);
         drop(st);
         flight.done.notify_all();
+        // Logged with no lock held: a log handler may wait for locks of its own.
+        if let Err(e) = &out {
+            let wait = e.retry_after().unwrap_or_default();
+            match valid.map(|t| t.expires_in()).filter(|d| !d.is_zero()) {
+                Some(left) => say!(
+                    log::Level::Warn,
+                    "oauth2cc: token renewal failed: {e}; serving the cached token (valid {:.0} s more); next attempt in {:.1} s",
+                    left.as_secs_f64(),
+                    wait.as_secs_f64()
+                ),
+                None => say!(
+                    log::Level::Warn,
+                    "oauth2cc: token request failed: {e}; next attempt in {:.1} s",
+                    wait.as_secs_f64()
+                ),
+            }
+        }
         out
     }
 
@@ -258,7 +309,7 @@ impl Cache {
                 let prev = self.current.compare_and_swap(&*cur, None);
                 let dropped = matches!((&*prev, &*cur), (Some(a), Some(b)) if Arc::ptr_eq(a, b));
                 if dropped {
-                    log::info!("oauth2cc: token {} invalidated", t.fingerprint());
+                    say!(log::Level::Info, "oauth2cc: token {} invalidated", t.fingerprint());
                 }
                 dropped
             }
@@ -300,10 +351,13 @@ impl Cache {
     }
 }
 
-/// Not yet due for renewal, on the fast clock, and not inherited through `fork()`.
+/// Not yet due for renewal and certainly not expired, on the fast clock, and
+/// not inherited through `fork()`.
 #[inline]
 fn is_fresh(t: &Token) -> bool {
-    clock::coarse_now_ns() < t.renew_at_ns && t.fork_generation == fork::generation()
+    let (precise, coarse) = t.fresh_until_ns;
+    let now = clock::coarse_now_ns();
+    (now < coarse || (now < precise && clock::precise_now_ns() < precise)) && t.fork_generation == fork::generation()
 }
 
 /// Gives up leadership without a request.
@@ -318,5 +372,60 @@ fn blocked_error(st: &FlightState, left: Duration) -> Error {
     match &st.last_error {
         Some(e) => e.clone().with_retry_after(Some(left)),
         None => Error::new(ErrorKind::Internal, "token requests are paused").with_retry_after(Some(left)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    fn token(renew_at: Instant, expires_at: Instant) -> Token {
+        Token {
+            access_token: zeroize::Zeroizing::new("t".into()),
+            token_type: "Bearer".into(),
+            scope: None,
+            requested_scope: None,
+            requested_at: Instant::now(),
+            expires_at,
+            renew_at,
+            fresh_until_ns: clock::fast_limits_ns(renew_at, expires_at),
+            fork_generation: fork::generation(),
+            expires_at_system: std::time::SystemTime::now(),
+            extra: Default::default(),
+        }
+    }
+
+    /// The worst case: a renewal point at expiry. Whatever the coarse clock's
+    /// lag, the fast path stops handing the token out before it expires. A
+    /// token handed out by a call that began at or after expiry is proof of a
+    /// wrong decision (a thread preempted inside the call proves nothing).
+    #[test]
+    fn the_fast_path_never_hands_out_an_expired_token() {
+        for _ in 0..5 {
+            let c = Cache::new(Policy { cool_down: Duration::from_secs(60), renew_after: (0.8, 0.9) });
+            let expires = Instant::now() + Duration::from_millis(30);
+            c.current.store(Some(Arc::new(token(expires, expires))));
+            let (served, late) = (AtomicU64::new(0), AtomicU64::new(0));
+            std::thread::scope(|s| {
+                for _ in 0..3 {
+                    s.spawn(|| loop {
+                        let before = Instant::now();
+                        match c.with_fresh(|t| before < t.expires_at) {
+                            Some(ok) => {
+                                served.fetch_add(1, Ordering::Relaxed);
+                                if !ok {
+                                    late.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                            None => break,
+                        }
+                    });
+                }
+            });
+            assert!(served.load(Ordering::Relaxed) > 0);
+            assert_eq!(late.load(Ordering::Relaxed), 0, "handed out at or after expiry");
+            assert!(c.fresh().is_none() && Instant::now() >= expires - Duration::from_millis(30));
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The client: a configuration, its HTTP transport and its token cache.
 
 use crate::backoff::Policy;
-use crate::cache::Cache;
+use crate::cache::{Cache, Failed};
 use crate::config::Config;
+use crate::deferred::say;
 use crate::error::Error;
 use crate::file_cache::FileCache;
 use crate::secret::Secret;
@@ -13,7 +14,7 @@ use crate::www_authenticate::{classify_unauthorized, Unauthorized};
 use arc_swap::ArcSwap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::Instant;
 
 /// Gets and caches access tokens for one client. Cheap to clone (clones share
 /// the cache) and safe to use from any number of threads at once.
@@ -58,7 +59,15 @@ impl Client {
     /// A valid access token, from the cache when possible.
     ///
     /// Blocks only when there is no valid token (first call, expiry, after
-    /// [`Client::invalidate`]) or when this caller is the one renewing it.
+    /// [`Client::invalidate`]) or when this caller is the one renewing it,
+    /// and then for at most the configured [`Config::timeout`] from the call
+    /// (plus the time to parse an answer): that one deadline covers waiting
+    /// for another thread's request (or, with a cache directory, another
+    /// process's), for a slot in the request budget, and the request. A
+    /// budget slot that cannot come in time fails at once with
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout).
+    ///
+    /// A token is never handed out at or after its expiry.
     pub fn token(&self) -> Result<Arc<Token>, Error> {
         match self.inner.cache.fresh() {
             Some(t) => Ok(t),
@@ -92,26 +101,26 @@ impl Client {
         let prepared = inner.prepared.load_full();
         crate::panic::test_hook(&prepared.config.client_id);
         let counters = &inner.cache.counters;
-        let wait_limit = prepared.config.timeout * 2 + Duration::from_secs(1);
+        // One deadline for the whole call: the wait for another thread's or
+        // process's request, for a budget slot, and the request itself.
+        let deadline = Instant::now() + prepared.config.timeout;
         let request = || {
-            prepared.transport.request_token(|| {
+            prepared.transport.request_token(deadline, || {
                 counters.token_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             })
         };
         let fetch = || match &prepared.files {
-            Some(files) => {
-                files.get(&request, prepared.config.renew_after, prepared.config.credential_cool_down, wait_limit)
-            }
-            None => request(),
+            Some(files) => files.get(&request, &inner.cache.policy, deadline),
+            None => request().map_err(Failed::from),
         };
-        inner.cache.get(&fetch, wait_limit * 2)
+        inner.cache.get(&fetch, deadline)
     }
 
     /// One token request, bypassing the cache and the request budget: for
     /// benchmarks of the round trip only. Do not use it to get tokens.
     #[doc(hidden)]
     pub fn bench_round_trip(&self) -> Result<Token, Error> {
-        self.inner.prepared.load().transport.send()
+        self.inner.prepared.load().transport.send(Instant::now() + self.inner.prepared.load().config.timeout)
     }
 
     /// Replaces the client secret (after a rotation). Ends a pause caused by
@@ -121,7 +130,11 @@ impl Client {
         config.client_secret = secret.into();
         self.inner.prepared.store(Arc::new(Prepared::new(config)?));
         self.inner.cache.clear_pause();
-        log::info!("oauth2cc: client secret replaced for client {:?}", self.inner.prepared.load().config.client_id);
+        say!(
+            log::Level::Info,
+            "oauth2cc: client secret replaced for client {:?}",
+            self.inner.prepared.load().config.client_id
+        );
         Ok(())
     }
 

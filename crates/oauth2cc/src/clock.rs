@@ -4,8 +4,9 @@
 //! cached read. `CLOCK_MONOTONIC_COARSE` is the same clock read at the last
 //! scheduler tick (a few ms behind, never ahead) for about 5 ns. The fast
 //! path only decides "not yet time to renew", and a renewal point that shows
-//! a few ms late is harmless: it lies at 80-90 % of the lifetime. Validity
-//! (expiry) is always checked on the precise clock.
+//! a few ms late is harmless: it lies at 80-90 % of the lifetime. Within a
+//! second of expiry (short-lived tokens) the fast path reads the precise
+//! clock instead (see [`fast_limits_ns`]).
 
 use std::time::Instant;
 
@@ -46,14 +47,32 @@ pub(crate) fn precise_now_ns() -> u64 {
     base().elapsed().as_nanos() as u64
 }
 
-/// `at` on the scale of [`coarse_now_ns`].
+/// `at` on the scale of [`coarse_now_ns`], never later than it really is
+/// (the clock is read before `Instant::now`).
 pub(crate) fn to_ns(at: Instant) -> u64 {
-    let (now, now_ns) = (Instant::now(), precise_now_ns());
+    let now_ns = precise_now_ns();
+    let now = Instant::now();
     if at >= now {
         now_ns.saturating_add((at - now).as_nanos() as u64)
     } else {
         now_ns.saturating_sub((now - at).as_nanos() as u64)
     }
+}
+
+/// The coarse clock lags the precise one by a scheduler tick and, on some
+/// virtual machines, a few ms more (7.5 ms seen with a 4 ms resolution). The
+/// fast path trusts it only this far from expiry; closer, it reads the precise clock.
+const COARSE_GUARD_NS: u64 = 1_000_000_000;
+
+/// The fast path's limits for a token, on the scale of [`precise_now_ns`]:
+/// `(precise, coarse)`. A token is handed out when `coarse_now_ns() < coarse`
+/// (far from expiry: the coarse clock's lag cannot matter), or else when
+/// `precise_now_ns() < precise`; both are at or before `renew_at` and before
+/// `expires_at`, so no clock reading can hand out an expired token.
+pub(crate) fn fast_limits_ns(renew_at: Instant, expires_at: Instant) -> (u64, u64) {
+    let (renew, expires) = (to_ns(renew_at), to_ns(expires_at));
+    let precise = renew.min(expires.saturating_sub(1));
+    (precise, precise.min(expires.saturating_sub(COARSE_GUARD_NS)))
 }
 
 #[cfg(test)]

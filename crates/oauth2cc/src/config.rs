@@ -159,7 +159,10 @@ impl Config {
         self
     }
 
-    /// The limit for a whole token request: connect, send, answer and body.
+    /// The limit for a whole call that needs a token (15 s by default): one
+    /// deadline, counted from the call, covers waiting for another thread's
+    /// or process's request, for a budget slot, and the request itself
+    /// (connect, send, answer and body). See [`Client::token`](crate::Client::token).
     pub fn timeout(mut self, d: Duration) -> Config {
         self.timeout = d;
         self

@@ -1,28 +1,69 @@
 //! Process-wide state per token endpoint: the token-request budget shared by
 //! every client of this process that uses the endpoint, and when the
 //! endpoint last rejected credentials or rate limited us (for the "IP may be
-//! blocked" hint). Lock-free, so a `fork()` cannot leave it locked.
+//! blocked" hint).
+//!
+//! The budget is a sliding window over whole requests: a request holds one of
+//! r slots from the moment it goes until its answer is in, and for a window
+//! (one second) after that. Since the IAM sees a request between those two
+//! moments, no one-second window, whatever its alignment and whatever the
+//! network's delays, ever holds more than r of this process's requests at the
+//! IAM. The slots' lock is held for a few instructions only, never while
+//! sleeping or logging, and a forked child replaces it rather than wait for a
+//! lock its parent's thread may hold.
 
 use crate::clock;
+use crate::deferred::say;
+use crate::fork;
+use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The IAM allows 50 token requests per second per IP; never plan above it.
 pub(crate) const MAX_RATE: f64 = 50.0;
 pub(crate) const DEFAULT_RATE: f64 = 10.0;
 /// How long after a credential error or a 429 a connection failure hints at an IP block.
 const BLOCK_HINT_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// A slot's end while its request is in flight.
+const IN_FLIGHT: u64 = u64::MAX;
+/// How often to look again when every slot is held by a request in flight.
+const POLL: Duration = Duration::from_millis(10);
+
+/// The busy slots: (ticket id, when its request ended or `IN_FLIGHT`).
+type Slots = Mutex<Vec<(u64, u64)>>;
 
 pub(crate) struct Endpoint {
-    /// Nanoseconds between requests (1 / rate); only ever raised.
-    interval_ns: AtomicU64,
-    /// GCRA theoretical arrival time, on the clock of `clock::precise_now_ns`.
-    tat_ns: AtomicU64,
+    /// The allowed rate in requests per second, as `f64` bits; only ever lowered.
+    rate_bits: AtomicU64,
+    /// The slots of this process, and the fork generation they belong to.
+    slots: ArcSwap<(u64, Slots)>,
+    next_id: AtomicU64,
     /// When the endpoint last rejected credentials or answered 429 (0: never).
     last_rejection_ns: AtomicU64,
+}
+
+/// A budget slot held by one request; its window starts when it is dropped.
+pub(crate) struct Ticket {
+    slots: Arc<(u64, Slots)>,
+    id: u64,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let now = clock::precise_now_ns();
+        if let Some(e) = self.slots.1.lock().iter_mut().find(|e| e.0 == self.id) {
+            e.1 = now;
+        }
+    }
+}
+
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ticket({})", self.id)
+    }
 }
 
 /// The shared state of `url`, created on first use. A client asking for a
@@ -36,50 +77,94 @@ pub(crate) fn endpoint(url: &str, rate: f64) -> Arc<Endpoint> {
         .entry(key)
         .or_insert_with(|| {
             Arc::new(Endpoint {
-                interval_ns: AtomicU64::new(0),
-                tat_ns: AtomicU64::new(0),
+                rate_bits: AtomicU64::new(MAX_RATE.to_bits()),
+                slots: ArcSwap::from_pointee((fork::generation(), Mutex::new(Vec::new()))),
+                next_id: AtomicU64::new(1),
                 last_rejection_ns: AtomicU64::new(0),
             })
         })
         .clone();
-    e.interval_ns.fetch_max((1e9 / rate.clamp(0.001, MAX_RATE)) as u64, Ordering::Relaxed);
+    let rate = if rate.is_nan() { DEFAULT_RATE } else { rate.clamp(0.001, MAX_RATE) };
+    let _ = e
+        .rate_bits
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| (rate < f64::from_bits(b)).then_some(rate.to_bits()));
     e
 }
 
 impl Endpoint {
-    /// The burst allowed: one second's worth of requests, at least one.
-    fn tolerance_ns(&self, interval: u64) -> u64 {
-        let per_sec = (1_000_000_000 / interval.max(1)).max(1);
-        (per_sec - 1) * interval
+    /// r slots, each busy for `window` after its request ended: `floor(rate)`
+    /// per second, or one per `1 / rate` seconds below one per second.
+    fn limits(&self) -> (usize, u64) {
+        let rate = self.rate();
+        if rate >= 1.0 {
+            (rate as usize, 1_000_000_000)
+        } else {
+            (1, (1e9 / rate) as u64)
+        }
     }
 
-    /// Takes a slot for one request, sleeping until it is due. Fails with the
-    /// wait it would need when that is longer than `max_wait`.
-    pub fn acquire(&self, max_wait: Duration) -> Result<(), Duration> {
-        let interval = self.interval_ns.load(Ordering::Relaxed);
-        let tolerance = self.tolerance_ns(interval);
+    /// The slots of this process. A forked child starts from a copy in which
+    /// the parent's requests in flight ended now (or, if the parent's thread
+    /// held the lock, from every slot ending now).
+    fn slots(&self) -> Arc<(u64, Slots)> {
         loop {
+            let s = self.slots.load_full();
+            if s.0 == fork::generation() {
+                return s;
+            }
             let now = clock::precise_now_ns();
-            let tat = self.tat_ns.load(Ordering::Acquire);
-            let allowed_at = tat.saturating_sub(tolerance);
-            let wait = Duration::from_nanos(allowed_at.saturating_sub(now));
-            if wait > max_wait {
+            let copy: Vec<(u64, u64)> = match s.1.try_lock() {
+                Some(v) => v.iter().map(|&(id, end)| (id, end.min(now))).collect(),
+                None => (0..self.limits().0 as u64).map(|id| (id, now)).collect(),
+            };
+            let fresh = Arc::new((fork::generation(), Mutex::new(copy)));
+            self.slots.compare_and_swap(&s, fresh);
+        }
+    }
+
+    /// Takes a slot for one request, sleeping until one is free; the slot is
+    /// busy until the ticket is dropped and a window after. Fails at once,
+    /// with the wait a slot needs, when none can be had before `deadline`.
+    pub fn acquire(&self, deadline: Instant) -> Result<Ticket, Duration> {
+        let slots = self.slots();
+        loop {
+            let (count, window) = self.limits();
+            let now = clock::precise_now_ns();
+            let free_at = {
+                let mut v = slots.1.lock();
+                v.retain(|&(_, end)| end == IN_FLIGHT || now < end.saturating_add(window));
+                if v.len() < count {
+                    let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                    v.push((id, IN_FLIGHT));
+                    drop(v);
+                    return Ok(Ticket { slots, id });
+                }
+                v.iter().filter(|e| e.1 != IN_FLIGHT).map(|e| e.1 + window).min()
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            let wait = match free_at {
+                Some(at) => Duration::from_nanos(at - now),
+                // Every slot is held by a request in flight: it ends by its own deadline.
+                None if left > POLL => POLL,
+                None => return Err(POLL),
+            };
+            if wait >= left {
                 return Err(wait);
             }
-            let new_tat = tat.max(now) + interval;
-            if self.tat_ns.compare_exchange(tat, new_tat, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-                if !wait.is_zero() {
-                    log::debug!("oauth2cc: waiting {} ms for the token endpoint's request budget", wait.as_millis());
-                    std::thread::sleep(wait);
-                }
-                return Ok(());
+            if free_at.is_some() {
+                say!(
+                    log::Level::Debug,
+                    "oauth2cc: waiting {} ms for the token endpoint's request budget",
+                    wait.as_millis()
+                );
             }
+            std::thread::sleep(wait);
         }
     }
 
     /// Requests per second currently allowed.
     pub fn rate(&self) -> f64 {
-        1e9 / self.interval_ns.load(Ordering::Relaxed).max(1) as f64
+        f64::from_bits(self.rate_bits.load(Ordering::Relaxed))
     }
 
     pub fn note_rejection(&self) {
@@ -99,17 +184,50 @@ mod tests {
     use super::*;
     use std::time::Instant;
 
+    fn soon(ms: u64) -> Instant {
+        Instant::now() + Duration::from_millis(ms)
+    }
+
     #[test]
-    fn budget_allows_a_burst_of_one_second_then_paces() {
+    fn budget_allows_r_per_sliding_second_never_more() {
         let e = endpoint("https://budget.test/token-a", 10.0);
+        let start = Instant::now();
         for _ in 0..10 {
-            assert_eq!(e.acquire(Duration::ZERO), Ok(()));
+            e.acquire(soon(0)).unwrap();
         }
-        let wait = e.acquire(Duration::ZERO).unwrap_err();
-        assert!(wait > Duration::from_millis(50) && wait <= Duration::from_millis(100), "{wait:?}");
+        // The 11th must wait until the 1st ended a window ago, not one interval.
+        let wait = e.acquire(soon(0)).unwrap_err();
+        assert!(wait > Duration::from_millis(900) && wait <= Duration::from_secs(1), "{wait:?}");
+        e.acquire(start + Duration::from_secs(2)).unwrap();
+        assert!(start.elapsed() >= Duration::from_secs(1), "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn below_one_per_second_one_request_per_period() {
+        let e = endpoint("https://budget.test/token-d", 0.5);
+        e.acquire(soon(0)).unwrap();
+        let wait = e.acquire(soon(100)).unwrap_err();
+        assert!(wait > Duration::from_millis(1900) && wait <= Duration::from_secs(2), "{wait:?}");
+    }
+
+    #[test]
+    fn a_wait_past_the_deadline_fails_at_once() {
+        let e = endpoint("https://budget.test/token-e", 1.0);
+        e.acquire(soon(0)).unwrap();
         let t = Instant::now();
-        assert_eq!(e.acquire(Duration::from_secs(1)), Ok(()));
-        assert!(t.elapsed() >= Duration::from_millis(50));
+        assert!(e.acquire(soon(300)).is_err());
+        assert!(t.elapsed() < Duration::from_millis(250));
+    }
+
+    #[test]
+    fn a_slot_stays_busy_while_its_request_is_in_flight() {
+        let e = endpoint("https://budget.test/token-f", 1.0);
+        let held = e.acquire(soon(0)).unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        assert!(e.acquire(soon(50)).is_err(), "the request in flight still holds the only slot");
+        drop(held);
+        let wait = e.acquire(soon(0)).unwrap_err();
+        assert!(wait > Duration::from_millis(900), "a window counts from the end of the request: {wait:?}");
     }
 
     #[test]

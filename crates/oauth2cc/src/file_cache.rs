@@ -15,10 +15,14 @@
 //! once send one request. The file holds the token and its absolute
 //! (wall-clock) expiry and renewal point, never the secret. A file that is
 //! corrupt, foreign (another owner, readable by others, another key) or of
-//! another version is ignored and replaced. Credential errors and 429s are
-//! recorded too, so that the next processes pause instead of retrying.
+//! another version is ignored and replaced. Failed requests are
+//! recorded too, with the backoff they call for (every kind of failure), so
+//! that the next processes pause instead of retrying.
 
+use crate::backoff::Policy;
+use crate::cache::Failed;
 use crate::config::Config;
+use crate::deferred::say;
 use crate::error::{Error, ErrorKind, OAuthErrorBody};
 use crate::token::Token;
 use serde_json::{json, Map, Value};
@@ -84,14 +88,16 @@ impl FileCache {
         self.dir.join(format!("{}.lock", self.key))
     }
 
-    /// A valid token from the files or from `fetch`, called by one process at a time.
+    /// A valid token from the files or from `fetch`, called by one process at
+    /// a time. A failure (of `fetch`, or one recorded by another process and
+    /// still pausing requests) is returned as one, with the valid token if the
+    /// file holds one, so that the caller counts it and backs off.
     pub fn get(
         &self,
         fetch: &dyn Fn() -> Result<Token, Error>,
-        renew_after: (f64, f64),
-        cool_down: Duration,
-        wait_limit: Duration,
-    ) -> Result<Token, Error> {
+        policy: &Policy,
+        deadline: Instant,
+    ) -> Result<Token, Failed> {
         // One read: fresh is returned, valid (due for renewal) is kept in hand.
         let valid = match self.read_token() {
             Some(t) if Instant::now() < t.renew_at => return Ok(t),
@@ -103,32 +109,26 @@ impl FileCache {
                 Some(l) => l,
                 None => return Ok(valid.unwrap()),
             },
-            None => Lock::take(&self.lock_path(), wait_limit)?,
+            None => Lock::take(&self.lock_path(), deadline)?,
         };
         // Another process may have renewed while we waited for the lock.
         if let Some(t) = self.read_token().filter(|t| Instant::now() < t.renew_at) {
             return Ok(t);
         }
-        if let Some(e) = self.read_pause() {
-            return match valid {
-                Some(t) => Ok(t),
-                None => Err(e),
-            };
+        let pause = self.read_pause();
+        if let Some((e, _)) = pause.as_ref().filter(|(e, _)| e.retry_after().is_some()) {
+            return Err(Failed { error: e.clone(), usable: valid.map(Box::new) });
         }
         let result = fetch();
         match &result {
             Ok(t) => {
-                self.write_token(t, renew_after);
+                self.write_token(t, policy.renew_after);
                 let _ = fs::remove_file(self.pause_path());
             }
-            Err(e) => self.write_pause(e, cool_down),
+            Err(e) => self.write_pause(e, policy, pause.map_or(0, |(_, n)| n) + 1),
         }
         drop(lock);
-        match (result, valid) {
-            (Ok(t), _) => Ok(t),
-            (Err(_), Some(t)) => Ok(t),
-            (Err(e), None) => Err(e),
-        }
+        result.map_err(|error| Failed { error, usable: valid.map(Box::new) })
     }
 
     /// Removes the shared token if it is still `token` (the API rejected it),
@@ -146,7 +146,8 @@ impl FileCache {
         let mut f = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path).ok()?;
         let meta = f.metadata().ok()?;
         if !meta.is_file() || meta.uid() != euid() || meta.mode() & 0o077 != 0 || meta.len() > MAX_FILE {
-            log::warn!(
+            say!(
+                log::Level::Warn,
                 "oauth2cc: ignoring and replacing cache file {} (wrong owner, permissions or size)",
                 path.display()
             );
@@ -158,7 +159,7 @@ impl FileCache {
         let v: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
             Err(_) => {
-                log::warn!("oauth2cc: ignoring corrupt cache file {}", path.display());
+                say!(log::Level::Warn, "oauth2cc: ignoring corrupt cache file {}", path.display());
                 return None;
             }
         };
@@ -183,8 +184,8 @@ impl FileCache {
         {
             return None;
         }
-        let now = now_unix();
-        if now >= expires {
+        // An expired token, or one whose lifetime rounds to zero, is not served.
+        if now_unix() >= expires || expires - issued < 0.5 {
             return None;
         }
         Some(Token::from_wall_clock(token, token_type, s("scope"), issued, renew, expires))
@@ -217,13 +218,10 @@ impl FileCache {
         self.write_atomically(&self.token_path(), &v);
     }
 
-    fn write_pause(&self, e: &Error, cool_down: Duration) {
-        let wait = match e.kind() {
-            ErrorKind::RateLimited => e.retry_after().unwrap_or(crate::backoff::DEFAULT_RETRY_AFTER),
-            ErrorKind::InvalidClient | ErrorKind::InvalidScope | ErrorKind::Rejected => cool_down,
-            _ => return,
-        }
-        .min(crate::backoff::MAX_RETRY_AFTER);
+    /// Records a failure, the `failures`-th in a row, with the backoff it
+    /// calls for, so that the next processes wait instead of retrying.
+    fn write_pause(&self, e: &Error, policy: &Policy, failures: u32) {
+        let wait = crate::backoff::delay_after(e, failures, policy);
         let o = e.oauth();
         let v = json!({
             "format": FORMAT,
@@ -233,22 +231,24 @@ impl FileCache {
             "status": e.status(),
             "error": o.map(|o| o.error.clone()),
             "error_description": o.and_then(|o| o.error_description.clone()),
+            "failures": failures,
             "until": now_unix() + wait.as_secs_f64(),
         });
         self.write_atomically(&self.pause_path(), &v);
     }
 
-    /// The error recorded by an earlier process, while its pause lasts.
-    fn read_pause(&self) -> Option<Error> {
+    /// The last failure recorded by a process and how many in a row; the error
+    /// has a `retry_after` while its pause lasts.
+    fn read_pause(&self) -> Option<(Error, u32)> {
         let m = self.read_json(&self.pause_path())?;
-        let left = m.get("until").and_then(Value::as_f64)? - now_unix();
-        if left <= 0.0 {
-            return None;
-        }
+        let failures = m.get("failures").and_then(Value::as_u64).unwrap_or(1).min(u32::MAX as u64) as u32;
+        let left = m.get("until").and_then(Value::as_f64).filter(|x| x.is_finite())? - now_unix();
         let kind = kind_from(m.get("kind").and_then(Value::as_str)?)?;
         let msg = m.get("message").and_then(Value::as_str).unwrap_or_default();
+        let left =
+            (left > 0.0).then(|| Duration::from_secs_f64(left.min(crate::backoff::MAX_RETRY_AFTER.as_secs_f64())));
         let mut e = Error::new(kind, format!("{} (recorded by another process)", crate::error::sanitize(msg, 300)))
-            .with_retry_after(Some(Duration::from_secs_f64(left)));
+            .with_retry_after(left);
         if let Some(s) = m.get("status").and_then(Value::as_u64) {
             e = e.with_status(s as u16);
         }
@@ -259,7 +259,7 @@ impl FileCache {
                 error_uri: None,
             }));
         }
-        Some(e)
+        Some((e, failures))
     }
 
     fn write_atomically(&self, path: &Path, v: &Value) {
@@ -273,7 +273,7 @@ impl FileCache {
         })();
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
-            log::warn!("oauth2cc: cannot write cache file {}: {e}", path.display());
+            say!(log::Level::Warn, "oauth2cc: cannot write cache file {}: {e}", path.display());
         }
     }
 }
@@ -418,23 +418,27 @@ fn cache_key(key: &ring::hmac::Key, cfg: &Config) -> String {
     ctx.sign().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Every kind, as stored in a pause file.
+const KIND_NAMES: [(ErrorKind, &str); 11] = [
+    (ErrorKind::RateLimited, "rate_limited"),
+    (ErrorKind::InvalidClient, "invalid_client"),
+    (ErrorKind::InvalidScope, "invalid_scope"),
+    (ErrorKind::Rejected, "rejected"),
+    (ErrorKind::InvalidConfig, "invalid_config"),
+    (ErrorKind::Network, "network"),
+    (ErrorKind::Timeout, "timeout"),
+    (ErrorKind::Tls, "tls"),
+    (ErrorKind::Server, "server"),
+    (ErrorKind::Protocol, "protocol"),
+    (ErrorKind::Internal, "internal"),
+];
+
 fn kind_name(k: ErrorKind) -> &'static str {
-    match k {
-        ErrorKind::RateLimited => "rate_limited",
-        ErrorKind::InvalidClient => "invalid_client",
-        ErrorKind::InvalidScope => "invalid_scope",
-        _ => "rejected",
-    }
+    KIND_NAMES.iter().find(|(x, _)| *x == k).map_or("internal", |(_, n)| n)
 }
 
 fn kind_from(s: &str) -> Option<ErrorKind> {
-    Some(match s {
-        "rate_limited" => ErrorKind::RateLimited,
-        "invalid_client" => ErrorKind::InvalidClient,
-        "invalid_scope" => ErrorKind::InvalidScope,
-        "rejected" => ErrorKind::Rejected,
-        _ => return None,
-    })
+    KIND_NAMES.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
 }
 
 /// An exclusive `flock` on a lock file, released on drop.
@@ -460,8 +464,7 @@ impl Lock {
         Ok((rc == 0).then_some(Lock(f)))
     }
 
-    fn take(path: &Path, wait_limit: Duration) -> Result<Lock, Error> {
-        let deadline = Instant::now() + wait_limit;
+    fn take(path: &Path, deadline: Instant) -> Result<Lock, Error> {
         loop {
             if let Some(l) = Lock::try_take(path)? {
                 return Ok(l);

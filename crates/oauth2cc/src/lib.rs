@@ -23,6 +23,7 @@ mod cache;
 mod client;
 mod clock;
 mod config;
+mod deferred;
 mod endpoint;
 mod error;
 #[cfg(unix)]

@@ -211,9 +211,9 @@ fn token_from(mut map: Map<String, Value>, t: &Timing) -> Result<Token, Error> {
             Some(exp) => {
                 let now = t.sent_at_system.duration_since(UNIX_EPOCH).unwrap_or_default();
                 let exp = Duration::from_secs(exp);
-                if exp <= now {
+                if exp < now + MIN_LIFETIME {
                     return Err(protocol(
-                        "token endpoint issued a token whose JWT exp is already past (check the clocks)",
+                        "token endpoint issued a token whose JWT exp is already past or less than a second away (check the clocks)",
                     ));
                 }
                 exp - now
@@ -232,14 +232,18 @@ fn token_from(mut map: Map<String, Value>, t: &Timing) -> Result<Token, Error> {
         requested_at: t.sent_at,
         expires_at: t.sent_at + lifetime,
         renew_at,
-        renew_at_ns: crate::clock::to_ns(renew_at),
+        fresh_until_ns: crate::clock::fast_limits_ns(renew_at, t.sent_at + lifetime),
         fork_generation: crate::fork::generation(),
         expires_at_system: t.sent_at_system + lifetime,
         extra: map,
     })
 }
 
-/// `expires_in` as a JSON number or a numeric string, in seconds; must be > 0.
+/// A lifetime that rounds to zero whole seconds is no lifetime.
+const MIN_LIFETIME: Duration = Duration::from_millis(500);
+
+/// `expires_in` as a JSON number or a numeric string, in seconds; must not
+/// round to zero (at least 0.5 s).
 fn parse_expires_in(v: &Value) -> Result<Duration, Error> {
     let secs: f64 = match v {
         Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
@@ -251,8 +255,11 @@ fn parse_expires_in(v: &Value) -> Result<Duration, Error> {
     if !secs.is_finite() {
         return Err(protocol("expires_in is not a finite number"));
     }
-    if secs <= 0.0 {
-        return Err(protocol(format!("expires_in is {secs}: the token would be expired on arrival")));
+    if secs < MIN_LIFETIME.as_secs_f64() {
+        return Err(protocol(format!(
+            "expires_in is {}: a lifetime of zero seconds, the token would be expired on arrival",
+            sanitize(&secs.to_string(), 30)
+        )));
     }
     Ok(Duration::from_secs_f64(secs.min(MAX_LIFETIME.as_secs_f64())))
 }
@@ -342,7 +349,18 @@ mod tests {
         assert_eq!(parse_expires_in(&Value::from("300")).unwrap(), Duration::from_secs(300));
         assert_eq!(parse_expires_in(&Value::from(1.5)).unwrap(), Duration::from_millis(1500));
         assert_eq!(parse_expires_in(&Value::from(1e300)).unwrap(), MAX_LIFETIME);
-        for bad in [Value::from(0), Value::from(-5), Value::from("abc"), Value::Null, Value::Bool(true)] {
+        assert_eq!(parse_expires_in(&Value::from(0.5)).unwrap(), Duration::from_millis(500));
+        for bad in [
+            Value::from(0),
+            Value::from(-5),
+            Value::from(1e-10),
+            Value::from("1e-10"),
+            Value::from(0.49),
+            Value::from(f64::MIN_POSITIVE),
+            Value::from("abc"),
+            Value::Null,
+            Value::Bool(true),
+        ] {
             assert_eq!(parse_expires_in(&bad).unwrap_err().kind(), ErrorKind::Protocol, "{bad}");
         }
     }

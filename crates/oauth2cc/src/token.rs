@@ -20,8 +20,9 @@ pub struct Token {
     pub(crate) requested_at: Instant,
     pub(crate) expires_at: Instant,
     pub(crate) renew_at: Instant,
-    /// `renew_at` on the fast clock's scale (see `clock.rs`).
-    pub(crate) renew_at_ns: u64,
+    /// Until when the fast path may hand the token out, on the precise and
+    /// on the coarse clock (see `clock::fast_limits_ns`).
+    pub(crate) fresh_until_ns: (u64, u64),
     /// The fork generation this token's renewal point was drawn in (see `fork.rs`).
     pub(crate) fork_generation: u64,
     pub(crate) expires_at_system: SystemTime,
@@ -135,16 +136,16 @@ impl Token {
             };
             moved.unwrap_or(now_i)
         };
-        let renew_at = at(renew);
+        let (renew_at, expires_at) = (at(renew), at(expires));
         Token {
             access_token: Zeroizing::new(access_token),
             token_type,
             scope,
             requested_scope: None,
             requested_at: at(issued),
-            expires_at: at(expires),
+            expires_at,
             renew_at,
-            renew_at_ns: crate::clock::to_ns(renew_at),
+            fresh_until_ns: crate::clock::fast_limits_ns(renew_at, expires_at),
             fork_generation: crate::fork::generation(),
             expires_at_system: secs(expires)
                 .and_then(|d| std::time::UNIX_EPOCH.checked_add(d))
@@ -165,7 +166,7 @@ impl Token {
             requested_at: self.requested_at,
             expires_at: self.expires_at,
             renew_at,
-            renew_at_ns: crate::clock::to_ns(renew_at),
+            fresh_until_ns: crate::clock::fast_limits_ns(renew_at, self.expires_at),
             fork_generation: crate::fork::generation(),
             expires_at_system: self.expires_at_system,
             extra: self.extra.clone(),

@@ -2,6 +2,7 @@
 //! body and client authentication, and the mapping of transport failures.
 
 use crate::config::{AuthMethod, Config};
+use crate::deferred::say;
 use crate::endpoint::{self, Endpoint};
 use crate::error::{sanitize, Error, ErrorKind};
 use crate::proxy::{Bypass, ProxyPlan};
@@ -28,7 +29,6 @@ pub(crate) struct Transport {
     client_id: String,
     /// The requested scope, to tell a narrowed grant (see `Token::missing_scopes`).
     scope: Option<String>,
-    max_budget_wait: std::time::Duration,
     url: String,
     /// The form body without client credentials (built once).
     form: String,
@@ -81,7 +81,6 @@ impl Transport {
             endpoint: endpoint::endpoint(&cfg.token_url, cfg.max_requests_per_second),
             client_id: cfg.client_id.clone(),
             scope: cfg.scope.clone(),
-            max_budget_wait: cfg.timeout,
             url: cfg.token_url.clone(),
             form: form_body,
             basic,
@@ -101,30 +100,35 @@ impl Transport {
         fresh
     }
 
-    /// One token request, within the endpoint's budget; `on_send` runs just
-    /// before it goes out. The lifetime is counted from that moment.
-    pub fn request_token(&self, on_send: impl FnOnce()) -> Result<Token, Error> {
-        if let Err(wait) = self.endpoint.acquire(self.max_budget_wait) {
-            return Err(Error::new(
-                ErrorKind::RateLimited,
+    /// One token request, within the endpoint's budget, ending by `deadline`
+    /// (the wait for a budget slot included); `on_send` runs just before it
+    /// goes out. The lifetime is counted from that moment.
+    pub fn request_token(&self, deadline: Instant, on_send: impl FnOnce()) -> Result<Token, Error> {
+        // Held until the answer is in: the budget counts from then.
+        let _slot = match self.endpoint.acquire(deadline) {
+            Ok(slot) => slot,
+            Err(wait) => return Err(Error::new(
+                ErrorKind::Timeout,
                 format!(
-                    "this process's token-request budget for the endpoint ({:.0} per second) is used up",
+                    "this process's token-request budget for the endpoint ({} per second) has no free slot within the timeout",
                     self.endpoint.rate()
                 ),
             )
-            .with_retry_after(Some(wait)));
-        }
+            .with_retry_after(Some(wait))),
+        };
         on_send();
-        let result = self.send();
+        let result = self.send(deadline);
         match &result {
-            Ok(t) if !t.missing_scopes().is_empty() => log::warn!(
+            Ok(t) if !t.missing_scopes().is_empty() => say!(
+                log::Level::Warn,
                 "oauth2cc: token {} for client {:?} was granted scope {:?} without {:?}, which was requested; calls that need it will be refused",
                 t.fingerprint(),
                 self.client_id,
                 t.scope().unwrap_or_default(),
                 t.missing_scopes().join(" ")
             ),
-            Ok(t) => log::info!(
+            Ok(t) => say!(
+                log::Level::Info,
                 "oauth2cc: new token {} for client {:?} (expires in {:.0} s, renewal after {:.0} s)",
                 t.fingerprint(),
                 self.client_id,
@@ -145,7 +149,12 @@ impl Transport {
         })
     }
 
-    pub(crate) fn send(&self) -> Result<Token, Error> {
+    /// Sends the request; the whole exchange ends by `deadline`.
+    pub(crate) fn send(&self, deadline: Instant) -> Result<Token, Error> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::new(ErrorKind::Timeout, "token request timed out before it was sent"));
+        }
         // Sized once: a growing buffer would leave copies of the secret in freed memory.
         let creds = self.post_credentials.as_ref().map_or(0, |c| c.len() + 1);
         let mut body = Zeroizing::new(String::with_capacity(self.form.len() + creds));
@@ -158,7 +167,10 @@ impl Transport {
             .agent()
             .post(&self.url)
             .header("Accept", "application/json")
-            .content_type("application/x-www-form-urlencoded");
+            .content_type("application/x-www-form-urlencoded")
+            .config()
+            .timeout_global(Some(left))
+            .build();
         if let Some(b) = &self.basic {
             req = req.header("Authorization", b.clone());
         }
