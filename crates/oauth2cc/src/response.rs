@@ -76,6 +76,18 @@ pub(crate) fn parse(answer: &Answer<'_>, timing: &Timing) -> Result<Token, Error
 
 const CREDENTIALS_HINT: &str =
     "check the client id and secret, and which auth method the server expects (client_secret_basic, client_secret_basic_raw or client_secret_post)";
+// The same text as oauth_failure's (tests/file_cache.rs compares them).
+const SCOPE_HINT: &str = "ask only for scopes the client is allowed in the IAM";
+
+/// The hint an error of this kind got when it was recorded in the file cache
+/// (the pauses record the kinds only; each of these has one hint).
+pub(crate) fn recorded_hint(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::InvalidClient => Some(CREDENTIALS_HINT),
+        ErrorKind::InvalidScope => Some(SCOPE_HINT),
+        _ => None,
+    }
+}
 
 fn oauth_error(map: &Map<String, Value>) -> Option<OAuthErrorBody> {
     let error = map.get("error")?;
