@@ -198,7 +198,8 @@ fn parse_args(args: Vec<String>) -> Result<Parsed, Failure> {
 fn run(args: Vec<String>) -> Result<u8, Failure> {
     let mut a = match parse_args(args)? {
         Parsed::Print(text) => {
-            println!("{text}");
+            // Not println!: it panics when the reader has gone (oauth2cc --help | grep -q).
+            let _ = writeln!(std::io::stdout(), "{text}");
             return Ok(0);
         }
         Parsed::Run(a) => a,
