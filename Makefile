@@ -21,6 +21,8 @@ PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DATADIR    ?= $(PREFIX)/share
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(DATADIR)/man
 DESTDIR    ?=
 MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 MINOR := $(word 2,$(subst ., ,$(VERSION)))
@@ -152,7 +154,9 @@ test-curl: build-debug curl-dev
 
 install: build
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/oauth2cc $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(DATADIR)/oauth2cc
+		$(DESTDIR)$(DATADIR)/oauth2cc $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 target/release/oauth2cc $(DESTDIR)$(BINDIR)/oauth2cc
+	install -m 644 packaging/oauth2cc.1 $(DESTDIR)$(MANDIR)/man1/oauth2cc.1
 	install -m 644 $(BUILD)/release/liboauth2cc.a $(DESTDIR)$(LIBDIR)/liboauth2cc.a
 	install -m 755 $(BUILD)/release/liboauth2cc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liboauth2cc.so.$(VERSION)
 	ln -sf liboauth2cc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liboauth2cc.so.$(SOMAJOR)
@@ -175,11 +179,13 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/liboauth2cc.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/liboauth2cc.so.$(VERSION) \
 		$(DESTDIR)$(INCLUDEDIR)/oauth2cc.h $(DESTDIR)$(INCLUDEDIR)/oauth2cc.hpp $(DESTDIR)$(INCLUDEDIR)/oauth2cc_curl.h \
 		$(DESTDIR)$(DATADIR)/oauth2cc/oauth2cc_curl.c $(DESTDIR)$(LIBDIR)/pkgconfig/oauth2cc.pc \
-		$(DESTDIR)$(LIBDIR)/cmake/oauth2cc/oauth2ccConfig.cmake $(DESTDIR)$(LIBDIR)/cmake/oauth2cc/oauth2ccConfigVersion.cmake
+		$(DESTDIR)$(LIBDIR)/cmake/oauth2cc/oauth2ccConfig.cmake $(DESTDIR)$(LIBDIR)/cmake/oauth2cc/oauth2ccConfigVersion.cmake \
+		$(DESTDIR)$(BINDIR)/oauth2cc $(DESTDIR)$(MANDIR)/man1/oauth2cc.1
 	-rmdir $(DESTDIR)$(LIBDIR)/cmake/oauth2cc $(DESTDIR)$(DATADIR)/oauth2cc 2>/dev/null
 
 # Programs built against a staged install: pkg-config (shared and static),
-# CMake find_package, the soname, a C89 program; then uninstall leaves nothing.
+# CMake find_package, the soname, a C89 program, the oauth2cc command and its
+# man page; then uninstall leaves nothing.
 STAGE := $(CURDIR)/$(BUILD)/stage
 # A multiarch libdir, as Debian lays it out (and where CMake looks for packages).
 STAGE_LIBDIR := /opt/oauth2cc/lib/$(shell $(CC) -dumpmachine)

@@ -13,6 +13,18 @@ objdump -p "$lib/liboauth2cc.so" | grep -q 'SONAME *liboauth2cc.so.0$' || { echo
 test "$(readlink "$lib/liboauth2cc.so")" = liboauth2cc.so.0
 test "$(readlink "$lib/liboauth2cc.so.0")" = "liboauth2cc.so.$(pkg-config --modversion oauth2cc)"
 
+echo "the oauth2cc command and its man page:"
+bin="$stage$prefix/bin/oauth2cc"
+test -x "$bin" || { echo "no $prefix/bin/oauth2cc" >&2; exit 1; }
+version=$("$bin" --version)
+test "$version" = "oauth2cc $(pkg-config --modversion oauth2cc)" || { echo "oauth2cc --version says: $version" >&2; exit 1; }
+"$bin" --help | grep -q -- '--token-url' || { echo "oauth2cc --help lists no options" >&2; exit 1; }
+man1="$stage$prefix/share/man/man1/oauth2cc.1"
+test -f "$man1" || { echo "no $prefix/share/man/man1/oauth2cc.1" >&2; exit 1; }
+if command -v man >/dev/null; then
+    MANWIDTH=80 man -l "$man1" 2>/dev/null | grep -q 'EXIT STATUS' || { echo "man -l $man1 renders no EXIT STATUS" >&2; exit 1; }
+fi
+
 echo "pkg-config, shared, a C89 program:"
 # shellcheck disable=SC2046
 cc -std=c89 -Wall -Wextra -Wpedantic -Werror -o "$work/quickstart_shared" "$root/examples/quickstart.c" \

@@ -10,46 +10,66 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: oauth2cc [OPTIONS] COMMAND
+const USAGE: &str = "usage: oauth2cc [OPTIONS] COMMAND [OPTIONS]
 
 Commands:
   token                         print the access token
   header                        print 'Authorization: Bearer <token>'
   request METHOD URL [-H 'Name: value']... [-d DATA | --data-file FILE]
                                 call an API with the token; on 401 invalid_token
-                                renew and resend once; print the response body
-  inspect                       the token's type, scope (as granted), expiry and JWT claims
-                                (never the token's signature or the secret)
+                                renew and resend once; print the response body.
+                                METHOD: GET HEAD POST PUT PATCH DELETE OPTIONS TRACE
+    -H, --header 'Name: value'  an extra request header (not Authorization)
+    -d, --data DATA             the request body
+    --data-file FILE            the request body from FILE ('-' for standard input)
+  inspect                       the token's type, scope (as granted), expiry (ISO 8601 UTC and
+                                time left) and JWT claims (never the token's
+                                signature or the secret)
 
-Options (each also from the environment, or from a profile in the config file;
-a flag beats the environment, which beats the profile):
+Options go before or after the command, or among request's arguments; a value
+follows as the next argument or after '=' (--scope=a). Each setting also comes
+from the environment, or from a profile in the config file; a flag beats the
+environment, which beats the profile:
   --token-url URL               OAUTH2CC_TOKEN_URL
   --client-id ID                OAUTH2CC_CLIENT_ID
-  --client-secret-file FILE     OAUTH2CC_CLIENT_SECRET_FILE (or OAUTH2CC_CLIENT_SECRET)
-  --client-secret-stdin         read the secret from the first line of standard input
+  --client-secret-file FILE     OAUTH2CC_CLIENT_SECRET_FILE
+  --client-secret-stdin         the secret from the first line of standard input
+                                (or OAUTH2CC_CLIENT_SECRET: the secret itself)
   --auth-method METHOD          OAUTH2CC_AUTH_METHOD: client_secret_basic (default),
                                 client_secret_basic_raw, client_secret_post
-  --scope S / --audience A / --resource R    OAUTH2CC_SCOPE / _AUDIENCE / _RESOURCE
+  --scope S                     OAUTH2CC_SCOPE (space-separated scopes)
+  --audience A                  OAUTH2CC_AUDIENCE
+  --resource R                  OAUTH2CC_RESOURCE (RFC 8707)
   --ca-file FILE                OAUTH2CC_CA_FILE (trusted besides the system store)
-  --proxy URL                   OAUTH2CC_PROXY ('' for none; default: HTTPS_PROXY etc.)
-  --timeout SECS                OAUTH2CC_TIMEOUT (15); --connect-timeout SECS (5)
-  --cache-dir DIR               OAUTH2CC_CACHE_DIR (default ~/.cache/oauth2cc)
+  --proxy URL                   OAUTH2CC_PROXY ('' for none; default: ALL_PROXY,
+                                HTTPS_PROXY, HTTP_PROXY, minus NO_PROXY)
+  --timeout SECS                OAUTH2CC_TIMEOUT (default 15)
+  --connect-timeout SECS        OAUTH2CC_CONNECT_TIMEOUT (default 5)
+  --cache-dir DIR               OAUTH2CC_CACHE_DIR (default $XDG_CACHE_HOME/oauth2cc
+                                or ~/.cache/oauth2cc)
   --no-cache                    do not share tokens with other processes
   --allow-insecure-http         OAUTH2CC_ALLOW_INSECURE_HTTP=1: allow http:// to a host that is
                                 not loopback (the token URL and request's API URL)
   --profile NAME                OAUTH2CC_PROFILE: a [profile NAME] of the config file
-  --config FILE                 OAUTH2CC_CONFIG (default ~/.config/oauth2cc/config)
-  -h, --help / --version
+                                ([default] without one)
+  --config FILE                 OAUTH2CC_CONFIG (default $XDG_CONFIG_HOME/oauth2cc/config
+                                or ~/.config/oauth2cc/config)
+  -h, --help                    this text
+  --version                     the version
 
-The secret is never taken as a command-line argument: other users can read
-those with ps.
+The secret is never taken as a command-line argument (--client-secret and
+--secret are refused): other users can read those with ps. An empty variable
+counts as unset, except OAUTH2CC_PROXY='' (no proxy).
 
 Exit status:
   0 success              5 network error or timeout     9  the API answered 4xx
   1 internal error       6 TLS error                    10 the API answered 5xx
   2 usage/configuration  7 the token endpoint failed (5xx)
   3 credentials or scope rejected                       8  malformed answer from
-  4 rate limited (retry later)                             the token endpoint";
+  4 rate limited (retry later)                             the token endpoint
+Errors are one line on stderr, with a hint where one helps.
+
+More: man oauth2cc";
 
 /// An exit status and a one-line message for stderr.
 pub struct Failure {
@@ -85,14 +105,22 @@ fn main() -> ExitCode {
     match result.unwrap_or_else(|e| Err(Failure::from(e))) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("oauth2cc: {}", f.message);
-            if f.code == 2 && !f.message.contains("usage") {
-                eprintln!("oauth2cc: see 'oauth2cc --help'");
-            }
+            // One line, with a hint: usage and configuration errors without
+            // advice of their own point at --help.
+            let hint = if f.code == 2 && !f.message.contains("; hint: ") { HELP_HINT } else { "" };
+            eprintln!("oauth2cc: {}{hint}", f.message.replace(['\n', '\r'], " "));
             ExitCode::from(f.code)
         }
     }
 }
+
+const HELP_HINT: &str = "; hint: see 'oauth2cc --help'";
+
+/// The methods `request` sends (RFC 9110's, PATCH, without CONNECT).
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"];
+
+/// `request`'s own options, which take a value each.
+const REQUEST_OPTIONS: &[&str] = &["-H", "--header", "-d", "--data", "--data-file"];
 
 struct Request {
     method: String,
@@ -101,66 +129,104 @@ struct Request {
     body: Option<Vec<u8>>,
 }
 
-fn run(args: Vec<String>) -> Result<u8, Failure> {
-    let mut flags: HashMap<&'static str, String> = HashMap::new();
-    let (mut profile, mut config, mut command) = (None, None, None);
-    let (mut secret_stdin, mut no_cache, mut insecure) = (false, false, false);
-    let mut rest: Vec<String> = Vec::new();
+/// The command line: options are taken before and after the command, and
+/// among `request`'s arguments; an option's value is the next argument (or
+/// follows `=`) as given, even when it starts with `-`.
+#[derive(Default)]
+struct Args {
+    flags: HashMap<&'static str, String>,
+    profile: Option<String>,
+    config: Option<String>,
+    secret_stdin: bool,
+    no_cache: bool,
+    insecure: bool,
+    /// The command and its arguments.
+    words: Vec<String>,
+    /// `request`'s options, in order: (name, value).
+    request_options: Vec<(String, String)>,
+}
+
+enum Parsed {
+    Run(Args),
+    /// --help or --version: print this and exit 0.
+    Print(String),
+}
+
+fn parse_args(args: Vec<String>) -> Result<Parsed, Failure> {
+    let mut a = Args::default();
     let mut it = args.into_iter();
-    while let Some(a) = it.next() {
-        if command.is_some() {
-            rest.push(a);
-            continue;
-        }
-        let (name, inline) = match a.split_once('=') {
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
-            _ => (a.clone(), None),
+            _ => (arg.clone(), None),
+        };
+        let takes_no_value = |n: &str| match &inline {
+            Some(_) => Err(Failure::usage(format!("{n} takes no value"))),
+            None => Ok(true),
         };
         let mut value = |n: &str| -> Result<String, Failure> {
             inline.clone().or_else(|| it.next()).ok_or_else(|| Failure::usage(format!("{n} needs a value")))
         };
         match name.as_str() {
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(0);
-            }
-            "--version" => {
-                println!("oauth2cc {}", env!("CARGO_PKG_VERSION"));
-                return Ok(0);
-            }
+            "-h" | "--help" => return Ok(Parsed::Print(USAGE.to_string())),
+            "--version" => return Ok(Parsed::Print(format!("oauth2cc {}", env!("CARGO_PKG_VERSION")))),
             "--client-secret" | "--secret" => {
                 return Err(Failure::usage(
                     "never pass the secret on the command line (other users can read it with ps); \
                      use OAUTH2CC_CLIENT_SECRET, --client-secret-file or --client-secret-stdin",
                 ))
             }
-            "--client-secret-stdin" => secret_stdin = true,
-            "--no-cache" => no_cache = true,
-            "--allow-insecure-http" => insecure = true,
-            "--profile" => profile = Some(value("--profile")?),
-            "--config" => config = Some(value("--config")?),
-            n if n.starts_with('-') => match KEYS.iter().find(|(_, _, flag)| *flag == n) {
+            "--client-secret-stdin" => a.secret_stdin = takes_no_value(&name)?,
+            "--no-cache" => a.no_cache = takes_no_value(&name)?,
+            "--allow-insecure-http" => a.insecure = takes_no_value(&name)?,
+            "--profile" => a.profile = Some(value("--profile")?),
+            "--config" => a.config = Some(value("--config")?),
+            n if REQUEST_OPTIONS.contains(&n) => {
+                let v = value(n)?;
+                a.request_options.push((n.to_string(), v));
+            }
+            n if n.starts_with('-') && n.len() > 1 => match KEYS.iter().find(|(_, _, flag)| *flag == n) {
                 Some((key, _, flag)) => {
-                    flags.insert(key, value(flag)?);
+                    a.flags.insert(key, value(flag)?);
                 }
                 None => return Err(Failure::usage(format!("unknown option {n}"))),
             },
-            _ => command = Some(a),
+            _ => a.words.push(arg),
         }
     }
-    let Some(command) = command else {
-        return Err(Failure::usage("no command given (token, header, request, inspect)"));
+    Ok(Parsed::Run(a))
+}
+
+fn run(args: Vec<String>) -> Result<u8, Failure> {
+    let mut a = match parse_args(args)? {
+        Parsed::Print(text) => {
+            // Not println!: it panics when the reader has gone (oauth2cc --help | grep -q).
+            let _ = writeln!(std::io::stdout(), "{text}");
+            return Ok(0);
+        }
+        Parsed::Run(a) => a,
     };
+    if a.words.is_empty() {
+        return Err(Failure::usage("no command given (token, header, request, inspect)"));
+    }
+    let command = a.words.remove(0);
     let request = match command.as_str() {
-        "token" | "header" | "inspect" if rest.is_empty() => None,
-        "token" | "header" | "inspect" => return Err(Failure::usage(format!("{command} takes no arguments"))),
-        "request" => Some(parse_request(rest)?),
+        "token" | "header" | "inspect" => {
+            if let Some(w) = a.words.first() {
+                return Err(Failure::usage(format!("{command} takes no arguments, got {w:?}")));
+            }
+            if let Some((n, _)) = a.request_options.first() {
+                return Err(Failure::usage(format!("{n} is an option of 'oauth2cc request', not of {command}")));
+            }
+            None
+        }
+        "request" => Some(parse_request(a.words, a.request_options)?),
         other => return Err(Failure::usage(format!("unknown command {other:?} (token, header, request, inspect)"))),
     };
-    let mut settings = Settings::resolve(flags, profile.as_deref(), config.as_deref())?;
-    settings.secret_from_stdin = secret_stdin;
-    settings.no_cache = no_cache;
-    settings.allow_insecure_http = insecure || settings::env_flag("OAUTH2CC_ALLOW_INSECURE_HTTP")?;
+    let mut settings = Settings::resolve(a.flags, a.profile.as_deref(), a.config.as_deref())?;
+    settings.secret_from_stdin = a.secret_stdin;
+    settings.no_cache = a.no_cache;
+    settings.allow_insecure_http = a.insecure || settings::env_flag("OAUTH2CC_ALLOW_INSECURE_HTTP")?;
     let cfg = settings.config()?;
     let client = Client::new(cfg.clone())?;
     let mut out = std::io::stdout().lock();
@@ -183,36 +249,51 @@ fn io_failure(e: std::io::Error) -> Failure {
     Failure { code: 1, message: format!("cannot write the output: {e}") }
 }
 
-fn parse_request(args: Vec<String>) -> Result<Request, Failure> {
-    let mut it = args.into_iter();
-    let method = it.next().ok_or_else(|| Failure::usage("request needs METHOD and URL"))?.to_ascii_uppercase();
-    let url = it.next().ok_or_else(|| Failure::usage("request needs METHOD and URL"))?;
+/// `request METHOD URL`, with its options (already separated from the global ones).
+fn parse_request(words: Vec<String>, options: Vec<(String, String)>) -> Result<Request, Failure> {
+    let mut words = words.into_iter();
+    let (Some(method), Some(url)) = (words.next(), words.next()) else {
+        return Err(Failure::usage("request needs METHOD and URL (oauth2cc request GET https://api.example.com/x)"));
+    };
+    if let Some(extra) = words.next() {
+        return Err(Failure::usage(format!("request takes one METHOD and one URL; {extra:?} is one too many")));
+    }
+    let method = method.to_ascii_uppercase();
+    if !METHODS.contains(&method.as_str()) {
+        return Err(Failure::usage(format!(
+            "{method:?} is not an HTTP method; hint: use one of {}",
+            METHODS.join(", ")
+        )));
+    }
     let (mut headers, mut body) = (Vec::new(), None);
-    while let Some(a) = it.next() {
-        let mut value = || it.next().ok_or_else(|| Failure::usage(format!("{a} needs a value")));
-        match a.as_str() {
+    for (name, v) in options {
+        match name.as_str() {
             "-H" | "--header" => {
-                let h = value()?;
-                let (n, v) =
-                    h.split_once(':').ok_or_else(|| Failure::usage(format!("header {h:?} is not 'Name: value'")))?;
+                let (n, val) = v.split_once(':').ok_or_else(|| {
+                    Failure::usage(format!("header {v:?} is not 'Name: value'; hint: -H 'Accept: application/json'"))
+                })?;
                 if n.trim().eq_ignore_ascii_case("authorization") {
-                    return Err(Failure::usage("oauth2cc sets the Authorization header itself"));
+                    return Err(Failure::usage(
+                        "oauth2cc sets the Authorization header itself; hint: drop -H 'Authorization: ...'",
+                    ));
                 }
-                headers.push((n.trim().to_string(), v.trim().to_string()));
+                headers.push((n.trim().to_string(), val.trim().to_string()));
             }
-            "-d" | "--data" => body = Some(value()?.into_bytes()),
-            "--data-file" => {
-                let f = value()?;
+            "-d" | "--data" => body = Some(v.into_bytes()),
+            _ => {
                 let mut buf = Vec::new();
-                let read = if f == "-" {
+                let read = if v == "-" {
                     std::io::stdin().read_to_end(&mut buf)
                 } else {
-                    std::fs::File::open(&f).and_then(|mut file| file.read_to_end(&mut buf))
+                    std::fs::File::open(&v).and_then(|mut file| file.read_to_end(&mut buf))
                 };
-                read.map_err(|e| Failure::usage(format!("cannot read {f}: {e}")))?;
+                read.map_err(|e| {
+                    Failure::usage(format!(
+                        "cannot read {v}: {e}; hint: --data-file takes a readable file, or - for stdin"
+                    ))
+                })?;
                 body = Some(buf);
             }
-            other => return Err(Failure::usage(format!("unknown request option {other:?}"))),
         }
     }
     Ok(Request { method, url, headers, body })
@@ -277,11 +358,12 @@ fn perform(client: &Client, cfg: &oauth2cc_core::Config, req: Request, out: &mut
 fn inspect(client: &Client, out: &mut impl Write) -> Result<(), Failure> {
     let t = client.token()?;
     let exp = t.expires_at_system().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+    let left = t.expires_in().as_secs();
     let mut lines = vec![
         format!("token_type: {}", t.token_type()),
         format!("scope: {}", t.scope().unwrap_or("(none given)")),
         format!("granted_scope: {}", t.granted_scope().unwrap_or("(unknown: none requested, none given)")),
-        format!("expires_at: {exp} (unix seconds)"),
+        format!("expires_at: {} (unix {exp}, in {})", iso8601_utc(exp as i64), duration_words(left)),
         format!("expires_in: {:.0} s", t.expires_in().as_secs_f64()),
         format!("renews_in: {:.0} s", t.renew_at().saturating_duration_since(std::time::Instant::now()).as_secs_f64()),
         format!("fingerprint: {}", t.fingerprint()),
@@ -303,4 +385,62 @@ fn inspect(client: &Client, out: &mut impl Write) -> Result<(), Failure> {
         None => lines.push("claims: (not a JWT)".into()),
     }
     writeln!(out, "{}", lines.join("\n")).map_err(io_failure)
+}
+
+/// `2026-11-29T17:35:38Z` for Unix seconds.
+fn iso8601_utc(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// The proleptic Gregorian date of a day count from 1970-01-01
+/// (Howard Hinnant's civil_from_days: 400-year eras starting in March).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // day of the era, 0..=146096
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // year of the era, 0..=399
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of the year from March 1st
+    let mp = (5 * doy + 2) / 153; // month from March, 0..=11
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `1 h 2 min 3 s`, `4 min 59 s`, `12 s`.
+fn duration_words(secs: u64) -> String {
+    match (secs / 3600, secs % 3600 / 60, secs % 60) {
+        (0, 0, s) => format!("{s} s"),
+        (0, m, s) => format!("{m} min {s} s"),
+        (h, m, s) => format!("{h} h {m} min {s} s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_matches_gnu_date_across_leap_years_and_centuries() {
+        // 1970, 2000-02-29 (a leap century), 2100-03-01 (not one), year ends, before 1970.
+        let samples = [0, 951_782_399, 951_782_400, 951_868_800, 4_107_542_400, 4_107_628_799, 1_796_060_138]
+            .into_iter()
+            .chain([-1, -86_400 * 366, 253_402_300_799, 1_234_567_890, 1_709_164_800]);
+        for secs in samples {
+            let date = std::process::Command::new("date")
+                .args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%SZ"])
+                .output()
+                .unwrap();
+            assert_eq!(iso8601_utc(secs), String::from_utf8_lossy(&date.stdout).trim(), "{secs}");
+        }
+        assert_eq!(iso8601_utc(1_234_567_890), "2009-02-13T23:31:30Z");
+    }
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(duration_words(12), "12 s");
+        assert_eq!(duration_words(299), "4 min 59 s");
+        assert_eq!(duration_words(3600 * 26 + 61), "26 h 1 min 1 s");
+    }
 }

@@ -142,7 +142,11 @@ fn a_wrong_secret_pauses_every_later_process() {
     for _ in 0..10 {
         let o = run(cmd(&sim, &cache, "svc").env("OAUTH2CC_CLIENT_SECRET", "nope-not-it").arg("token"));
         assert_eq!(code(&o), 3);
-        assert!(String::from_utf8_lossy(&o.stderr).contains("rejected the client credentials"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("rejected the client credentials"), "{err}");
+        // The later ones, served from the recorded pause, keep the hint.
+        assert!(err.contains("hint: check the client id and secret"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
     }
     assert_eq!(sim.stats().token_requests, 1, "one failed login, not ten");
     // The right secret is another cache key: not paused.
@@ -434,4 +438,191 @@ fn inspect_shows_the_granted_scope_and_what_is_missing() {
     sim.push_fault(Fault::Scope(None), 1);
     let out = stdout(&run(cmd(&sim, &cache, "svc").args(["--no-cache", "--scope", "orders:read", "inspect"])));
     assert!(out.contains("granted_scope: orders:read\n") && !out.contains("missing_scope"), "{out}");
+}
+
+fn stderr_of(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// One line on stderr, `oauth2cc: ...`, with a hint.
+fn assert_one_line_with_hint(o: &Output, what: &str) {
+    let err = stderr_of(o);
+    assert_eq!(err.lines().count(), 1, "{what}: {err}");
+    assert!(err.starts_with("oauth2cc: ") && err.contains("; hint: "), "{what}: {err}");
+}
+
+#[test]
+fn options_are_accepted_after_the_command_too() {
+    let sim = sim();
+    let cache = tmpdir("order");
+    let api = format!("{}/api/echo", sim.base_url());
+    // The same flag before and after the command means the same.
+    for args in [["--scope", "admin", "--no-cache", "token"], ["token", "--scope", "admin", "--no-cache"]] {
+        let o = run(cmd(&sim, &cache, "svc").args(args));
+        assert_eq!(code(&o), 3, "{args:?}: {}", stderr_of(&o));
+    }
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").args(["token", "--no-cache"]))), 0);
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").args(["header", "--scope=orders:read"]))), 0);
+    let o = run(cmd(&sim, &cache, "svc").args(["inspect", "--no-cache", "--scope", "orders:read"]));
+    assert!(stdout(&o).contains("orders:read"), "{}", stderr_of(&o));
+    // Among request's own arguments, anywhere.
+    for args in [
+        vec!["request", "--no-cache", "POST", &api, "-H", "X-Test: yes", "-d", "abc"],
+        vec!["request", "POST", "--no-cache", &api, "-d", "abc", "-H", "X-Test: yes"],
+        vec!["request", "POST", &api, "-H", "X-Test: yes", "--scope", "orders:read", "--data", "abc"],
+        vec!["--no-cache", "request", "POST", &api, "--header", "X-Test: yes", "-d", "abc", "--timeout", "10"],
+    ] {
+        let o = run(cmd(&sim, &cache, "svc").args(&args));
+        assert_eq!(code(&o), 0, "{args:?}: {}", stderr_of(&o));
+        let body: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!((body["body_bytes"].as_u64(), body["x_test"].as_str()), (Some(3), Some("yes")), "{args:?}");
+    }
+    // An option's value is taken as given, even when it looks like an option.
+    let o = run(cmd(&sim, &cache, "svc").args(["request", "POST", &api, "-d", "--no-cache"]));
+    assert_eq!(code(&o), 0, "{}", stderr_of(&o));
+    let body: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(body["body_bytes"].as_u64(), Some(10));
+    // Unknown options, before or after the command: named, one line, a hint.
+    for args in [vec!["token", "--bogus"], vec!["--bogus", "token"], vec!["request", "GET", &api, "--bogus"]] {
+        let o = run(cmd(&sim, &cache, "svc").args(&args));
+        assert_eq!(code(&o), 2, "{args:?}");
+        assert!(stderr_of(&o).contains("unknown option --bogus") && stderr_of(&o).contains("--help"), "{args:?}");
+        assert_one_line_with_hint(&o, &format!("{args:?}"));
+    }
+    // request's options belong to request.
+    let o = run(cmd(&sim, &cache, "svc").args(["token", "-H", "X-Test: yes"]));
+    assert_eq!(code(&o), 2);
+    assert!(stderr_of(&o).contains("-H") && stderr_of(&o).contains("request"), "{}", stderr_of(&o));
+    // A stray argument is named.
+    let o = run(cmd(&sim, &cache, "svc").args(["token", "extra"]));
+    assert_eq!(code(&o), 2);
+    assert!(stderr_of(&o).contains("\"extra\""), "{}", stderr_of(&o));
+}
+
+#[test]
+fn a_bad_http_method_is_a_usage_error_found_before_any_request() {
+    let sim = sim();
+    let cache = tmpdir("method");
+    let api = format!("{}/api/echo", sim.base_url());
+    for m in ["FETCH", "G ET", ""] {
+        let o = run(cmd(&sim, &cache, "svc").args(["request", m, &api]));
+        assert_eq!(code(&o), 2, "{m:?}: {}", stderr_of(&o));
+        assert!(stderr_of(&o).contains("not an HTTP method"), "{}", stderr_of(&o));
+        assert_one_line_with_hint(&o, m);
+    }
+    assert_eq!((sim.stats().token_requests, sim.stats().api_requests), (0, 0));
+    // Lower case is fine.
+    assert_eq!(code(&run(cmd(&sim, &cache, "svc").args(["request", "get", &api]))), 0);
+}
+
+#[test]
+fn every_usage_error_is_one_line_with_a_hint() {
+    let sim = sim();
+    let cache = tmpdir("usage");
+    let api = format!("{}/api/echo", sim.base_url());
+    let missing = cache.join("missing");
+    let missing = missing.to_str().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec![],
+        vec!["fly"],
+        vec!["--bogus", "token"],
+        vec!["token", "extra"],
+        vec!["--client-secret", SECRET, "token"],
+        vec!["--scope"],
+        vec!["request"],
+        vec!["request", "GET"],
+        vec!["request", "GET", &api, "-H", "no colon"],
+        vec!["request", "GET", &api, "-H", "Authorization: Bearer x"],
+        vec!["request", "GET", &api, "--data-file", missing],
+        vec!["--timeout", "-1", "token"],
+        vec!["--auth-method", "magic", "token"],
+        vec!["--config", missing, "token"],
+    ];
+    for args in cases {
+        let o = run(cmd(&sim, &cache, "svc").args(&args));
+        assert_eq!(code(&o), 2, "{args:?}");
+        assert_one_line_with_hint(&o, &format!("{args:?}"));
+    }
+    let o = run(cmd(&sim, &cache, "svc").env_remove("OAUTH2CC_TOKEN_URL").arg("token"));
+    assert_one_line_with_hint(&o, "no token URL");
+    let o = run(cmd(&sim, &cache, "svc").env("OAUTH2CC_ALLOW_INSECURE_HTTP", "maybe").arg("token"));
+    assert_eq!(code(&o), 2);
+    assert_one_line_with_hint(&o, "OAUTH2CC_ALLOW_INSECURE_HTTP=maybe");
+}
+
+#[test]
+fn inspect_shows_the_expiry_in_iso_8601_utc_and_the_time_left() {
+    let sim = sim();
+    let cache = tmpdir("inspect");
+    let o = run(cmd(&sim, &cache, "svc").args(["--no-cache", "inspect"]));
+    assert_eq!(code(&o), 0, "{}", stderr_of(&o));
+    let out = stdout(&o);
+    let line = out.lines().find(|l| l.starts_with("expires_at: ")).expect("an expires_at line");
+    // expires_at: 2009-02-13T23:31:30Z (unix 1234567890, in 4 min 59 s)
+    let rest = line.trim_start_matches("expires_at: ");
+    let (iso, rest) = rest.split_once(' ').unwrap();
+    let unix: i64 = rest.trim_start_matches("(unix ").split(',').next().unwrap().parse().unwrap();
+    // GNU date as the independent reference.
+    let date = Command::new("date").args(["-u", "-d", &format!("@{unix}"), "+%Y-%m-%dT%H:%M:%SZ"]).output().unwrap();
+    assert_eq!(iso, String::from_utf8_lossy(&date.stdout).trim(), "{line}");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!((unix - now - 300).abs() < 60, "the simulator's tokens live 300 s: {line}");
+    assert!(line.contains(", in 4 min ") || line.contains(", in 5 min"), "{line}");
+}
+
+/// Every `OAUTH2CC_*` variable and every `--option` the command's code knows,
+/// read from its sources, so a new one cannot be left out of the help.
+fn names_in_the_code() -> Vec<String> {
+    let mut names = Vec::new();
+    for src in [include_str!("../src/main.rs"), include_str!("../src/settings.rs")] {
+        for (i, _) in src.match_indices('"') {
+            let lit: String =
+                src[i + 1..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_".contains(*c)).collect();
+            let closed = src[i + 1 + lit.len()..].starts_with('"');
+            let option = lit.len() > 2 && lit.starts_with("--") && lit.as_bytes()[2].is_ascii_lowercase();
+            let variable = lit.starts_with("OAUTH2CC_") && lit.len() > "OAUTH2CC_".len();
+            if closed && (option || variable) && !names.contains(&lit) {
+                names.push(lit);
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn help_and_man_page_list_every_option_variable_and_exit_status() {
+    let names = names_in_the_code();
+    // The scan finds what it must (KEYS's names, and those handled apart from it).
+    let mut must: Vec<&str> = vec!["--profile", "OAUTH2CC_PROFILE", "--config", "OAUTH2CC_CONFIG", "--no-cache"];
+    must.extend(["--allow-insecure-http", "OAUTH2CC_ALLOW_INSECURE_HTTP", "OAUTH2CC_CLIENT_SECRET", "--data-file"]);
+    must.extend(["--token-url", "OAUTH2CC_TOKEN_URL", "--cache-dir", "OAUTH2CC_CACHE_DIR", "--client-secret-stdin"]);
+    for m in must {
+        assert!(names.iter().any(|n| n == m), "the scan of the sources misses {m}: {names:?}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_oauth2cc")).arg("--help").env_clear().output().unwrap();
+    assert_eq!(code(&o), 0);
+    let help = stdout(&o);
+    let man = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../packaging/oauth2cc.1")).unwrap();
+    // roff escapes the minus signs of options.
+    let man = man.replace("\\-", "-");
+    let part = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let word = |text: &str, n: &str| {
+        text.match_indices(n).any(|(i, _)| {
+            let before = text[..i].chars().next_back().filter(|_| !n.starts_with('-'));
+            !part(text[i + n.len()..].chars().next()) && !part(before)
+        })
+    };
+    for n in &names {
+        assert!(word(&help, n), "--help does not mention {n}");
+        assert!(word(&man, n), "packaging/oauth2cc.1 does not mention {n}");
+    }
+    // Every exit status, 0 to 10, in both.
+    let exit_section =
+        |text: &str| text[text.find("EXIT STATUS").or_else(|| text.find("Exit status")).unwrap()..].to_string();
+    let (h, m) = (exit_section(&help), exit_section(&man));
+    for status in 0..=10 {
+        let s = status.to_string();
+        assert!(word(&h, &s), "--help's exit statuses miss {status}");
+        assert!(word(&m, &s), "the man page's exit statuses miss {status}");
+    }
 }

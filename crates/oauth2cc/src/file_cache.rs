@@ -252,6 +252,9 @@ impl FileCache {
         if let Some(s) = m.get("status").and_then(Value::as_u64) {
             e = e.with_status(s as u16);
         }
+        if let Some(h) = crate::response::recorded_hint(kind) {
+            e = e.with_hint(h);
+        }
         if let Some(err) = m.get("error").and_then(Value::as_str) {
             e = e.with_oauth(Some(OAuthErrorBody {
                 error: err.to_string(),

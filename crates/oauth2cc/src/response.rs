@@ -115,6 +115,20 @@ fn kind_of_code(error: &str) -> Option<ErrorKind> {
     ERROR_CODES.iter().find(|(c, _)| *c == code).map(|(_, k)| *k)
 }
 
+const SCOPE_HINT: &str = "ask only for scopes the client is allowed in the IAM";
+
+/// The hint an error of this kind got when it was recorded in the file cache
+/// (the pauses record the kinds only; each of these has one hint).
+pub(crate) fn recorded_hint(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::InvalidClient => Some(CREDENTIALS_HINT),
+        ErrorKind::InvalidScope => Some(SCOPE_HINT),
+        // Recorded only for a 404 (a configuration error found before a request has no pause).
+        ErrorKind::InvalidConfig => Some(TOKEN_URL_HINT),
+        _ => None,
+    }
+}
+
 fn oauth_error(map: &Map<String, Value>) -> Option<OAuthErrorBody> {
     let error = map.get("error")?;
     let text = |v: &Value| match v {
@@ -137,11 +151,7 @@ fn oauth_failure(status: u16, body: OAuthErrorBody, retry_after: Option<Duration
         Some(ErrorKind::InvalidClient) => {
             (ErrorKind::InvalidClient, "rejected the client credentials", Some(CREDENTIALS_HINT))
         }
-        Some(ErrorKind::InvalidScope) => (
-            ErrorKind::InvalidScope,
-            "refused the requested scope",
-            Some("ask only for scopes the client is allowed in the IAM"),
-        ),
+        Some(ErrorKind::InvalidScope) => (ErrorKind::InvalidScope, "refused the requested scope", Some(SCOPE_HINT)),
         _ if status == 429 => (ErrorKind::RateLimited, "is rate limiting this client", None),
         Some(ErrorKind::Server) => (ErrorKind::Server, "failed", None),
         _ if status >= 500 || status == 408 => (ErrorKind::Server, "failed", None),

@@ -47,3 +47,29 @@ fn a_cache_dir_that_is_a_file_is_a_configuration_error() {
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);
     let _ = std::fs::remove_file(&f);
 }
+
+#[test]
+fn an_error_recorded_by_another_process_keeps_its_hint() {
+    let sim = sim();
+    let d = dir("pause-hint");
+    let a = Client::new(config(&sim, "svc", "wrong-secret").cache_dir(&d)).unwrap();
+    let first = a.token().unwrap_err();
+    assert_eq!(first.kind(), ErrorKind::InvalidClient);
+    let hint = first.hint().expect("a credentials hint");
+    // Another client (process) with the same key is served the recorded error.
+    let b = Client::new(config(&sim, "svc", "wrong-secret").cache_dir(&d)).unwrap();
+    let again = b.token().unwrap_err();
+    assert!(again.message().contains("recorded by another process"), "{again}");
+    assert_eq!((again.kind(), again.hint()), (ErrorKind::InvalidClient, Some(hint)), "{again}");
+    assert_eq!(requests(&sim), 1);
+    // The same for a refused scope.
+    let scoped = || Client::new(config(&sim, "svc", "s3cret-value").scope("admin").cache_dir(&d)).unwrap();
+    let first = scoped().token().unwrap_err();
+    let again = scoped().token().unwrap_err();
+    assert_eq!(first.kind(), ErrorKind::InvalidScope, "{first}");
+    assert!(again.message().contains("recorded by another process"), "{again}");
+    assert_eq!((again.kind(), again.hint()), (first.kind(), first.hint()), "{again}");
+    assert!(first.hint().is_some());
+    assert_eq!(requests(&sim), 2);
+    let _ = std::fs::remove_dir_all(&d);
+}
