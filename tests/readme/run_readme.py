@@ -25,7 +25,8 @@ the library in --lib-dir, and run), python (run with --python).
 
 Each block runs against its own IAM simulator (tests/with-sim.sh, clients in
 tests/README.md), with a temporary HOME (so caches and profiles go there),
-`oauth2cc` from --bin-dir first on PATH, no OAUTH2CC_* variable but the simulator's OAUTH2CC_SIM_*,
+`oauth2cc` from --bin-dir (the release build by default, as the README builds
+it) first on PATH, no OAUTH2CC_* variable but the simulator's OAUTH2CC_SIM_*,
 and these placeholders of the README replaced:
 
     https://iam.example.com[/auth]/realms/R/protocol/openid-connect/token
@@ -34,6 +35,8 @@ and these placeholders of the README replaced:
     https://api.example.com/ -> the simulator's protected API (SIM/api/)
     /etc/myjob/secret        -> a temporary file holding s3cret-value (client svc)
     127.0.0.1:8180           -> 127.0.0.1:PORT, a free port
+
+and curl made to fail on an HTTP error (`fail` in the temporary HOME's .curlrc).
 
 A block must not leave files in the repository (`git status --porcelain` is
 compared before and after each block). Prints one line per block and a closing
@@ -100,7 +103,8 @@ def parse(path):
                 if any(opt == "file" for opt, _ in pending):
                     blocks.append(Block(path, i + 1, "file", "\n".join(body) + "\n", pending))
                 elif info not in LANGS:
-                    errors.append(f"{path}:{i + 1}: marked block has language {info!r}, not one of {sorted(LANGS)}")
+                    errors.append(f"{path}:{i + 1}: marked block has language {info!r}, "
+                                  f"not one of {sorted(LANGS)}")
                 else:
                     blocks.append(Block(path, i + 1, LANGS[info], "\n".join(body) + "\n", pending))
             pending, pending_line = [], None
@@ -167,8 +171,10 @@ def run(cmd, env, cwd, timeout, out):
 
 
 def err_trap(spec, offset):
-    """A first script line naming the command that failed by its line in the Markdown file."""
-    return f"trap 'echo \"{spec['name']}:$((LINENO + {offset})): failed: $BASH_COMMAND\" >&2' ERR\n"
+    """A first script line naming the command that failed (by its line in the Markdown file, unless None)."""
+    name = spec["name"]
+    where = f"{name}:{spec['line']}: check" if offset is None else f"{name}:$((LINENO + {offset})):"
+    return f"trap 'echo \"{where} failed: $BASH_COMMAND\" >&2' ERR\n"
 
 
 def run_server_block(code, checks, env, spec, tmp, out):
@@ -212,6 +218,9 @@ def exec_block(spec):
     with tempfile.TemporaryDirectory(prefix="readme-test-") as tmp:
         home = os.path.join(tmp, "home")
         os.mkdir(home)
+        # curl, as the README uses it, exits 0 on an HTTP error: make it fail.
+        with open(os.path.join(home, ".curlrc"), "w", encoding="utf-8") as f:
+            f.write("fail\n")
         secret_file = os.path.join(tmp, "secret")
         with open(secret_file, "w", encoding="utf-8") as f:
             f.write(SECRET + "\n")
@@ -226,7 +235,7 @@ def exec_block(spec):
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "w", encoding="utf-8") as f:
                 f.write(code)
-            script = err_trap(spec, 0) + "\n".join(checks) + "\n"
+            script = err_trap(spec, None) + "\n".join(checks) + "\n"
             rc = run(["bash", "-euo", "pipefail", "-c", script], env, tmp, timeout, out)
         elif spec["lang"] == "sh" and spec["server"]:
             rc = run_server_block(code, checks, env, spec, tmp, out)
@@ -239,7 +248,8 @@ def exec_block(spec):
                 f.write(code)
             lib = spec["lib_dir"]
             cmd = [os.environ.get("CC", "cc"), "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
-                   "-I", os.path.join(ROOT, "include"), "-I", os.path.join(ROOT, "bindings", "c"), "-o", exe, src]
+                   "-I", os.path.join(ROOT, "include"), "-I", os.path.join(ROOT, "bindings", "c"),
+                   "-o", exe, src]
             if "oauth2cc_curl.h" in code:
                 cmd += [os.path.join(ROOT, "bindings", "c", "oauth2cc_curl.c")]
             cmd += ["-L", lib, "-loauth2cc", "-Wl,-rpath," + lib]
@@ -293,7 +303,8 @@ def main():
         for b in blocks:
             timeouts = b.opts("timeout")
             spec = {
-                "name": name, "line": b.line, "lang": b.lang, "code": b.code, "setup": b.opts("setup"), "checks": b.opts("check"),
+                "name": name, "line": b.line, "lang": b.lang, "code": b.code,
+                "setup": b.opts("setup"), "checks": b.opts("check"),
                 "env": b.opts("env"), "server": bool(b.opts("server")), "file": b.opts("file"),
                 "timeout": int(timeouts[-1]) if timeouts else 300,
                 "python": os.path.abspath(args.python), "bin_dir": os.path.abspath(args.bin_dir),
