@@ -205,8 +205,10 @@ def run_server_block(code, checks, env, spec, tmp, out):
         script = err_trap(spec, spec["line"] + len(expected)) + "\n".join(rest + checks) + "\n"
         return run(["bash", "-euo", "pipefail", "-c", script], env, ROOT, timeout, out)
     finally:
-        if p.poll() is None:
+        try:
             os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass  # it has already exited
         p.wait()
 
 
@@ -293,9 +295,14 @@ def main():
     passed = failed = 0
     for arg in args.files:
         path, _, only = arg.rpartition(":") if re.search(r":\d+$", arg) else (arg, "", "")
-        blocks, errors = parse(path)
+        try:
+            blocks, errors = parse(path)
+        except OSError as e:
+            print(f"{path}: {e.strerror}", file=sys.stderr)
+            return 2
         if only:
             blocks = [b for b in blocks if b.line == int(only)]
+            errors = [e for e in errors if e.startswith(f"{path}:{only}:")]
         for e in errors:
             print(f"{e} FAILED")
             failed += 1
@@ -332,7 +339,7 @@ def main():
                     problem = output + f"exit status {r.returncode}\n"
             after = git_status()
             if problem is None and before is not None and after != before:
-                left = "\n".join(sorted(after - before)) or "(files changed back)"
+                left = "\n".join(sorted(after ^ before))
                 problem = output + f"the block changed the repository (git status):\n{left}\n"
             secs = time.monotonic() - start
             if problem is None:

@@ -12,9 +12,9 @@ if [ $rc -ne 1 ] || [ "$(printf '%s\n' "$out" | tail -n 1)" != "$want" ]; then
     echo "README runner self-test: expected exit status 1 and '$want', got $rc" >&2
     exit 1
 fi
-for what in "selftest.md:18 sh FAILED" "selftest.md:25 c FAILED" "selftest.md:32 python FAILED" \
-    "selftest.md:39 sh FAILED" "tests/readme/selftest-leftover" "selftest.md:46 sh FAILED" \
-    "language 'cmake'" "selftest.md:61 sh FAILED"; do
+for what in "selftest.md:19 sh FAILED" "selftest.md:26 c FAILED" "selftest.md:33 python FAILED" \
+    "selftest.md:40 sh FAILED" "tests/readme/selftest-leftover" "selftest.md:47 sh FAILED" \
+    "language 'cmake'" "selftest.md:62 sh FAILED"; do
     printf '%s\n' "$out" | grep -qF -- "$what" || {
         printf '%s\n' "$out"
         echo "README runner self-test: output lacks '$what'" >&2
