@@ -1,6 +1,6 @@
 # oauth2cc: build, header, test, demo.
 #   make demo     start the IAM simulator, get tokens from C, show the cache and a renewal
-#   make test     every test: Rust, C (shared, static, ASan+UBSan), header freshness, lints
+#   make test     every test: Rust, C (shared, static, ASan+UBSan), header freshness, lints, the README's examples
 #   make header   regenerate include/oauth2cc.h from the Rust sources
 
 CARGO   ?= cargo
@@ -14,6 +14,7 @@ STATIC_LIBS := -lpthread -lm -ldl -lrt -lutil -lgcc_s -lc
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
 
 .PHONY: all build build-debug header check-header test test-rust test-c test-header test-python python lint demo fuzz clean
+.PHONY: test-readme
 .PHONY: install uninstall test-cpp test-curl test-install curl-dev cmake-tool bench go-tools
 
 # Installation directories (GNU conventions); DESTDIR stages the install.
@@ -60,7 +61,7 @@ check-header:
 	@diff -u include/oauth2cc.h $(BUILD)/oauth2cc.h.check || \
 		{ echo "include/oauth2cc.h is stale: run 'make header' and commit it" >&2; exit 1; }
 
-test: lint check-header test-header test-rust test-c test-cpp test-curl test-python test-install
+test: lint check-header test-header test-rust test-c test-cpp test-curl test-python test-install test-readme
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -124,6 +125,15 @@ python: $(VENV)/.ready
 test-python: $(VENV)/.dev-ready python build-debug
 	IAM_SIM=$(CURDIR)/target/debug/iam-sim $(PY) -m pytest -q bindings/python/tests
 	$(PY) -m mypy.stubtest oauth2cc
+
+# The README's code blocks marked <!-- readme-test -->, each against its own
+# simulator (tests/readme/run_readme.py says how); first, that the runner fails
+# what it should. The blocks use the release build (the quick start's
+# `make build`), the staged debug library and the Python package with requests
+# and httpx.
+test-readme: build build-debug python $(VENV)/.dev-ready
+	tests/readme/selftest.sh
+	python3 tests/readme/run_readme.py README.md
 
 # The C++ wrapper: C++11 and C++17, strict warnings, sanitizers; and without exceptions.
 CXX ?= c++
