@@ -2,7 +2,7 @@
 //! `OAUTH_ERR_INTERNAL` without a word on the host's stderr (see
 //! `oauth2cc_core::catch_silently`), failures set the thread's last error.
 
-use crate::error::set_last_error;
+use crate::last_error::set_last_error;
 use crate::status::{from_kind, OAUTH_ERR_INTERNAL, OAUTH_ERR_INVALID_ARGUMENT};
 use std::ffi::{c_char, CStr};
 use std::os::raw::c_int;

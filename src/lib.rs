@@ -6,7 +6,7 @@
 
 mod boundary;
 pub mod client;
-pub mod error;
+pub mod last_error;
 pub mod logging;
 pub mod options;
 pub mod stats;
@@ -15,7 +15,7 @@ pub mod unauthorized;
 pub mod version;
 
 pub use client::*;
-pub use error::*;
+pub use last_error::*;
 pub use logging::*;
 pub use options::*;
 pub use stats::*;
