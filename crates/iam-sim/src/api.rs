@@ -1,0 +1,77 @@
+//! The protected API: bearer tokens checked by looking them up, RFC 6750
+//! challenges on 401/403.
+
+use crate::http::{Request, Response};
+use crate::state::State;
+use serde_json::json;
+use std::time::Instant;
+
+const REALM_CHALLENGE: &str = "Bearer realm=\"iam-sim\"";
+
+pub(crate) fn validate(st: &State, token: &str, need_scope: Option<&str>) -> Result<String, Response> {
+    let issued = st.issued.lock();
+    let invalid = |why: &str| {
+        Response::json(401, &json!({"error": "invalid_token"})).with_header(
+            "WWW-Authenticate",
+            format!("{REALM_CHALLENGE}, error=\"invalid_token\", error_description=\"{why}\""),
+        )
+    };
+    let Some(t) = issued.get(token) else {
+        return Err(invalid("The access token is unknown"));
+    };
+    if t.revoked {
+        st.stats.lock().api_revoked_tokens += 1;
+        return Err(invalid("The access token was revoked"));
+    }
+    if Instant::now() >= t.expires {
+        st.stats.lock().api_expired_tokens += 1;
+        return Err(invalid("The access token expired"));
+    }
+    if let Some(s) = need_scope {
+        if !t.scopes.iter().any(|x| x == s) {
+            return Err(Response::json(403, &json!({"error": "insufficient_scope"})).with_header(
+                "WWW-Authenticate",
+                format!("{REALM_CHALLENGE}, error=\"insufficient_scope\", error_description=\"The request requires higher privileges\", scope=\"{s}\""),
+            ));
+        }
+    }
+    Ok(t.client.clone())
+}
+
+/// `/api/echo` accepts any valid token; `/api/scope/NAME` also needs scope NAME;
+/// `/api/deny` answers 401 with a bare challenge whatever the token (a
+/// misrouted call: a new token would not help).
+pub(crate) fn api(st: &State, req: &Request) -> Response {
+    st.stats.lock().api_requests += 1;
+    if req.path == "/api/deny" {
+        return Response::json(401, &json!({"error": "unauthorized"})).with_header("WWW-Authenticate", REALM_CHALLENGE);
+    }
+    let token = req.header("authorization").and_then(|h| {
+        let (scheme, rest) = h.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string())
+    });
+    let Some(token) = token else {
+        return Response::json(401, &json!({"error": "unauthorized"})).with_header("WWW-Authenticate", REALM_CHALLENGE);
+    };
+    let need_scope = req.path.strip_prefix("/api/scope/");
+    // `/api/status/NNN`: a valid token gets status NNN (an API failing on its own).
+    let forced = req.path.strip_prefix("/api/status/").and_then(|s| s.parse::<u16>().ok());
+    match validate(st, &token, need_scope) {
+        Ok(_) if forced.is_some() => {
+            let code = forced.unwrap_or(500);
+            Response::json(code, &json!({"status": code}))
+        }
+        Ok(client) => {
+            st.stats.lock().api_ok += 1;
+            Response::json(
+                200,
+                &json!({
+                    "ok": true, "client": client, "method": req.method, "path": req.path,
+                    "body_bytes": req.body.len(), "x_test": req.header("x-test"),
+                    "authorization_headers": req.headers.iter().filter(|(n, _)| n == "authorization").count(),
+                }),
+            )
+        }
+        Err(r) => r,
+    }
+}

@@ -1,0 +1,56 @@
+//! The counters served by `GET /sim/stats` and returned by `Sim::stats`.
+
+use crate::state::State;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Counters, as served by `GET /sim/stats`.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub token_requests: u64,
+    pub token_requests_by_client: HashMap<String, u64>,
+    pub tokens_issued: u64,
+    pub token_in_flight: u64,
+    pub token_max_in_flight: u64,
+    pub rate_limited: u64,
+    pub api_requests: u64,
+    pub api_ok: u64,
+    /// API calls that presented a token the simulator had issued but which had expired.
+    pub api_expired_tokens: u64,
+    pub api_revoked_tokens: u64,
+    /// The last token request's form parameters, `client_secret` left out.
+    pub last_params: Vec<(String, String)>,
+    /// The last token request's `Accept` header.
+    pub last_accept: Option<String>,
+    /// The last token request's auth method as the simulator read it.
+    pub last_method: Option<String>,
+}
+
+impl Stats {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "token_requests": self.token_requests,
+            "token_requests_by_client": self.token_requests_by_client,
+            "tokens_issued": self.tokens_issued,
+            "token_in_flight": self.token_in_flight,
+            "token_max_in_flight": self.token_max_in_flight,
+            "rate_limited": self.rate_limited,
+            "api_requests": self.api_requests,
+            "api_ok": self.api_ok,
+            "api_expired_tokens": self.api_expired_tokens,
+            "api_revoked_tokens": self.api_revoked_tokens,
+            "last_params": self.last_params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            "last_accept": self.last_accept,
+            "last_method": self.last_method,
+        })
+    }
+}
+
+/// Counts a token request in flight until dropped.
+pub(crate) struct InFlight<'a>(pub(crate) &'a State);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.stats.lock().token_in_flight -= 1;
+    }
+}
