@@ -82,7 +82,7 @@ pub struct Config {
     pub(crate) cache_dir: Option<PathBuf>,
 }
 
-/// Defaults, as documented in DESIGN.md and the C header.
+/// Defaults, as documented in the C header (include/oauth2cc.h) and README.md.
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 pub(crate) const DEFAULT_RENEW_AFTER: (f64, f64) = (0.8, 0.9);

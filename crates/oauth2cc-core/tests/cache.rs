@@ -1,4 +1,4 @@
-//! The cache (DESIGN.md "Caching and renewal"): reads from cache, single flight,
+//! The cache: reads from cache, single flight,
 //! renewal between 80 % and 90 %, serving a valid token through a failed
 //! refresh, invalidate-if-current.
 

@@ -1,4 +1,4 @@
-//! Protecting the IAM and the caller's IP (DESIGN.md): the per-endpoint
+//! Protecting the IAM and the caller's IP: the per-endpoint
 //! budget, Retry-After, the credential cool-down, backoff, the IP-block hint.
 
 mod common;

@@ -1,4 +1,4 @@
-//! TLS (DESIGN.md "Security"): the CA file is trusted, an unknown CA and a
+//! TLS: the CA file is trusted, an unknown CA and a
 //! name mismatch are refused, a proxy is used through CONNECT.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Requesting a token: auth methods, parameters, answer rules (DESIGN.md "Requesting a token").
+//! Requesting a token: auth methods, parameters, answer rules.
 
 mod common;
 use common::*;

@@ -1,4 +1,4 @@
-//! Reacting to an API's 401/403 (DESIGN.md "Reacting to an API's 401"), with
+//! Reacting to an API's 401/403, with
 //! the simulator's protected API producing the challenges.
 
 mod common;
