@@ -52,20 +52,30 @@ fn scan(ptr: *const u8, size: usize) {
     }
 }
 
+// SAFETY: every block comes from System and goes back to it with its layout;
+// scanning only reads a block before it is freed.
 unsafe impl GlobalAlloc for Scanning {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's layout, as GlobalAlloc::alloc requires.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         scan(ptr, layout.size());
+        // SAFETY: `ptr` was allocated by System with `layout` (alloc and realloc above).
         unsafe { System.dealloc(ptr, layout) }
     }
     // Never System.realloc: it frees the old block where we cannot scan it.
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: GlobalAlloc::realloc's contract: new_size is non-zero and,
+        // rounded up to layout.align(), does not overflow isize.
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // SAFETY: a valid, non-zero-sized layout (above).
         let new = unsafe { System.alloc(new_layout) };
         if !new.is_null() {
+            // SAFETY: the old block has layout.size() readable bytes, the new one
+            // new_size writable bytes; two distinct allocations never overlap.
             unsafe { std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
+            // SAFETY: `ptr` was allocated by this allocator with `layout`.
             unsafe { self.dealloc(ptr, layout) };
         }
         new
