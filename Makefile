@@ -6,7 +6,8 @@
 CARGO   ?= cargo
 CC      ?= cc
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
-SOMAJOR := 0
+# The soname's major version: [package.metadata.oauth2cc] soname-major in Cargo.toml.
+SOMAJOR := $(shell sed -n 's/^soname-major = \([0-9][0-9]*\)$$/\1/p' Cargo.toml)
 BUILD   := build
 CFLAGS_STRICT := -Wall -Wextra -Wpedantic -Werror
 # What a program linking liboauth2cc.a also needs (cargo rustc -- --print native-static-libs).

@@ -6,7 +6,8 @@
 fn main() {
     // Cargo never sets a soname on a cdylib; without one, programs record the
     // unversioned file name and break on an incompatible upgrade.
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liboauth2cc.so.0");
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liboauth2cc.so.{}", soname_major());
+    println!("cargo:rerun-if-changed=Cargo.toml");
     println!("cargo:rerun-if-env-changed=OAUTH2CC_HEADER_OUT");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src");
@@ -38,4 +39,14 @@ fn main() {
         })
         .collect();
     std::fs::write(&out, text).expect("write oauth2cc.h");
+}
+
+/// `soname-major` of `[package.metadata.oauth2cc]` in Cargo.toml, its one definition.
+fn soname_major() -> u32 {
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let manifest = std::fs::read_to_string(format!("{dir}/Cargo.toml")).expect("Cargo.toml");
+    manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("soname-major = ")?.trim().parse().ok())
+        .expect("Cargo.toml: [package.metadata.oauth2cc] soname-major = N")
 }

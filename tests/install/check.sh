@@ -9,9 +9,12 @@ lib="$stage$libdir"
 export PKG_CONFIG_SYSROOT_DIR="$stage" PKG_CONFIG_LIBDIR="$lib/pkgconfig"
 
 echo "soname:"
-objdump -p "$lib/liboauth2cc.so" | grep -q 'SONAME *liboauth2cc.so.0$' || { echo "no soname liboauth2cc.so.0" >&2; exit 1; }
-test "$(readlink "$lib/liboauth2cc.so")" = liboauth2cc.so.0
-test "$(readlink "$lib/liboauth2cc.so.0")" = "liboauth2cc.so.$(pkg-config --modversion oauth2cc)"
+# Its major version is defined once, in Cargo.toml.
+major=$(sed -n 's/^soname-major = \([0-9][0-9]*\)$/\1/p' "$root/Cargo.toml")
+test -n "$major" || { echo "Cargo.toml has no soname-major" >&2; exit 1; }
+objdump -p "$lib/liboauth2cc.so" | grep -q "SONAME *liboauth2cc.so.$major\$" || { echo "no soname liboauth2cc.so.$major" >&2; exit 1; }
+test "$(readlink "$lib/liboauth2cc.so")" = "liboauth2cc.so.$major"
+test "$(readlink "$lib/liboauth2cc.so.$major")" = "liboauth2cc.so.$(pkg-config --modversion oauth2cc)"
 
 echo "the oauth2cc command and its man page:"
 bin="$stage$prefix/bin/oauth2cc"
@@ -29,7 +32,7 @@ echo "pkg-config, shared, a C89 program:"
 # shellcheck disable=SC2046
 cc -std=c89 -Wall -Wextra -Wpedantic -Werror -o "$work/quickstart_shared" "$root/examples/quickstart.c" \
     $(pkg-config --cflags --libs oauth2cc)
-LD_LIBRARY_PATH="$lib" ldd "$work/quickstart_shared" | grep -q 'liboauth2cc.so.0 =>'
+LD_LIBRARY_PATH="$lib" ldd "$work/quickstart_shared" | grep -q "liboauth2cc.so.$major =>"
 LD_LIBRARY_PATH="$lib" "$root/tests/with-sim.sh" -- "$work/quickstart_shared"
 
 echo "pkg-config --static:"
