@@ -2,6 +2,7 @@
 #   make demo     start the IAM simulator, get tokens from C, show the cache and a renewal
 #   make test     every test: Rust, C (shared, static, ASan+UBSan), header freshness, lints, the README's examples
 #   make header   regenerate include/oauth2cc.h from the Rust sources
+#   make lint     rustfmt, clippy, ruff, mypy --strict, clang-format (check only); make format applies rustfmt and clang-format
 
 CARGO   ?= cargo
 CC      ?= cc
@@ -16,7 +17,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 
 .PHONY: all build build-debug header check-header test test-rust test-c test-header test-python python lint demo fuzz clean
 .PHONY: test-readme
-.PHONY: install uninstall test-cpp test-curl test-install curl-dev cmake-tool bench go-tools
+.PHONY: install uninstall test-cpp test-curl test-install curl-dev cmake-tool bench go-tools format clang-format-tool
 
 # Installation directories (GNU conventions); DESTDIR stages the install.
 PREFIX     ?= /usr/local
@@ -208,9 +209,26 @@ test-install: curl-dev cmake-tool
 	@left=$$(find $(STAGE) -type f -o -type l); test -z "$$left" || { echo "uninstall left: $$left" >&2; exit 1; }
 	@echo "install test: ok"
 
-lint:
+# Rust (rustfmt, clippy), Python (ruff, mypy --strict; ruff.toml, mypy.ini;
+# the tools pinned in requirements-dev.txt, in .venv) and C/C++ (clang-format,
+# .clang-format). `make format` applies rustfmt and clang-format.
+PY_LINT_SRC := bindings/python/python bindings/python/tests $(wildcard examples/*.py) bench/python
+C_FORMAT_SRC := $(wildcard tests/c/*.c tests/c/*.h tests/cpp/*.cpp tests/curl/*.c tests/stage/*.c \
+	bindings/c/*.c bindings/c/*.h bindings/cpp/*.hpp examples/*.c examples/*.cpp bench/c/*.c)
+lint: $(VENV)/.dev-ready clang-format-tool
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(PY) -m ruff check $(PY_LINT_SRC)
+	$(PY) -m mypy --strict $(PY_LINT_SRC)
+	clang-format --dry-run --Werror $(C_FORMAT_SRC)
+
+format: clang-format-tool
+	$(CARGO) fmt --all
+	clang-format -i $(C_FORMAT_SRC)
+
+# clang-format, installed from Debian's packages when missing.
+clang-format-tool:
+	@command -v clang-format >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-format; }
 
 demo: build python
 	$(CC) -std=c99 $(CFLAGS_STRICT) -O2 -Iinclude -Itests/c -o $(BUILD)/demo examples/demo.c tests/c/sim_http.c \

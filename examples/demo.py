@@ -29,7 +29,10 @@ def main() -> None:
     client = oauth2cc.Client(os.environ["OAUTH2CC_TOKEN_URL"], "svc", "s3cret-value", scope="orders:read")
     print(f"python: {client!r}")
     info = client.token_info()
-    print(f"1. token {fp(info.access_token)}, {info.token_type}, scope {info.scope!r}, expires {info.expires_at:%H:%M:%S} UTC")
+    print(
+        f"1. token {fp(info.access_token)}, {info.token_type}, scope {info.scope!r},"
+        f" expires {info.expires_at:%H:%M:%S} UTC"
+    )
     n = 200_000
     ns = timeit.timeit(client.token, number=n) / n * 1e9
     print(f"2. {n} cached client.token() calls: {ns:.0f} ns each")

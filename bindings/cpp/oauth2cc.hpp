@@ -60,6 +60,8 @@ enum class Unauthorized {
 class Options {
 public:
     Options() { oauth_options_init(&opts_, OAUTH_OPTIONS_VERSION); }
+    // One line per setter:
+    // clang-format off
     Options &auth_method(int m) { opts_.auth_method = m; return *this; }
     Options &scope(const std::string &s) { return str(SCOPE, s); }
     Options &audience(const std::string &s) { return str(AUDIENCE, s); }
@@ -83,6 +85,7 @@ public:
         extra_.push_back(value);
         return *this;
     }
+    // clang-format on
 
     /// The C struct, pointing into this Options: valid while this object
     /// lives and is not changed (a copy has its own). Not for concurrent use.

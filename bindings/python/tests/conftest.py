@@ -37,7 +37,8 @@ class Sim:
         deadline = time.monotonic() + 10
         while not (port_file.exists() and port_file.read_text().strip()):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"iam-sim did not start: {self.proc.stderr.read() if self.proc.stderr else ''}")
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                raise RuntimeError(f"iam-sim did not start: {err}")
             time.sleep(0.02)
         self.port = int(port_file.read_text())
         scheme = "https" if tls else "http"
@@ -52,7 +53,7 @@ class Sim:
             return json.loads(r.read())
 
     def stats(self) -> dict[str, Any]:
-        return self._plain("/sim/stats")
+        return dict(self._plain("/sim/stats"))
 
     def requests(self) -> int:
         return int(self.stats()["token_requests"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -12,21 +13,24 @@ import requests
 
 import oauth2cc
 
+if TYPE_CHECKING:
+    from conftest import Sim
+
 
 @pytest.fixture
-def client(sim):
+def client(sim: Sim) -> oauth2cc.Client:
     return oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
 
 
 # ---- requests ----
 
-def test_requests_adds_the_bearer_header(sim, client):
+def test_requests_adds_the_bearer_header(sim: Sim, client: oauth2cc.Client) -> None:
     r = requests.get(sim.api_url, auth=oauth2cc.RequestsAuth(client), timeout=10)
     assert r.status_code == 200 and r.json()["client"] == "svc"
     assert r.request.headers["Authorization"] == f"Bearer {client.token()}"
 
 
-def test_requests_renews_and_resends_once_on_invalid_token(sim, client):
+def test_requests_renews_and_resends_once_on_invalid_token(sim: Sim, client: oauth2cc.Client) -> None:
     old = client.token()
     sim.revoke()
     body = b"x" * 1000
@@ -36,7 +40,7 @@ def test_requests_renews_and_resends_once_on_invalid_token(sim, client):
     assert client.token() != old and sim.requests() == 2
 
 
-def test_requests_insufficient_scope_raises_or_passes_through(sim, client):
+def test_requests_insufficient_scope_raises_or_passes_through(sim: Sim, client: oauth2cc.Client) -> None:
     with pytest.raises(oauth2cc.InsufficientScopeError) as ei:
         requests.get(f"{sim.base}/api/scope/orders:write", auth=oauth2cc.RequestsAuth(client), timeout=10)
     assert ei.value.scope == "orders:write" and ei.value.status == 403
@@ -49,7 +53,7 @@ def test_requests_insufficient_scope_raises_or_passes_through(sim, client):
     assert sim.requests() == 1, "no renewal for a scope problem"
 
 
-def test_requests_401_without_detail_is_not_retried(sim, client):
+def test_requests_401_without_detail_is_not_retried(sim: Sim, client: oauth2cc.Client) -> None:
     with pytest.raises(oauth2cc.UnauthorizedError) as ei:
         requests.get(f"{sim.base}/api/deny", auth=oauth2cc.RequestsAuth(client), timeout=10)
     assert ei.value.kind == "no_detail" and "would not help" in str(ei.value)
@@ -58,7 +62,7 @@ def test_requests_401_without_detail_is_not_retried(sim, client):
 
 # ---- httpx, sync ----
 
-def test_httpx_sync(sim, client):
+def test_httpx_sync(sim: Sim, client: oauth2cc.Client) -> None:
     with httpx.Client(auth=oauth2cc.HttpxAuth(client)) as h:
         assert h.get(sim.api_url).json()["client"] == "svc"
         old = client.token()
@@ -77,7 +81,7 @@ def test_httpx_sync(sim, client):
 
 # ---- httpx, async ----
 
-def test_httpx_async(sim, client):
+def test_httpx_async(sim: Sim, client: oauth2cc.Client) -> None:
     async def main() -> None:
         async with httpx.AsyncClient(auth=oauth2cc.HttpxAuth(client)) as h:
             assert (await h.get(sim.api_url)).json()["client"] == "svc"
@@ -93,7 +97,7 @@ def test_httpx_async(sim, client):
     assert sim.requests() == 2
 
 
-def test_httpx_async_does_not_block_the_event_loop(sim):
+def test_httpx_async_does_not_block_the_event_loop(sim: Sim) -> None:
     sim.fault(kind="delay", ms=600)
     cold = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
 

@@ -8,13 +8,20 @@ import multiprocessing
 import os
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
 import oauth2cc
 
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
-def test_token_then_cache(sim):
+    from conftest import Sim
+
+
+def test_token_then_cache(sim: Sim) -> None:
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     t = c.token()
     assert isinstance(t, str) and len(t) > 100
@@ -26,7 +33,7 @@ def test_token_then_cache(sim):
     assert s["failures"] == {} and s["paused_for"] is None and s["token_expires_in"] > 290
 
 
-def test_token_info(sim):
+def test_token_info(sim: Sim) -> None:
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value", scope="orders:read")
     info = c.token_info()
     assert info.access_token == c.token()
@@ -38,7 +45,7 @@ def test_token_info(sim):
     assert info.access_token not in repr(info)
 
 
-def test_every_option(sim):
+def test_every_option(sim: Sim) -> None:
     c = oauth2cc.Client(
         sim.token_url, "post-only", "post-secret", auth_method="client_secret_post", audience="orders-api",
         resource="https://orders.example/", extra_params=[("acr_values", "gold")], connect_timeout=2.0, timeout=3.0,
@@ -51,7 +58,7 @@ def test_every_option(sim):
     assert params["acr_values"] == "gold" and params["client_id"] == "post-only"
 
 
-def test_repr_shows_url_and_id_never_secret_or_token(sim):
+def test_repr_shows_url_and_id_never_secret_or_token(sim: Sim) -> None:
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     t = c.token()
     r = repr(c)
@@ -59,7 +66,7 @@ def test_repr_shows_url_and_id_never_secret_or_token(sim):
     assert "s3cret-value" not in r and t not in r
 
 
-def test_from_env(sim, tmp_path, monkeypatch):
+def test_from_env(sim: Sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     secret_file = tmp_path / "secret"
     secret_file.write_text("s3cret-value\n")
     monkeypatch.setenv("OAUTH2CC_TOKEN_URL", sim.token_url)
@@ -80,7 +87,7 @@ def test_from_env(sim, tmp_path, monkeypatch):
         oauth2cc.Client.from_env()
 
 
-def test_invalidate_and_handle_unauthorized(sim):
+def test_invalidate_and_handle_unauthorized(sim: Sim) -> None:
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     old = c.token()
     assert not c.invalidate("something-else")
@@ -97,7 +104,7 @@ def test_invalidate_and_handle_unauthorized(sim):
     assert c.token() == new and sim.requests() == 2
 
 
-def test_wrong_secret_raises_invalid_client_without_a_retry_loop(sim):
+def test_wrong_secret_raises_invalid_client_without_a_retry_loop(sim: Sim) -> None:
     c = oauth2cc.Client(sim.token_url, "svc", "wrong-Secret-9")
     for _ in range(20):
         with pytest.raises(oauth2cc.InvalidClientError) as ei:
@@ -105,7 +112,7 @@ def test_wrong_secret_raises_invalid_client_without_a_retry_loop(sim):
         e = ei.value
         assert e.status == 401 and e.error == "unauthorized_client"
         assert e.error_description == "Invalid client or Invalid client credentials"
-        assert e.retry_after > 50 and e.kind == "invalid_client" and e.hint
+        assert e.retry_after is not None and e.retry_after > 50 and e.kind == "invalid_client" and e.hint
         assert "wrong-Secret-9" not in str(e) and "wrong-Secret-9" not in repr(e)
         assert isinstance(e, oauth2cc.OAuthError)
     assert sim.requests() == 1
@@ -124,25 +131,27 @@ def test_wrong_secret_raises_invalid_client_without_a_retry_loop(sim):
         ({"kind": "error_200"}, oauth2cc.RejectedError, 200),
     ],
 )
-def test_each_failure_has_its_exception(sim, fault, exc, status):
+def test_each_failure_has_its_exception(
+    sim: Sim, fault: dict[str, Any], exc: type[oauth2cc.OAuthError], status: int
+) -> None:
     sim.fault(**fault)
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     with pytest.raises(exc) as ei:
         c.token()
     assert ei.value.status == status
     if exc is oauth2cc.RateLimitedError:
-        assert 6 < ei.value.retry_after <= 7
+        assert ei.value.retry_after is not None and 6 < ei.value.retry_after <= 7
     if exc is oauth2cc.NetworkError:
         assert isinstance(ei.value, ConnectionError)
 
 
-def test_invalid_scope(sim):
+def test_invalid_scope(sim: Sim) -> None:
     with pytest.raises(oauth2cc.InvalidScopeError) as ei:
         oauth2cc.Client(sim.token_url, "svc", "s3cret-value", scope="admin").token()
     assert ei.value.error == "invalid_scope" and ei.value.error_description == "Invalid scopes: admin"
 
 
-def test_timeout(sim):
+def test_timeout(sim: Sim) -> None:
     sim.fault(kind="delay", ms=3000)
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value", timeout=0.3)
     t0 = time.monotonic()
@@ -152,13 +161,13 @@ def test_timeout(sim):
     assert isinstance(ei.value, TimeoutError)  # the builtin, too
 
 
-def test_tls(tls_sim):
+def test_tls(tls_sim: Sim) -> None:
     with pytest.raises(oauth2cc.TLSError):
         oauth2cc.Client(tls_sim.token_url, "svc", "s3cret-value", proxy="").token()
     assert oauth2cc.Client(tls_sim.token_url, "svc", "s3cret-value", ca_file=tls_sim.ca_file, proxy="").token()
 
 
-def test_configuration_errors():
+def test_configuration_errors() -> None:
     with pytest.raises(oauth2cc.ConfigurationError):
         oauth2cc.Client("http://iam.example.com/token", "svc", "s")
     with pytest.raises(oauth2cc.ConfigurationError):
@@ -171,14 +180,14 @@ def test_configuration_errors():
         oauth2cc.Client("https://iam.example.com/token", "", "s")
 
 
-def test_network_error_when_the_server_is_down(sim):
+def test_network_error_when_the_server_is_down(sim: Sim) -> None:
     url = sim.token_url
     sim.stop()
     with pytest.raises(oauth2cc.NetworkError):
         oauth2cc.Client(url, "svc", "s3cret-value").token()
 
 
-def test_32_threads_on_a_cold_client_make_one_request(sim):
+def test_32_threads_on_a_cold_client_make_one_request(sim: Sim) -> None:
     sim.fault(kind="delay", ms=300)
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     barrier = threading.Barrier(32)
@@ -200,7 +209,7 @@ def test_32_threads_on_a_cold_client_make_one_request(sim):
     assert sim.requests() == 1 and sim.stats()["token_max_in_flight"] == 1
 
 
-def test_the_interpreter_is_released_during_the_request(sim):
+def test_the_interpreter_is_released_during_the_request(sim: Sim) -> None:
     sim.fault(kind="delay", ms=800)
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     ticks = 0
@@ -220,7 +229,7 @@ def test_the_interpreter_is_released_during_the_request(sim):
     assert ticks > 40, f"only {ticks} ticks: the GIL was held during the request"
 
 
-def test_renewal_before_expiry(sim):
+def test_renewal_before_expiry(sim: Sim) -> None:
     c = oauth2cc.Client(sim.token_url, "short", "short-secret")
     first = c.token()
     t0 = time.monotonic()
@@ -232,7 +241,7 @@ def test_renewal_before_expiry(sim):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_fork(sim):
+def test_fork(sim: Sim) -> None:
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     t = c.token()
     r, w = os.pipe()
@@ -261,7 +270,7 @@ def _mp_token(_: int) -> str:
     return _MP_CLIENT.token()
 
 
-def test_multiprocessing(sim):
+def test_multiprocessing(sim: Sim) -> None:
     global _MP_CLIENT
     _MP_CLIENT = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     t = _MP_CLIENT.token()
@@ -272,7 +281,7 @@ def test_multiprocessing(sim):
     _MP_CLIENT = None
 
 
-def test_logging_without_secrets(sim, caplog):
+def test_logging_without_secrets(sim: Sim, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="oauth2cc")
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     t = c.token()
@@ -285,7 +294,7 @@ def test_logging_without_secrets(sim, caplog):
     assert "zz-SECRET-zz" not in text and "s3cret-value" not in text and t not in text
 
 
-def test_cache_dir_shares_tokens_between_processes(sim, tmp_path):
+def test_cache_dir_shares_tokens_between_processes(sim: Sim, tmp_path: Path) -> None:
     a = oauth2cc.Client(sim.token_url, "svc", "s3cret-value", cache_dir=tmp_path)
     t = a.token()
     pid = os.fork()
@@ -299,14 +308,14 @@ def test_cache_dir_shares_tokens_between_processes(sim, tmp_path):
     assert all((p.stat().st_mode & 0o777) in (0o600,) for p in tmp_path.iterdir() if p.suffix == ".token")
 
 
-def test_token_info_repr_shows_expires_at_as_a_datetime(sim):
+def test_token_info_repr_shows_expires_at_as_a_datetime(sim: Sim) -> None:
     info = oauth2cc.Client(sim.token_url, "svc", "s3cret-value").token_info()
     shown = repr(info)
     assert f"expires_at={info.expires_at!r}" in shown, shown
     assert "datetime.datetime(" in shown and info.access_token not in shown
 
 
-def test_no_log_output_when_the_application_never_configured_logging():
+def test_no_log_output_when_the_application_never_configured_logging() -> None:
     # A failing token request in a fresh interpreter with no logging set up:
     # the oauth2cc logger has a NullHandler, so Python's last-resort handler
     # prints nothing on stderr.
@@ -328,7 +337,7 @@ def test_no_log_output_when_the_application_never_configured_logging():
     assert "connection refused by the token endpoint 127.0.0.1:1" in out.stdout, out.stdout
 
 
-def test_the_http_refusal_names_the_keyword_and_the_variable(monkeypatch):
+def test_the_http_refusal_names_the_keyword_and_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     url = "http://iam.invalid/realms/test/protocol/openid-connect/token"
     with pytest.raises(oauth2cc.ConfigurationError) as e:
         oauth2cc.Client(url, "svc", "s")

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import pytest
 
 import oauth2cc
 
+if TYPE_CHECKING:
+    from conftest import Sim
 
-def test_token_info_exposes_the_granted_scopes_and_a_narrowed_grant_is_logged_once(sim, caplog):
+
+def test_token_info_exposes_the_granted_scopes_and_a_narrowed_grant_is_logged_once(
+    sim: Sim, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="oauth2cc")
     sim.fault(kind="scope", value="profile orders:read")
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value", scope="orders:read orders:write")
@@ -24,7 +30,7 @@ def test_token_info_exposes_the_granted_scopes_and_a_narrowed_grant_is_logged_on
     assert "granted_scopes" in repr(info)
 
 
-def test_an_absent_scope_means_the_requested_one_was_granted(sim):
+def test_an_absent_scope_means_the_requested_one_was_granted(sim: Sim) -> None:
     sim.fault(kind="scope")
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value", scope="orders:read")
     info = c.token_info()
@@ -32,7 +38,9 @@ def test_an_absent_scope_means_the_requested_one_was_granted(sim):
     assert info.granted_scopes == ("orders:read",)
 
 
-def test_a_caught_panic_is_an_internal_error_and_prints_nothing(sim, monkeypatch, capfd):
+def test_a_caught_panic_is_an_internal_error_and_prints_nothing(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     # The core's test hook: token requests of this client id panic.
     monkeypatch.setenv("OAUTH2CC_TEST_PANIC_CLIENT_ID", "panic-me")
     c = oauth2cc.Client(sim.token_url, "panic-me", "s3cret-value")

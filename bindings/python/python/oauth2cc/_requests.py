@@ -53,7 +53,7 @@ class RequestsAuth(requests.auth.AuthBase):
                     retry.body.seek(body_pos)  # type: ignore[union-attr]
                 new_token = self.client.token()
                 retry.headers["Authorization"] = f"Bearer {new_token}"
-                resp.content  # release the connection
+                resp.content  # noqa: B018 (reading the body releases the connection)
                 resp.close()
                 again = resp.connection.send(retry, **kwargs)
                 again.history.append(resp)
