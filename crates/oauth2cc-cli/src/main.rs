@@ -5,7 +5,7 @@ mod settings;
 
 use base64::Engine as _;
 use oauth2cc_core::{Client, ErrorKind, Unauthorized};
-use settings::{Settings, KEYS};
+use settings::FLAGS;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -50,6 +50,8 @@ environment, which beats the profile:
   --no-cache                    do not share tokens with other processes
   --allow-insecure-http         OAUTH2CC_ALLOW_INSECURE_HTTP=1: allow http:// to a host that is
                                 not loopback (the token URL and request's API URL)
+  (no flag)                     OAUTH2CC_MAX_REQUESTS_PER_SECOND: token requests per
+                                second at most (default 10, at most 50)
   --profile NAME                OAUTH2CC_PROFILE: a [profile NAME] of the config file
                                 ([default] without one)
   --config FILE                 OAUTH2CC_CONFIG (default $XDG_CONFIG_HOME/oauth2cc/config
@@ -58,8 +60,9 @@ environment, which beats the profile:
   --version                     the version
 
 The secret is never taken as a command-line argument (--client-secret and
---secret are refused): other users can read those with ps. An empty variable
-counts as unset, except OAUTH2CC_PROXY='' (no proxy).
+--secret are refused): other users can read those with ps. An empty value
+(variable, profile key or flag) counts as not given, except OAUTH2CC_PROXY=''
+(no proxy). Every missing setting is named in one error.
 
 Exit status:
   0 success              5 network error or timeout     9  the API answered 4xx
@@ -185,8 +188,8 @@ fn parse_args(args: Vec<String>) -> Result<Parsed, Failure> {
                 let v = value(n)?;
                 a.request_options.push((n.to_string(), v));
             }
-            n if n.starts_with('-') && n.len() > 1 => match KEYS.iter().find(|(_, _, flag)| *flag == n) {
-                Some((key, _, flag)) => {
+            n if n.starts_with('-') && n.len() > 1 => match FLAGS.iter().find(|(_, flag)| *flag == n) {
+                Some((key, flag)) => {
                     a.flags.insert(key, value(flag)?);
                 }
                 None => return Err(Failure::usage(format!("unknown option {n}"))),
@@ -223,11 +226,14 @@ fn run(args: Vec<String>) -> Result<u8, Failure> {
         "request" => Some(parse_request(a.words, a.request_options)?),
         other => return Err(Failure::usage(format!("unknown command {other:?} (token, header, request, inspect)"))),
     };
-    let mut settings = Settings::resolve(a.flags, a.profile.as_deref(), a.config.as_deref())?;
-    settings.secret_from_stdin = a.secret_stdin;
-    settings.no_cache = a.no_cache;
-    settings.allow_insecure_http = a.insecure || settings::env_flag("OAUTH2CC_ALLOW_INSECURE_HTTP")?;
-    let cfg = settings.config()?;
+    let cfg = settings::config(settings::Flags {
+        values: a.flags,
+        profile: a.profile.as_deref(),
+        config: a.config.as_deref(),
+        secret_from_stdin: a.secret_stdin,
+        no_cache: a.no_cache,
+        allow_insecure_http: a.insecure,
+    })?;
     let client = Client::new(cfg.clone())?;
     let mut out = std::io::stdout().lock();
     match command.as_str() {

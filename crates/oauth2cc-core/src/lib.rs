@@ -35,6 +35,7 @@ mod panic;
 mod proxy;
 mod response;
 mod secret;
+mod settings;
 mod stats;
 mod token;
 mod transport;
@@ -49,6 +50,7 @@ pub use file_cache::default_cache_dir;
 #[doc(hidden)]
 pub use panic::catch_silently;
 pub use secret::Secret;
+pub use settings::{Settings, Source as SettingSource};
 pub use stats::Stats;
 pub use token::Token;
 pub use transport::{api_agent, api_call_error};
