@@ -264,7 +264,7 @@ impl Client {
         if let Some(s) = self.inner.try_cached(|t| self.cached_str(py, t)).flatten() {
             return Some(s);
         }
-        let t = self.inner.cached().filter(|t| std::time::Instant::now() < t.renew_at())?;
+        let t = self.inner.fresh_token()?;
         Some(self.remember(py, t))
     }
 

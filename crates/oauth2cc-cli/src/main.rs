@@ -3,7 +3,6 @@
 
 mod settings;
 
-use base64::Engine as _;
 use oauth2cc_core::{Client, ErrorKind, Unauthorized};
 use settings::FLAGS;
 use std::collections::HashMap;
@@ -234,7 +233,7 @@ fn run(args: Vec<String>) -> Result<u8, Failure> {
         no_cache: a.no_cache,
         allow_insecure_http: a.insecure,
     })?;
-    let client = Client::new(cfg.clone())?;
+    let client = Client::new(cfg)?;
     let mut out = std::io::stdout().lock();
     match command.as_str() {
         "token" => {
@@ -246,7 +245,7 @@ fn run(args: Vec<String>) -> Result<u8, Failure> {
             writeln!(out, "Authorization: Bearer {}", t.access_token()).map_err(io_failure)?;
         }
         "inspect" => inspect(&client, &mut out)?,
-        _ => return perform(&client, &cfg, request.expect("parsed above"), &mut out),
+        _ => return perform(&client, request.expect("parsed above"), &mut out),
     }
     Ok(0)
 }
@@ -306,31 +305,14 @@ fn parse_request(words: Vec<String>, options: Vec<(String, String)>) -> Result<R
 }
 
 /// Sends the request; on 401 invalid_token renews and resends once.
-fn perform(client: &Client, cfg: &oauth2cc_core::Config, req: Request, out: &mut impl Write) -> Result<u8, Failure> {
-    // The token goes only where the secret may go: https, or http to loopback unless allowed.
-    cfg.check_api_url(&req.url)?;
-    let agent = oauth2cc_core::api_agent(cfg)?;
-    let method: ureq::http::Method =
-        req.method.parse().map_err(|_| Failure::usage(format!("{:?} is not an HTTP method", req.method)))?;
+fn perform(client: &Client, req: Request, out: &mut impl Write) -> Result<u8, Failure> {
+    let api_req = oauth2cc_core::ApiRequest { method: req.method, url: req.url, headers: req.headers, body: req.body };
     for attempt in 0..2 {
         let token = client.token()?;
-        let mut builder = ureq::http::Request::builder().method(method.clone()).uri(&req.url);
-        for (n, v) in &req.headers {
-            builder = builder.header(n, v);
-        }
-        builder = builder.header("Authorization", format!("Bearer {}", token.access_token()));
-        let http_req = builder
-            .body(req.body.clone().unwrap_or_default())
-            .map_err(|e| Failure::usage(format!("bad request: {e}")))?;
-        let mut resp = agent.run(http_req).map_err(|e| oauth2cc_core::api_call_error(&e, &req.url))?;
-        let status = resp.status().as_u16();
-        let www = resp.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(String::from);
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_vec()
-            .map_err(|e| oauth2cc_core::api_call_error(&e, &req.url))?;
+        // The core checks the URL (https rule) and sends with the client's trust and proxy.
+        let resp = client.call_api(&api_req, token.access_token())?;
+        let (status, body) = (resp.status, resp.body);
+        let www = (!resp.www_authenticate.is_empty()).then(|| resp.www_authenticate.join(", "));
         let outcome = match status {
             401 => Some(client.handle_unauthorized(token.access_token(), www.as_deref())),
             403 if www.as_deref().is_some_and(|w| w.contains("insufficient_scope")) => {
@@ -377,14 +359,7 @@ fn inspect(client: &Client, out: &mut impl Write) -> Result<(), Failure> {
     if !t.missing_scopes().is_empty() {
         lines.push(format!("missing_scope: {} (requested, not granted)", t.missing_scopes().join(" ")));
     }
-    let mut parts = t.access_token().split('.');
-    let claims = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(_), Some(payload), Some(_), None) => base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload.trim_end_matches('='))
-            .ok()
-            .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok()),
-        _ => None,
-    };
+    let claims = t.jwt_claims();
     match claims {
         Some(c) => lines
             .push(format!("claims: {}", serde_json::to_string_pretty(&c).unwrap_or_default().replace('\n', "\n  "))),

@@ -53,7 +53,7 @@ pub use secret::Secret;
 pub use settings::{Settings, Source as SettingSource};
 pub use stats::Stats;
 pub use token::Token;
-pub use transport::{api_agent, api_call_error};
+pub use transport::{ApiRequest, ApiResponse, MAX_API_BODY_BYTES};
 pub use www_authenticate::{classify_unauthorized, parse_www_authenticate, Challenge, ParseError, Unauthorized};
 
 /// Largest token endpoint answer that is read (1 MiB).
