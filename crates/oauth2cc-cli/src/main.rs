@@ -3,7 +3,7 @@
 
 mod settings;
 
-use oauth2cc_core::{Client, ErrorKind, Unauthorized};
+use oauth2cc_core::{Client, ResponseAction};
 use settings::FLAGS;
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -87,17 +87,9 @@ impl Failure {
 
 impl From<oauth2cc_core::Error> for Failure {
     fn from(e: oauth2cc_core::Error) -> Failure {
-        let code = match e.kind() {
-            ErrorKind::InvalidConfig => 2,
-            ErrorKind::InvalidClient | ErrorKind::InvalidScope | ErrorKind::Rejected => 3,
-            ErrorKind::RateLimited => 4,
-            ErrorKind::Network | ErrorKind::Timeout => 5,
-            ErrorKind::Tls => 6,
-            ErrorKind::Server => 7,
-            ErrorKind::Protocol => 8,
-            _ => 1,
-        };
-        Failure { code, message: e.to_string() }
+        // The exit status of each kind is in the core's table of outcomes
+        // (crates/oauth2cc-core/src/outcome.rs).
+        Failure { code: e.kind().exit_status(), message: e.to_string() }
     }
 }
 
@@ -304,7 +296,8 @@ fn parse_request(words: Vec<String>, options: Vec<(String, String)>) -> Result<R
     Ok(Request { method, url, headers, body })
 }
 
-/// Sends the request; on 401 invalid_token renews and resends once.
+/// Sends the request; what the answer means is the core's rule
+/// (`Client::handle_response`): on `Retry` renew and resend once.
 fn perform(client: &Client, req: Request, out: &mut impl Write) -> Result<u8, Failure> {
     let api_req = oauth2cc_core::ApiRequest { method: req.method, url: req.url, headers: req.headers, body: req.body };
     for attempt in 0..2 {
@@ -312,27 +305,19 @@ fn perform(client: &Client, req: Request, out: &mut impl Write) -> Result<u8, Fa
         // The core checks the URL (https rule) and sends with the client's trust and proxy.
         let resp = client.call_api(&api_req, token.access_token())?;
         let (status, body) = (resp.status, resp.body);
-        let www = (!resp.www_authenticate.is_empty()).then(|| resp.www_authenticate.join(", "));
-        let outcome = match status {
-            401 => Some(client.handle_unauthorized(token.access_token(), www.as_deref())),
-            403 if www.as_deref().is_some_and(|w| w.contains("insufficient_scope")) => {
-                Some(client.handle_unauthorized(token.access_token(), www.as_deref()))
-            }
-            _ => None,
-        };
-        if let Some(u) = &outcome {
-            if u.should_retry() && attempt == 0 {
-                continue;
-            }
+        let fields: Vec<&str> = resp.www_authenticate.iter().map(String::as_str).collect();
+        let outcome = client.handle_response(status, token.access_token(), &fields);
+        if outcome == Ok(ResponseAction::Retry) && attempt == 0 {
+            continue;
         }
         out.write_all(&body).map_err(io_failure)?;
         let _ = out.flush();
-        if let Some(u) = outcome {
-            let why = match u {
-                Unauthorized::InvalidToken { .. } => "the API rejected a freshly renewed token too".to_string(),
-                other => other.describe(),
-            };
-            eprintln!("oauth2cc: HTTP {status}: {why}");
+        match outcome {
+            Ok(ResponseAction::Proceed) => {}
+            Ok(ResponseAction::Retry) => {
+                eprintln!("oauth2cc: HTTP {status}: the API rejected a freshly renewed token too")
+            }
+            Err(e) => eprintln!("oauth2cc: {e}"),
         }
         return Ok(match status {
             400..=499 => 9,

@@ -18,6 +18,7 @@
 //! The cache renews a token once a random point between 80 % and 90 % of its
 //! lifetime has passed, with at most one request in flight per client.
 
+mod api_response;
 mod backoff;
 mod cache;
 mod client;
@@ -31,6 +32,7 @@ mod file_cache;
 mod fork;
 mod form;
 mod jitter;
+mod outcome;
 mod panic;
 mod proxy;
 mod response;
@@ -42,11 +44,13 @@ mod transport;
 mod wipe;
 mod www_authenticate;
 
+pub use api_response::ResponseAction;
 pub use client::Client;
 pub use config::{AuthMethod, Config};
 pub use error::{Error, ErrorKind, OAuthErrorBody};
 #[cfg(unix)]
 pub use file_cache::default_cache_dir;
+pub use outcome::{outcome_named, outcome_of_status, Outcome, OUTCOMES};
 #[doc(hidden)]
 pub use panic::catch_silently;
 pub use secret::Secret;
