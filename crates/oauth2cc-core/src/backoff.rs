@@ -40,6 +40,11 @@ pub(crate) fn delay_after(err: &Error, failures: u32, policy: &Policy) -> Durati
         | ErrorKind::Tls
         | ErrorKind::Protocol
         | ErrorKind::Internal => exponential(err, failures),
+        // An API's answer, never a token request's: backed off like a bug if it ever were.
+        ErrorKind::ApiInsufficientScope
+        | ErrorKind::ApiInvalidRequest
+        | ErrorKind::ApiRejected
+        | ErrorKind::ApiUnauthorized => exponential(err, failures),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The client: a configuration, its HTTP transport and its token cache.
 
+use crate::api_response::ResponseAction;
 use crate::backoff::Policy;
 use crate::cache::{Cache, Failed};
 use crate::config::Config;
@@ -95,6 +96,13 @@ impl Client {
         self.inner.cache.with_fresh(f)
     }
 
+    /// The cached token if it is not yet due for renewal (see
+    /// [`Token::is_fresh`]: the fork check included); never blocks and never
+    /// sends a request. [`Client::try_cached`] without taking a reference.
+    pub fn fresh_token(&self) -> Option<Arc<Token>> {
+        self.inner.cache.fresh()
+    }
+
     #[cold]
     fn slow_token(&self) -> Result<Arc<Token>, Error> {
         let inner = &*self.inner;
@@ -153,17 +161,60 @@ impl Client {
         self.inner.cache.invalidate(access_token)
     }
 
+    /// What an API's answer means for this client: the one rule every wrapper
+    /// asks (RFC 6750 section 3). `http_status` is the API's status,
+    /// `used_token` the token the call sent, `www_authenticate` every
+    /// `WWW-Authenticate` header field of the answer (empty when there was none).
+    ///
+    /// - `Ok(Proceed)`: nothing to do; the answer is the caller's (any status
+    ///   but 401/403, and a 403 without a Bearer error).
+    /// - `Ok(Retry)`: `invalid_token`; `used_token` was dropped from the cache
+    ///   if still current. Send the request once more with [`Client::token`];
+    ///   a second `Retry` means the API rejects fresh tokens too: give up.
+    /// - `Err(e)`: a 401/403 a new token cannot fix, with `e.kind()` one of
+    ///   [`ErrorKind::ApiInsufficientScope`](crate::ErrorKind::ApiInsufficientScope)
+    ///   ([`Error::scope`] names the scope), `ApiInvalidRequest`, `ApiRejected`
+    ///   (another `error`; [`Error::oauth`] has it) or `ApiUnauthorized` (no
+    ///   OAuth detail: the cause is likely elsewhere). The cache is left alone.
+    pub fn handle_response(
+        &self,
+        http_status: u16,
+        used_token: &str,
+        www_authenticate: &[&str],
+    ) -> Result<ResponseAction, Error> {
+        let action = crate::api_response::decide(http_status, www_authenticate)?;
+        if action == ResponseAction::Retry {
+            self.invalidate(used_token);
+        }
+        Ok(action)
+    }
+
     /// Decides what an API's 401 (or 403) means, given the token that was sent
     /// and the response's `WWW-Authenticate` value (None if absent; join several
     /// fields with ", "). For [`Unauthorized::InvalidToken`] the token is
     /// dropped from the cache if still current: retry the call once with
     /// [`Client::token`]. Other outcomes leave the cache alone.
+    ///
+    /// Deprecated: use [`Client::handle_response`], which also weighs the HTTP
+    /// status, takes several header fields and reports in [`Error`].
     pub fn handle_unauthorized(&self, used_token: &str, www_authenticate: Option<&str>) -> Unauthorized {
         let outcome = classify_unauthorized(www_authenticate);
         if outcome.should_retry() {
             self.invalidate(used_token);
         }
         outcome
+    }
+
+    /// Calls an API with `access_token` (from [`Client::token`]) as the
+    /// Bearer token, with this client's trust settings (system store and CA
+    /// file), proxy (loopback and `NO_PROXY` hosts reached directly) and
+    /// timeouts; `https://` only, or `http://` to loopback unless insecure
+    /// http is allowed ([`Config::check_api_url`]). Any status is an answer;
+    /// the body is read up to [`crate::MAX_API_BODY_BYTES`]. Failures have the
+    /// token requests' kinds (network, TLS, timeout, ...). What a 401/403
+    /// means is the caller's next step (see [`Client::handle_unauthorized`]).
+    pub fn call_api(&self, req: &crate::ApiRequest, access_token: &str) -> Result<crate::ApiResponse, Error> {
+        crate::transport::call_api(&self.inner.prepared.load().config, req, access_token)
     }
 
     /// The cached token, even if expired, without any request.

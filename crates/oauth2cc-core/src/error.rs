@@ -38,6 +38,17 @@ pub enum ErrorKind {
     Server,
     /// A bug in oauth2cc (for example a caught panic).
     Internal,
+    /// An API answered `insufficient_scope` ([`Client::handle_response`](crate::Client::handle_response)):
+    /// the client needs [`Error::scope`] granted in the IAM; a new token will not help.
+    ApiInsufficientScope,
+    /// An API answered `invalid_request`: the API call itself is malformed.
+    ApiInvalidRequest,
+    /// An API answered 401/403 with another OAuth `error` value.
+    ApiRejected,
+    /// An API answered 401 without OAuth error detail (no Bearer challenge
+    /// with an `error`): a new token would not help; the cause is likely
+    /// elsewhere (the API URL, a proxy, the server).
+    ApiUnauthorized,
 }
 
 impl ErrorKind {
@@ -68,6 +79,7 @@ struct Inner {
     status: Option<u16>,
     retry_after: Option<Duration>,
     oauth: Option<OAuthErrorBody>,
+    scope: Option<String>,
     hint: Option<&'static str>,
 }
 
@@ -80,6 +92,7 @@ impl Error {
                 status: None,
                 retry_after: None,
                 oauth: None,
+                scope: None,
                 hint: None,
             }),
         }
@@ -109,6 +122,11 @@ impl Error {
         self
     }
 
+    pub(crate) fn with_scope(mut self, scope: Option<String>) -> Error {
+        self.inner.scope = scope;
+        self
+    }
+
     pub(crate) fn with_hint(mut self, hint: &'static str) -> Error {
         self.inner.hint = Some(hint);
         self
@@ -118,7 +136,8 @@ impl Error {
         self.inner.kind
     }
 
-    /// The HTTP status of the token endpoint's answer, if there was one.
+    /// The HTTP status of the token endpoint's answer (or, for the `Api*`
+    /// kinds, of the API's answer), if there was one.
     pub fn status(&self) -> Option<u16> {
         self.inner.status
     }
@@ -132,6 +151,12 @@ impl Error {
     /// The server's `error`, `error_description` and `error_uri`, if it sent them.
     pub fn oauth(&self) -> Option<&OAuthErrorBody> {
         self.inner.oauth.as_ref()
+    }
+
+    /// The scope an API requires, from its `insufficient_scope` challenge
+    /// ([`ErrorKind::ApiInsufficientScope`]), when it named one.
+    pub fn scope(&self) -> Option<&str> {
+        self.inner.scope.as_deref()
     }
 
     /// The one-line message, without the hint.
@@ -166,6 +191,7 @@ impl fmt::Debug for Error {
             .field("status", &self.inner.status)
             .field("retry_after", &self.inner.retry_after)
             .field("oauth", &self.inner.oauth)
+            .field("scope", &self.inner.scope)
             .field("hint", &self.inner.hint)
             .finish()
     }

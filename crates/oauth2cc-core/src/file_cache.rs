@@ -226,7 +226,7 @@ impl FileCache {
         let v = json!({
             "format": FORMAT,
             "key": self.key,
-            "kind": kind_name(e.kind()),
+            "kind": e.kind().name(), // the name in crates/oauth2cc-core/src/outcome.rs
             "message": e.message(),
             "status": e.status(),
             "error": o.map(|o| o.error.clone()),
@@ -243,7 +243,7 @@ impl FileCache {
         let m = self.read_json(&self.pause_path())?;
         let failures = m.get("failures").and_then(Value::as_u64).unwrap_or(1).min(u32::MAX as u64) as u32;
         let left = m.get("until").and_then(Value::as_f64).filter(|x| x.is_finite())? - now_unix();
-        let kind = kind_from(m.get("kind").and_then(Value::as_str)?)?;
+        let kind = ErrorKind::from_name(m.get("kind").and_then(Value::as_str)?)?;
         let msg = m.get("message").and_then(Value::as_str).unwrap_or_default();
         let left =
             (left > 0.0).then(|| Duration::from_secs_f64(left.min(crate::backoff::MAX_RETRY_AFTER.as_secs_f64())));
@@ -422,28 +422,6 @@ fn cache_key(key: &ring::hmac::Key, cfg: &Config) -> String {
 }
 
 /// Every kind, as stored in a pause file.
-const KIND_NAMES: [(ErrorKind, &str); 11] = [
-    (ErrorKind::RateLimited, "rate_limited"),
-    (ErrorKind::InvalidClient, "invalid_client"),
-    (ErrorKind::InvalidScope, "invalid_scope"),
-    (ErrorKind::Rejected, "rejected"),
-    (ErrorKind::InvalidConfig, "invalid_config"),
-    (ErrorKind::Network, "network"),
-    (ErrorKind::Timeout, "timeout"),
-    (ErrorKind::Tls, "tls"),
-    (ErrorKind::Server, "server"),
-    (ErrorKind::Protocol, "protocol"),
-    (ErrorKind::Internal, "internal"),
-];
-
-fn kind_name(k: ErrorKind) -> &'static str {
-    KIND_NAMES.iter().find(|(x, _)| *x == k).map_or("internal", |(_, n)| n)
-}
-
-fn kind_from(s: &str) -> Option<ErrorKind> {
-    KIND_NAMES.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
-}
-
 /// An exclusive `flock` on a lock file, released on drop.
 struct Lock(File);
 

@@ -18,6 +18,7 @@
 //! The cache renews a token once a random point between 80 % and 90 % of its
 //! lifetime has passed, with at most one request in flight per client.
 
+mod api_response;
 mod backoff;
 mod cache;
 mod client;
@@ -31,27 +32,32 @@ mod file_cache;
 mod fork;
 mod form;
 mod jitter;
+mod outcome;
 mod panic;
 mod proxy;
 mod response;
 mod secret;
+mod settings;
 mod stats;
 mod token;
 mod transport;
 mod wipe;
 mod www_authenticate;
 
+pub use api_response::ResponseAction;
 pub use client::Client;
 pub use config::{AuthMethod, Config};
 pub use error::{Error, ErrorKind, OAuthErrorBody};
 #[cfg(unix)]
 pub use file_cache::default_cache_dir;
+pub use outcome::{outcome_named, outcome_of_status, Outcome, OUTCOMES};
 #[doc(hidden)]
 pub use panic::catch_silently;
 pub use secret::Secret;
+pub use settings::{Settings, Source as SettingSource};
 pub use stats::Stats;
 pub use token::Token;
-pub use transport::{api_agent, api_call_error};
+pub use transport::{ApiRequest, ApiResponse, MAX_API_BODY_BYTES};
 pub use www_authenticate::{classify_unauthorized, parse_www_authenticate, Challenge, ParseError, Unauthorized};
 
 /// Largest token endpoint answer that is read (1 MiB).

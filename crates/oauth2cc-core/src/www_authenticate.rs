@@ -263,17 +263,11 @@ impl Unauthorized {
 /// Classifies an API's `WWW-Authenticate` value (None when the header was absent).
 /// The first Bearer challenge with an `error` decides; a header that is
 /// malformed after a Bearer challenge still counts what was parsed.
+///
+/// Kept for existing callers; [`Client::handle_response`](crate::Client::handle_response)
+/// is the rule to use (it also weighs the HTTP status and takes several header fields).
 pub fn classify_unauthorized(www_authenticate: Option<&str>) -> Unauthorized {
-    let Some(h) = www_authenticate else { return Unauthorized::NoDetail };
-    let challenges = match parse_www_authenticate(h) {
-        Ok(c) => c,
-        Err(_) => partial_parse(h),
-    };
-    let Some(bearer) =
-        challenges.iter().filter(|c| c.scheme.eq_ignore_ascii_case("bearer")).find(|c| c.param("error").is_some())
-    else {
-        return Unauthorized::NoDetail;
-    };
+    let Some(bearer) = bearer_error(www_authenticate.as_slice()) else { return Unauthorized::NoDetail };
     let description = bearer.param("error_description").map(String::from);
     match bearer.param("error").unwrap_or_default() {
         "invalid_token" => Unauthorized::InvalidToken { description },
@@ -283,6 +277,17 @@ pub fn classify_unauthorized(www_authenticate: Option<&str>) -> Unauthorized {
         "invalid_request" => Unauthorized::InvalidRequest { description },
         other => Unauthorized::OtherError { error: other.to_string(), description },
     }
+}
+
+/// The first Bearer challenge with an `error` parameter among every challenge
+/// of every header field (each field parsed on its own, so that a malformed
+/// field does not hide the others; within one field, what parsed before a
+/// syntax error counts).
+pub(crate) fn bearer_error(fields: &[&str]) -> Option<Challenge> {
+    fields
+        .iter()
+        .flat_map(|h| parse_www_authenticate(h).unwrap_or_else(|_| partial_parse(h)))
+        .find(|c| c.scheme.eq_ignore_ascii_case("bearer") && c.param("error").is_some())
 }
 
 /// The challenges before the first syntax error: what the longest prefix
