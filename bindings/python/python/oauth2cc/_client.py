@@ -1,63 +1,15 @@
-"""The Python side of oauth2cc.Client: token_info, from_env, 401 handling, repr."""
+"""The Python side of oauth2cc.Client: from_env."""
 
 from __future__ import annotations
 
-import datetime
 import os
-from dataclasses import dataclass
-from typing import Any, Callable, Optional, Tuple
 
 from . import _native
-from ._errors import ConfigurationError
+from ._native import ConfigurationError
 
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """The current token and what the token endpoint said about it."""
-
-    access_token: str
-    token_type: str
-    scope: Optional[str]
-    #: When the token expires (UTC), counted from when the request was sent.
-    expires_at: datetime.datetime
-    #: Seconds left when this was made.
-    expires_in: float
-    #: The scopes granted: the answer's ``scope``, or the requested scope when
-    #: the answer had none (RFC 6749 section 5.1); empty when neither is known.
-    #: Fewer than requested means the server narrowed the grant (also logged).
-    granted_scopes: Tuple[str, ...] = ()
-
-    def __repr__(self) -> str:
-        return (
-            f"TokenInfo(token_type={self.token_type!r}, scope={self.scope!r}, "
-            f"granted_scopes={self.granted_scopes!r}, "
-            f"expires_at={self.expires_at!r})"
-        )
-
-
-@dataclass(frozen=True)
-class Unauthorized:
-    """What an API's 401/403 means for a Bearer client (RFC 6750 section 3).
-
-    ``kind`` is one of "invalid_token" (renew and retry once),
-    "insufficient_scope", "invalid_request", "other" and "no_detail".
-    """
-
-    kind: str
-    error: Optional[str]
-    error_description: Optional[str]
-    scope: Optional[str]
-    description: str
-
-    @property
-    def should_retry(self) -> bool:
-        return self.kind == "invalid_token"
-
-
-def classify_unauthorized(www_authenticate: Optional[str]) -> Unauthorized:
-    """Classifies an API's ``WWW-Authenticate`` value (None when absent)."""
-    kind, error, desc, scope = _native._classify_unauthorized(www_authenticate)
-    return Unauthorized(kind, error, desc, scope, _native._describe_unauthorized(www_authenticate))
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 
 def _env_bool(value: str) -> bool:
@@ -122,7 +74,7 @@ class Client(_native.Client):
         def need(name: str) -> str:
             value = env.get(name)
             if not value:
-                raise ConfigurationError(f"{name} is not set", kind="invalid_config")
+                raise ConfigurationError(f"{name} is not set")
             return value
 
         secret = env.get("OAUTH2CC_CLIENT_SECRET")
@@ -133,11 +85,11 @@ class Client(_native.Client):
                     secret = f.read().rstrip("\r\n")
             except OSError as e:
                 raise ConfigurationError(
-                    f"cannot read OAUTH2CC_CLIENT_SECRET_FILE {secret_file}: {e.strerror}", kind="invalid_config"
+                    f"cannot read OAUTH2CC_CLIENT_SECRET_FILE {secret_file}: {e.strerror}"
                 ) from None
         if not secret:
             raise ConfigurationError(
-                "set OAUTH2CC_CLIENT_SECRET or OAUTH2CC_CLIENT_SECRET_FILE", kind="invalid_config"
+                "set OAUTH2CC_CLIENT_SECRET or OAUTH2CC_CLIENT_SECRET_FILE"
             )
         kwargs: dict[str, Any] = {}
         for var, (name, conv) in _ENV_SETTINGS.items():
@@ -145,22 +97,6 @@ class Client(_native.Client):
                 try:
                     kwargs[name] = conv(env[var])
                 except ValueError:
-                    raise ConfigurationError(f"{var} is not valid: {env[var]!r}", kind="invalid_config") from None
+                    raise ConfigurationError(f"{var} is not valid: {env[var]!r}") from None
         kwargs.update(overrides)
         return cls(need("OAUTH2CC_TOKEN_URL"), need("OAUTH2CC_CLIENT_ID"), secret, **kwargs)
-
-    def token_info(self) -> TokenInfo:
-        """The current token (fetched if needed) with its type, scope and expiry."""
-        token, token_type, scope, expires_at, expires_in, granted = self._token_info()
-        at = datetime.datetime.fromtimestamp(expires_at, tz=datetime.timezone.utc)
-        return TokenInfo(token, token_type, scope, at, expires_in, tuple((granted or "").split()))
-
-    def handle_unauthorized(self, used_token: str, www_authenticate: Optional[str]) -> Unauthorized:
-        """What an API's 401/403 means, given the token sent and the response's
-        ``WWW-Authenticate`` (None if absent). On "invalid_token" the token is
-        dropped if still cached: call :meth:`token` and retry once."""
-        kind, error, desc, scope = self._handle_unauthorized(used_token, www_authenticate)
-        return Unauthorized(kind, error, desc, scope, _native._describe_unauthorized(www_authenticate))
-
-    def __repr__(self) -> str:
-        return f"<oauth2cc.Client token_url={self.token_url!r} client_id={self.client_id!r}>"

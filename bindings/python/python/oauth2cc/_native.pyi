@@ -1,11 +1,64 @@
+import datetime
 import os
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import Any, ClassVar, Literal, Optional, Sequence, Tuple, TypedDict, Union, final, type_check_only
 
-from typing_extensions import disjoint_base
-
-__all__ = ["Client", "__version__", "_classify_unauthorized", "_describe_unauthorized"]
+from typing_extensions import TypeAlias, disjoint_base
 
 __version__: str
+
+AuthMethod: TypeAlias = Literal["client_secret_basic", "client_secret_basic_raw", "client_secret_post"]
+ErrorKind: TypeAlias = Literal[
+    "invalid_config",
+    "invalid_client",
+    "invalid_scope",
+    "rejected",
+    "rate_limited",
+    "network",
+    "timeout",
+    "tls",
+    "protocol",
+    "server",
+    "internal",
+    "api_insufficient_scope",
+    "api_invalid_request",
+    "api_rejected",
+    "api_unauthorized",
+]
+ResponseAction: TypeAlias = Literal["proceed", "retry", "error"]
+
+@type_check_only
+class Stats(TypedDict):
+    cached_reads: int
+    token_requests: int
+    successes: int
+    failures: dict[ErrorKind, int]
+    token_expires_in: Optional[float]
+    paused_for: Optional[float]
+    last_error: Optional[ErrorKind]
+
+@final
+class TokenInfo:
+    @property
+    def access_token(self) -> str: ...
+    @property
+    def token_type(self) -> str: ...
+    @property
+    def scope(self) -> Optional[str]: ...
+    @property
+    def expires_at(self) -> datetime.datetime: ...
+    @property
+    def expires_in(self) -> float: ...
+    @property
+    def granted_scopes(self) -> Tuple[str, ...]: ...
+
+@final
+class ResponseOutcome:
+    @property
+    def action(self) -> ResponseAction: ...
+    @property
+    def error(self) -> Optional[APIError]: ...
+    @property
+    def should_retry(self) -> bool: ...
 
 @disjoint_base
 class Client:
@@ -15,7 +68,7 @@ class Client:
         client_id: str,
         client_secret: str,
         *,
-        auth_method: str = "client_secret_basic",
+        auth_method: AuthMethod = "client_secret_basic",
         scope: Optional[str] = None,
         audience: Optional[str] = None,
         resource: Optional[str] = None,
@@ -33,19 +86,76 @@ class Client:
     ) -> "Client": ...
     def token(self) -> str: ...
     def cached_token(self) -> Optional[str]: ...
-    def _token_info(self) -> Tuple[str, str, Optional[str], float, float, Optional[str]]: ...
+    def token_info(self) -> TokenInfo: ...
     def invalidate(self, token: str) -> bool: ...
-    def _handle_unauthorized(
-        self, used_token: str, www_authenticate: Optional[str]
-    ) -> Tuple[str, Optional[str], Optional[str], Optional[str]]: ...
+    def handle_response(
+        self, status: int, used_token: str, www_authenticate: Union[str, Sequence[str], None] = None
+    ) -> ResponseOutcome: ...
+    def handle_unauthorized(
+        self, used_token: str, www_authenticate: Union[str, Sequence[str], None]
+    ) -> ResponseOutcome: ...
     def set_secret(self, client_secret: str) -> None: ...
-    def stats(self) -> dict[str, Any]: ...
+    def stats(self) -> Stats: ...
     @property
     def token_url(self) -> str: ...
     @property
     def client_id(self) -> str: ...
 
-def _classify_unauthorized(
-    www_authenticate: Optional[str],
-) -> Tuple[str, Optional[str], Optional[str], Optional[str]]: ...
-def _describe_unauthorized(www_authenticate: Optional[str]) -> str: ...
+class OAuthError(Exception):
+    kind: ClassVar[ErrorKind]
+    status: Optional[int]
+    error: Optional[str]
+    error_description: Optional[str]
+    error_uri: Optional[str]
+    retry_after: Optional[float]
+    hint: Optional[str]
+    scope: Optional[str]
+    @property
+    def message(self) -> str: ...
+
+class APIError(OAuthError): ...
+
+class ConfigurationError(OAuthError, ValueError):
+    kind: ClassVar[Literal["invalid_config"]]
+
+class InvalidClientError(OAuthError):
+    kind: ClassVar[Literal["invalid_client"]]
+
+class InvalidScopeError(OAuthError):
+    kind: ClassVar[Literal["invalid_scope"]]
+
+class RejectedError(OAuthError):
+    kind: ClassVar[Literal["rejected"]]
+
+class RateLimitedError(OAuthError):
+    kind: ClassVar[Literal["rate_limited"]]
+
+class NetworkError(OAuthError, ConnectionError):
+    kind: ClassVar[Literal["network"]]
+
+class RequestTimeoutError(OAuthError, TimeoutError):
+    kind: ClassVar[Literal["timeout"]]
+
+class TLSError(OAuthError):
+    kind: ClassVar[Literal["tls"]]
+
+class ProtocolError(OAuthError):
+    kind: ClassVar[Literal["protocol"]]
+
+class ServerError(OAuthError):
+    kind: ClassVar[Literal["server"]]
+
+class InternalError(OAuthError):
+    kind: ClassVar[Literal["internal"]]
+
+class InsufficientScopeError(APIError):
+    kind: ClassVar[Literal["api_insufficient_scope"]]
+
+class InvalidRequestError(APIError):
+    kind: ClassVar[Literal["api_invalid_request"]]
+
+class APIRejectedError(APIError):
+    kind: ClassVar[Literal["api_rejected"]]
+
+class UnauthorizedError(APIError):
+    kind: ClassVar[Literal["api_unauthorized"]]
