@@ -80,10 +80,15 @@ test-header:
 		echo "header ok as $$std"; done
 
 C_TEST_SRC := tests/c/test_oauth.c tests/c/sim_http.c
-C_TEST_FLAGS := -std=c11 $(CFLAGS_STRICT) -Iinclude -Itests/c
+C_TEST_FLAGS := -std=c11 $(CFLAGS_STRICT) -Iinclude -Itests/c -I$(BUILD)/gen
+
+# The one case table of API answers, in C form for tests/c and tests/curl.
+$(BUILD)/gen/api_response_cases.h: tests/api_response_cases.json tests/c/gen_api_cases.py
+	@mkdir -p $(BUILD)/gen
+	python3 tests/c/gen_api_cases.py $< $@
 
 # The C tests, linked shared, static, and shared under ASan+UBSan.
-test-c: build-debug
+test-c: build-debug $(BUILD)/gen/api_response_cases.h
 	$(CC) $(C_TEST_FLAGS) -o $(BUILD)/test_oauth_shared $(C_TEST_SRC) \
 		-L$(BUILD)/debug -loauth2cc -Wl,-rpath,$(CURDIR)/$(BUILD)/debug -lpthread
 	$(CC) $(C_TEST_FLAGS) -o $(BUILD)/test_oauth_static $(C_TEST_SRC) \
@@ -156,8 +161,8 @@ cmake-tool:
 	@command -v cmake >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake; }
 
 # The libcurl helper against the simulator's protected API, under sanitizers.
-test-curl: build-debug curl-dev
-	$(CC) -std=c99 $(CFLAGS_STRICT) $(SAN_FLAGS) -Iinclude -Ibindings/c -Itests/c -o $(BUILD)/test_curl \
+test-curl: build-debug curl-dev $(BUILD)/gen/api_response_cases.h
+	$(CC) -std=c99 $(CFLAGS_STRICT) $(SAN_FLAGS) -Iinclude -Ibindings/c -Itests/c -I$(BUILD)/gen -o $(BUILD)/test_curl \
 		tests/curl/test_curl.c bindings/c/oauth2cc_curl.c tests/c/sim_http.c \
 		-L$(BUILD)/debug -loauth2cc -Wl,-rpath,$(CURDIR)/$(BUILD)/debug -lcurl
 	ASAN_OPTIONS=detect_leaks=1 tests/with-sim.sh -- $(BUILD)/test_curl

@@ -76,126 +76,6 @@
 #define OAUTH_STATS_FAILURE_SLOTS 16
 
 /**
- * Success.
- */
-#define OAUTH_OK 0
-
-/**
- * A NULL pointer, a string that is not UTF-8, a bad URL, an unusable option
- * or setting. `oauth_last_error()` names the argument. Also a token URL that
- * answers 404 (a wrong host, realm or path): requests then back off as after
- * a server error.
- */
-#define OAUTH_ERR_INVALID_ARGUMENT 1
-
-/**
- * The token does not fit in the caller's buffer; `*token_len` holds its length.
- */
-#define OAUTH_ERR_BUFFER_TOO_SMALL 2
-
-/**
- * The token endpoint rejected the client credentials (`invalid_client`,
- * `unauthorized_client` and other servers' spellings of them, or a 401 or
- * 403 without a recognised OAuth error). Not retried: calls during the
- * following cool-down (60 s) return this again without a request.
- */
-#define OAUTH_ERR_INVALID_CLIENT 3
-
-/**
- * The client may not have the scope it asked for (`invalid_scope`,
- * `scope_invalid`, ...). Not retried.
- */
-#define OAUTH_ERR_INVALID_SCOPE 4
-
-/**
- * The token endpoint refused the request with another OAuth error
- * (`invalid_request`, `unsupported_grant_type`, ...).
- */
-#define OAUTH_ERR_REJECTED 5
-
-/**
- * The token endpoint answered 429, or a previous 429 asked to wait: no
- * request is sent until then. `oauth_last_error()` says how long.
- */
-#define OAUTH_ERR_RATE_LIMITED 6
-
-/**
- * Could not connect, DNS failure, connection reset or closed early, proxy failure.
- */
-#define OAUTH_ERR_NETWORK 7
-
-/**
- * The connect timeout or the whole-request timeout ran out.
- */
-#define OAUTH_ERR_TIMEOUT 8
-
-/**
- * TLS handshake or certificate verification failed.
- */
-#define OAUTH_ERR_TLS 9
-
-/**
- * A malformed or unexpected answer: not JSON, no `access_token`, a
- * `token_type` other than Bearer, an unusable `expires_in`, over 1 MiB, a redirect.
- */
-#define OAUTH_ERR_PROTOCOL 10
-
-/**
- * The token endpoint failed (HTTP 5xx or 408).
- */
-#define OAUTH_ERR_SERVER 11
-
-/**
- * A bug in oauth2cc, such as a caught panic (nothing is printed on stderr).
- * Please report it.
- */
-#define OAUTH_ERR_INTERNAL 12
-
-/**
- * Not an error: the API rejected the token as invalid (expired early or
- * revoked); it was dropped from the cache. Get a new one and retry once.
- */
-#define OAUTH_RETRY 13
-
-/**
- * The API answered `insufficient_scope`: the client needs more scope.
- */
-#define OAUTH_ERR_API_INSUFFICIENT_SCOPE 14
-
-/**
- * The API answered `invalid_request`: the call itself is malformed.
- */
-#define OAUTH_ERR_API_INVALID_REQUEST 15
-
-/**
- * The API answered 401/403 with another OAuth `error` value.
- */
-#define OAUTH_ERR_API_REJECTED 16
-
-/**
- * The API answered 401/403 without OAuth error detail: a new token would not
- * help; the cause is likely elsewhere (API URL, proxy, server).
- */
-#define OAUTH_ERR_API_UNAUTHORIZED 17
-
-/**
- * libcurl helper: `curl_easy_perform` failed; the `CURLcode` is in
- * `*curl_code` and `oauth_last_error()` has libcurl's description.
- */
-#define OAUTH_CURL_ERR_TRANSFER 100
-
-/**
- * libcurl helper: the API rejected a freshly renewed token as invalid too.
- */
-#define OAUTH_CURL_ERR_TOKEN_REJECTED 101
-
-/**
- * libcurl helper: the caller's rewind callback failed, so the request could
- * not be resent.
- */
-#define OAUTH_CURL_ERR_REWIND 102
-
-/**
  * The version of the header, matching the package version (checked by a test).
  */
 #define OAUTH2CC_VERSION_MAJOR 0
@@ -211,6 +91,13 @@
  * `const oauth_client *` may be used by any number of threads at once.
  */
 typedef struct oauth_client oauth_client;
+
+/**
+ * The status every fallible function returns: `OAUTH_OK` (0) or one of the
+ * `OAUTH_ERR_*`, `OAUTH_RETRY`, `OAUTH_CURL_ERR_*` values below. An `int`,
+ * so that code written before this typedef existed keeps compiling and linking.
+ */
+typedef int oauth_status;
 
 /**
  * Settings for `oauth_client_new`. Initialise with `OAUTH_OPTIONS_INIT` or
@@ -360,9 +247,181 @@ typedef struct oauth_stats {
   int last_error;
 } oauth_stats;
 
+/**
+ * Success.
+ */
+#define OAUTH_OK 0
+
+/**
+ * A NULL pointer, a string that is not UTF-8, a bad URL, an unusable option
+ * or setting. `oauth_last_error()` names the argument. Also a token URL that
+ * answers 404 (a wrong host, realm or path): requests then back off as after
+ * a server error.
+ */
+#define OAUTH_ERR_INVALID_ARGUMENT 1
+
+/**
+ * The token does not fit in the caller's buffer; `*token_len` holds its length.
+ */
+#define OAUTH_ERR_BUFFER_TOO_SMALL 2
+
+/**
+ * The token endpoint rejected the client credentials (`invalid_client`,
+ * `unauthorized_client` and other servers' spellings of them, or a 401 or
+ * 403 without a recognised OAuth error). Not retried: calls during the
+ * following cool-down (60 s) return this again without a request.
+ */
+#define OAUTH_ERR_INVALID_CLIENT 3
+
+/**
+ * The client may not have the scope it asked for (`invalid_scope`,
+ * `scope_invalid`, ...). Not retried.
+ */
+#define OAUTH_ERR_INVALID_SCOPE 4
+
+/**
+ * The token endpoint refused the request with another OAuth error
+ * (`invalid_request`, `unsupported_grant_type`, ...).
+ */
+#define OAUTH_ERR_REJECTED 5
+
+/**
+ * The token endpoint answered 429, or a previous 429 asked to wait: no
+ * request is sent until then. `oauth_last_error()` says how long.
+ */
+#define OAUTH_ERR_RATE_LIMITED 6
+
+/**
+ * Could not connect, DNS failure, connection reset or closed early, proxy failure.
+ */
+#define OAUTH_ERR_NETWORK 7
+
+/**
+ * The connect timeout or the whole-request timeout ran out.
+ */
+#define OAUTH_ERR_TIMEOUT 8
+
+/**
+ * TLS handshake or certificate verification failed.
+ */
+#define OAUTH_ERR_TLS 9
+
+/**
+ * A malformed or unexpected answer: not JSON, no `access_token`, a
+ * `token_type` other than Bearer, an unusable `expires_in`, over 1 MiB, a redirect.
+ */
+#define OAUTH_ERR_PROTOCOL 10
+
+/**
+ * The token endpoint failed (HTTP 5xx or 408).
+ */
+#define OAUTH_ERR_SERVER 11
+
+/**
+ * A bug in oauth2cc, such as a caught panic (nothing is printed on stderr).
+ * Please report it.
+ */
+#define OAUTH_ERR_INTERNAL 12
+
+/**
+ * Not an error: the API rejected the token as invalid (expired early or
+ * revoked); it was dropped from the cache. Get a new one and retry once.
+ */
+#define OAUTH_RETRY 13
+
+/**
+ * The API answered `insufficient_scope`: the client needs more scope.
+ */
+#define OAUTH_ERR_API_INSUFFICIENT_SCOPE 14
+
+/**
+ * The API answered `invalid_request`: the call itself is malformed.
+ */
+#define OAUTH_ERR_API_INVALID_REQUEST 15
+
+/**
+ * The API answered 401/403 with another OAuth `error` value.
+ */
+#define OAUTH_ERR_API_REJECTED 16
+
+/**
+ * The API answered 401/403 without OAuth error detail: a new token would not
+ * help; the cause is likely elsewhere (API URL, proxy, server).
+ */
+#define OAUTH_ERR_API_UNAUTHORIZED 17
+
+/**
+ * libcurl helper: `curl_easy_perform` failed; the `CURLcode` is in
+ * `*curl_code` and `oauth_last_error()` has libcurl's description.
+ */
+#define OAUTH_CURL_ERR_TRANSFER 100
+
+/**
+ * libcurl helper: the API rejected a freshly renewed token as invalid too.
+ */
+#define OAUTH_CURL_ERR_TOKEN_REJECTED 101
+
+/**
+ * libcurl helper: the caller's rewind callback failed, so the request could
+ * not be resent.
+ */
+#define OAUTH_CURL_ERR_REWIND 102
+
 #ifdef __cplusplus
 extern "C" {
 #endif /* __cplusplus */
+
+/**
+ * What an API's answer means for this client, acted on (RFC 6750 section 3).
+ * Call it after every API call made with a token from `oauth_get_token`.
+ *
+ * - `http_status`: the API's HTTP status.
+ * - `used_token`: the token the call sent.
+ * - `www_authenticate`: the answer's `WWW-Authenticate` value, or NULL if it
+ *   had none. An answer with several `WWW-Authenticate` header fields: join
+ *   their values with ", " (as HTTP allows; libcurl's `curl_easy_header`
+ *   gives them one by one).
+ *
+ * Returns:
+ * - `OAUTH_OK`: nothing to do; the answer is yours (any status but 401/403,
+ *   and a 403 without a Bearer `error`).
+ * - `OAUTH_RETRY`: `error="invalid_token"` (expired early or revoked). The
+ *   token was dropped from the cache if still current; get a new one with
+ *   `oauth_get_token` and send the call once more. If the API answers
+ *   `OAUTH_RETRY` again for the new token, give up.
+ * - `OAUTH_ERR_API_INSUFFICIENT_SCOPE`: the client needs more scope in the
+ *   IAM; `oauth_last_error()` (and `oauth_last_error_info`'s `scope`) names it.
+ * - `OAUTH_ERR_API_INVALID_REQUEST`: the API call itself is malformed.
+ * - `OAUTH_ERR_API_REJECTED`: another `error` value.
+ * - `OAUTH_ERR_API_UNAUTHORIZED`: a 401 without OAuth error detail; a new
+ *   token would not help (check the API URL, proxies, the server).
+ * - `OAUTH_ERR_INVALID_ARGUMENT`: NULL `client` or `used_token`, invalid
+ *   UTF-8, an `http_status` outside 100..=999.
+ *
+ * The `OAUTH_ERR_API_*` codes set the thread's last error with the server's
+ * `error` and `error_description`. Thread-safe; many threads reporting the
+ * same old token cause one renewal.
+ *
+ * # Safety
+ * `client` must come from `oauth_client_new`; strings must be NUL-terminated.
+ */
+oauth_status oauth_handle_response(const struct oauth_client *client,
+                                   int http_status,
+                                   const char *used_token,
+                                   const char *www_authenticate);
+
+/**
+ * `oauth_handle_response(client, 401, used_token, www_authenticate)`: kept
+ * for programs written before `oauth_handle_response`, which new code should
+ * call with the real HTTP status (a 403 without a Bearer error is then
+ * `OAUTH_OK`, not `OAUTH_ERR_API_UNAUTHORIZED`).
+ *
+ * # Safety
+ * As `oauth_handle_response`.
+ */
+oauth_status oauth_handle_unauthorized(const struct oauth_client *client,
+                                       const char *used_token,
+                                       const char *www_authenticate);
 
 /**
  * Creates a client. Sends nothing: the first `oauth_get_token` fetches the token.
@@ -589,35 +648,7 @@ int oauth_get_stats(const struct oauth_client *client,
  * Unknown codes give "unknown status". The string is owned by the library
  * and valid for the life of the process.
  */
-const char *oauth_strerror(int status);
-
-/**
- * Decides what an API's 401 (or 403) means and acts on it.
- *
- * - `used_token`: the token the failed call sent.
- * - `www_authenticate`: the response's `WWW-Authenticate` value, or NULL if
- *   it had none (join several header fields with ", ").
- *
- * Returns:
- * - `OAUTH_RETRY`: `error="invalid_token"` (expired early or revoked). The
- *   token was dropped from the cache if still current; get a new one with
- *   `oauth_get_token` and retry the call once.
- * - `OAUTH_ERR_API_INSUFFICIENT_SCOPE`: the client needs more scope in the
- *   IAM; `oauth_last_error()` names the required scope. Do not retry.
- * - `OAUTH_ERR_API_INVALID_REQUEST`: the API call itself is malformed.
- * - `OAUTH_ERR_API_REJECTED`: another `error` value.
- * - `OAUTH_ERR_API_UNAUTHORIZED`: no OAuth error detail; a new token would
- *   not help (check the API URL, proxies, the server).
- * - `OAUTH_ERR_INVALID_ARGUMENT`: NULL `client` or `used_token`, invalid UTF-8.
- *
- * Thread-safe; many threads reporting the same old token cause one renewal.
- *
- * # Safety
- * `client` must come from `oauth_client_new`; strings must be NUL-terminated.
- */
-int oauth_handle_unauthorized(const struct oauth_client *client,
-                              const char *used_token,
-                              const char *www_authenticate);
+const char *oauth_strerror(oauth_status status);
 
 /**
  * The version of the linked library, e.g. "0.1.0"; never NULL, owned by the

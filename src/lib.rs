@@ -4,6 +4,7 @@
 
 #![allow(non_camel_case_types)]
 
+pub mod api_response;
 mod boundary;
 pub mod client;
 pub mod last_error;
@@ -11,14 +12,13 @@ pub mod logging;
 pub mod options;
 pub mod stats;
 pub mod status;
-pub mod unauthorized;
 pub mod version;
 
+pub use api_response::*;
 pub use client::*;
 pub use last_error::*;
 pub use logging::*;
 pub use options::*;
 pub use stats::*;
 pub use status::*;
-pub use unauthorized::*;
 pub use version::*;

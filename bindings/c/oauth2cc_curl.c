@@ -8,7 +8,7 @@
 #define HELD_MAX (64 * 1024)
 
 /* Sets this thread's oauth_last_error() to "oauth_curl_perform: <why>"; returns code. */
-static int fail(int code, const char *why) {
+static oauth_status fail(oauth_status code, const char *why) {
     char msg[256];
     size_t n = strlen(why), max = sizeof msg - sizeof "oauth_curl_perform: ";
     if (n > max) n = max;
@@ -88,11 +88,40 @@ fail:
     return NULL;
 }
 
+/* Every WWW-Authenticate field of the last response, joined with ", " as
+ * oauth_handle_response asks, in a malloc'd string; NULL when there is none
+ * (or no memory: the answer is then judged as having no challenge). The
+ * helper never looks inside: what they mean is the library's rule. */
+static char *www_authenticate(CURL *curl) {
+    struct curl_header *h = NULL;
+    size_t i, amount, len = 0;
+    char *out = NULL;
+    if (curl_easy_header(curl, "WWW-Authenticate", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL) return NULL;
+    amount = h->amount;
+    for (i = 0; i < amount; ++i) {
+        size_t n;
+        char *grown;
+        if (curl_easy_header(curl, "WWW-Authenticate", i, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL) break;
+        n = strlen(h->value);
+        grown = (char *)realloc(out, len + n + 3);
+        if (grown == NULL) break;
+        out = grown;
+        if (len > 0) {
+            memcpy(out + len, ", ", 2);
+            len += 2;
+        }
+        memcpy(out + len, h->value, n);
+        len += n;
+        out[len] = '\0';
+    }
+    return out;
+}
+
 /* The token into a malloc'd string; returns the oauth_get_token status. */
-static int get_token(const oauth_client *client, char **out) {
+static oauth_status get_token(const oauth_client *client, char **out) {
     size_t len = 0, cap = 2048;
     char *buf = (char *)malloc(cap);
-    int rc;
+    oauth_status rc;
     if (buf == NULL) return fail(OAUTH_ERR_INTERNAL, "out of memory for the token");
     rc = oauth_get_token(client, buf, cap, &len);
     if (rc == OAUTH_ERR_BUFFER_TOO_SMALL) {
@@ -119,16 +148,16 @@ static void free_token(char *t) {
     }
 }
 
-int oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_request *req, long *http_status,
-                       CURLcode *curl_code) {
-    int attempt, rc = OAUTH_OK;
+oauth_status oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_request *req,
+                                long *http_status, CURLcode *curl_code) {
+    int attempt;
+    oauth_status rc = OAUTH_OK;
     if (client == NULL || curl == NULL || req == NULL)
         return fail(OAUTH_ERR_INVALID_ARGUMENT, client == NULL ? "client is NULL" : curl == NULL ? "curl is NULL" : "req is NULL");
     for (attempt = 0; attempt < 2; ++attempt) {
         struct sink s;
         struct curl_slist *list;
-        struct curl_header *h = NULL;
-        const char *www = NULL;
+        char *www = NULL;
         char *token = NULL;
         long code = 0;
         CURLcode cc;
@@ -161,18 +190,10 @@ int oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_
         }
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
         if (http_status != NULL) *http_status = code;
-        if (code == 401 || code == 403) {
-            if (curl_easy_header(curl, "WWW-Authenticate", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h != NULL)
-                www = h->value;
-            /* A plain 403 is the API's business; only insufficient_scope concerns the token. */
-            if (code == 403 && (www == NULL || strstr(www, "insufficient_scope") == NULL)) {
-                rc = OAUTH_OK;
-            } else {
-                rc = oauth_handle_unauthorized(client, token, www);
-            }
-        } else {
-            rc = OAUTH_OK;
-        }
+        /* What the answer means is the library's rule, whatever the status. */
+        www = www_authenticate(curl);
+        rc = code >= 100 ? oauth_handle_response(client, (int)code, token, www) : OAUTH_OK; /* 0: not HTTP */
+        free(www);
         free_token(token);
         if (rc == OAUTH_RETRY && attempt == 0) {
             free(s.held);

@@ -55,10 +55,12 @@ typedef struct oauth_curl_request {
 
 /*
  * Performs the request set up on `curl` with "Authorization: Bearer <token>".
- * On 401 error="invalid_token" the token is renewed and the request sent once
- * more. Returns:
+ * Every answer goes to oauth_handle_response (the library's rule, with all
+ * the answer's WWW-Authenticate fields); on OAUTH_RETRY (error="invalid_token")
+ * the token is renewed and the request sent once more. Returns:
  *   OAUTH_OK: the transfer completed; *http_status is the final status (any,
- *     including 4xx/5xx that are not about the token, and a plain 403);
+ *     including 4xx/5xx that are not about the token, and a 403 without a
+ *     Bearer error);
  *   OAUTH_ERR_API_INSUFFICIENT_SCOPE, OAUTH_ERR_API_INVALID_REQUEST,
  *     OAUTH_ERR_API_REJECTED, OAUTH_ERR_API_UNAUTHORIZED: a 401/403 a new token
  *     cannot fix (its body was delivered to `write`; oauth_last_error() says why);
@@ -68,8 +70,8 @@ typedef struct oauth_curl_request {
  * http_status and curl_code may be NULL. Not thread-safe for one CURL handle
  * (as libcurl); the client may be shared.
  */
-int oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_request *req, long *http_status,
-                       CURLcode *curl_code);
+oauth_status oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_request *req,
+                                long *http_status, CURLcode *curl_code);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "frozen_layouts.h"
 #include "sim_http.h"
+#include "api_response_cases.h" /* generated from tests/api_response_cases.json */
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -397,6 +398,33 @@ static void test_invalidate(void) {
     CHECK(oauth_invalidate(c, t1) == OAUTH_OK);
     CHECK(oauth_get_token(c, t3, sizeof t3, &len) == OAUTH_OK);
     CHECK(strcmp(t2, t3) == 0 && sim_stat("token_requests") == 2);
+    oauth_free(c);
+}
+
+/* The shared case table (tests/api_response_cases.json) through oauth_handle_response. */
+static void test_handle_response_case_table(void) {
+    char tok[TOKEN_MAX], again[TOKEN_MAX];
+    size_t len, i;
+    oauth_client *c = new_client("svc", "s3cret-value", NULL);
+    for (i = 0; i < API_CASE_COUNT; ++i) {
+        const struct api_case *k = &API_CASES[i];
+        long before;
+        oauth_status rc;
+        CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+        before = sim_stat("token_requests");
+        rc = oauth_handle_response(c, k->status, tok, k->www_joined);
+        if (rc != k->expected) fprintf(stderr, "  case %s: got %d (%s), expected %d\n", k->name, rc, oauth_strerror(rc), k->expected);
+        CHECK(rc == k->expected);
+        CHECK(oauth_get_token(c, again, sizeof again, &len) == OAUTH_OK);
+        /* Only a retry drops the token (and costs one request). */
+        CHECK((strcmp(tok, again) != 0) == (k->expected == OAUTH_RETRY));
+        CHECK(sim_stat("token_requests") == before + (k->expected == OAUTH_RETRY));
+        if (k->scope != NULL) CHECK(strstr(oauth_last_error(), k->scope) != NULL);
+        if (k->error_description != NULL) CHECK(strstr(oauth_last_error(), k->error_description) != NULL);
+    }
+    CHECK(oauth_handle_response(c, 0, tok, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_handle_response(c, 401, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_handle_response(NULL, 401, tok, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
     oauth_free(c);
 }
 
@@ -861,6 +889,7 @@ int main(void) {
     run("invalidate", test_invalidate);
     run("last error is per thread", test_last_error_is_per_thread);
     run("API 401/403 handling", test_handle_unauthorized);
+    run("API answers: the shared case table", test_handle_response_case_table);
     run("retry-after, set_secret, stats", test_retry_after_set_secret_and_stats);
     run("log callback without secrets", test_log_callback_without_secrets);
     run("log callback taking an app lock vs oauth_get_stats", test_log_callback_taking_an_app_lock_vs_stats);

@@ -3,6 +3,7 @@
 #include "oauth2cc_curl.h"
 #include "check.h"
 #include "sim_http.h"
+#include "api_response_cases.h" /* generated from tests/api_response_cases.json */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,33 @@ static void test_a_failed_rewind_sets_the_message(void) {
     curl_easy_cleanup(curl);
 }
 
+/* The shared case table (tests/api_response_cases.json) against the
+ * simulator's /api/respond route: the helper only asks oauth_handle_response. */
+static void test_the_case_table(void) {
+    size_t i;
+    for (i = 0; i < API_CASE_COUNT; ++i) {
+        const struct api_case *k = &API_CASES[i];
+        CURL *curl = new_curl(k->respond_path);
+        struct buffer b;
+        oauth_curl_request req = OAUTH_CURL_REQUEST_INIT;
+        long status = 0, calls = sim_stat("api_requests");
+        oauth_status rc, want = k->expected == OAUTH_RETRY ? OAUTH_CURL_ERR_TOKEN_REJECTED : k->expected;
+        b.len = 0;
+        b.data[0] = '\0';
+        req.write = collect;
+        req.write_data = &b;
+        rc = oauth_curl_perform(client, curl, &req, &status, NULL);
+        if (rc != want) fprintf(stderr, "  case %s: got %d (%s), expected %d\n", k->name, rc, oauth_last_error(), want);
+        CHECK(rc == want);
+        CHECK(status == k->status);
+        /* The simulator answers a renewed token the same way: one resend, then stop. */
+        CHECK(sim_stat("api_requests") - calls == (k->expected == OAUTH_RETRY ? 2 : 1));
+        CHECK(strstr(b.data, "\"status\"") != NULL); /* the final body is delivered */
+        if (k->scope != NULL) CHECK(strstr(oauth_last_error(), k->scope) != NULL);
+        curl_easy_cleanup(curl);
+    }
+}
+
 int main(void) {
     if (sim_init() != 0) return 2;
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -198,6 +226,7 @@ int main(void) {
     run_test("transfer and argument errors", test_transfer_and_argument_errors);
     run_test("the helper's codes are named", test_the_helpers_codes_are_named);
     run_test("a failed rewind sets the message", test_a_failed_rewind_sets_the_message);
+    run_test("API answers: the shared case table", test_the_case_table);
     oauth_free(client);
     curl_global_cleanup();
     return check_summary();

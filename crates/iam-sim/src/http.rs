@@ -14,6 +14,8 @@ const MAX_BODY: usize = 1024 * 1024;
 pub struct Request {
     pub method: String,
     pub path: String,
+    /// The text after `?` in the request target, undecoded ("" when none).
+    pub query: String,
     /// Header names lower-cased, in arrival order.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -228,8 +230,9 @@ fn read_request<S: Read>(reader: &mut BufReader<S>, peer: SocketAddr) -> io::Res
     }
     let mut body = vec![0; len];
     reader.read_exact(&mut body)?;
-    let path = target.split('?').next().unwrap_or_default().to_string();
-    Ok(Some(Request { method, path, headers, body, peer }))
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let (path, query) = (path.to_string(), query.to_string());
+    Ok(Some(Request { method, path, query, headers, body, peer }))
 }
 
 fn head_bytes(resp: &Response, close: bool) -> Vec<u8> {

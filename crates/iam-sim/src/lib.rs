@@ -913,7 +913,10 @@ fn validate(st: &State, token: &str, need_scope: Option<&str>) -> Result<String,
 
 /// `/api/echo` accepts any valid token; `/api/scope/NAME` also needs scope NAME;
 /// `/api/deny` answers 401 with a bare challenge whatever the token (a
-/// misrouted call: a new token would not help).
+/// misrouted call: a new token would not help);
+/// `/api/respond/NNN?www=V&www=W` answers a valid token with status NNN and
+/// one `WWW-Authenticate` field per `www` (form-urlencoded), every time: an
+/// API answering what the case table (tests/api_response_cases.json) says.
 fn api(st: &State, req: &Request) -> Response {
     st.stats.lock().api_requests += 1;
     if req.path == "/api/deny" {
@@ -927,6 +930,24 @@ fn api(st: &State, req: &Request) -> Response {
         return Response::json(401, &json!({"error": "unauthorized"})).with_header("WWW-Authenticate", REALM_CHALLENGE);
     };
     let need_scope = req.path.strip_prefix("/api/scope/");
+    if let Some(code) = req.path.strip_prefix("/api/respond/") {
+        let Ok(code) = code.parse::<u16>() else {
+            return Response::json(400, &json!({"error": "the status after /api/respond/ is not a number"}));
+        };
+        return match validate(st, &token, None) {
+            Ok(_) => {
+                let mut r = Response::json(code, &json!({"status": code}));
+                for pair in req.query.split('&').filter(|p| !p.is_empty()) {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    if k == "www" {
+                        r = r.with_header("WWW-Authenticate", form_decode(v).unwrap_or_default());
+                    }
+                }
+                r
+            }
+            Err(r) => r,
+        };
+    }
     // `/api/status/NNN`: a valid token gets status NNN (an API failing on its own).
     let forced = req.path.strip_prefix("/api/status/").and_then(|s| s.parse::<u16>().ok());
     match validate(st, &token, need_scope) {

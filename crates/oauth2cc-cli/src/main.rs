@@ -4,7 +4,7 @@
 mod settings;
 
 use base64::Engine as _;
-use oauth2cc_core::{Client, ErrorKind, Unauthorized};
+use oauth2cc_core::{Client, ResponseAction};
 use settings::{Settings, KEYS};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -85,17 +85,9 @@ impl Failure {
 
 impl From<oauth2cc_core::Error> for Failure {
     fn from(e: oauth2cc_core::Error) -> Failure {
-        let code = match e.kind() {
-            ErrorKind::InvalidConfig => 2,
-            ErrorKind::InvalidClient | ErrorKind::InvalidScope | ErrorKind::Rejected => 3,
-            ErrorKind::RateLimited => 4,
-            ErrorKind::Network | ErrorKind::Timeout => 5,
-            ErrorKind::Tls => 6,
-            ErrorKind::Server => 7,
-            ErrorKind::Protocol => 8,
-            _ => 1,
-        };
-        Failure { code, message: e.to_string() }
+        // The exit status of each kind is in the core's table of outcomes
+        // (crates/oauth2cc-core/src/outcome.rs).
+        Failure { code: e.kind().exit_status(), message: e.to_string() }
     }
 }
 
@@ -299,7 +291,8 @@ fn parse_request(words: Vec<String>, options: Vec<(String, String)>) -> Result<R
     Ok(Request { method, url, headers, body })
 }
 
-/// Sends the request; on 401 invalid_token renews and resends once.
+/// Sends the request; what the answer means is the core's rule
+/// (`Client::handle_response`): on `Retry` renew and resend once.
 fn perform(client: &Client, cfg: &oauth2cc_core::Config, req: Request, out: &mut impl Write) -> Result<u8, Failure> {
     // The token goes only where the secret may go: https, or http to loopback unless allowed.
     cfg.check_api_url(&req.url)?;
@@ -318,33 +311,31 @@ fn perform(client: &Client, cfg: &oauth2cc_core::Config, req: Request, out: &mut
             .map_err(|e| Failure::usage(format!("bad request: {e}")))?;
         let mut resp = agent.run(http_req).map_err(|e| oauth2cc_core::api_call_error(&e, &req.url))?;
         let status = resp.status().as_u16();
-        let www = resp.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(String::from);
+        let www: Vec<String> = resp
+            .headers()
+            .get_all("www-authenticate")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(String::from))
+            .collect();
         let body = resp
             .body_mut()
             .with_config()
             .limit(64 * 1024 * 1024)
             .read_to_vec()
             .map_err(|e| oauth2cc_core::api_call_error(&e, &req.url))?;
-        let outcome = match status {
-            401 => Some(client.handle_unauthorized(token.access_token(), www.as_deref())),
-            403 if www.as_deref().is_some_and(|w| w.contains("insufficient_scope")) => {
-                Some(client.handle_unauthorized(token.access_token(), www.as_deref()))
-            }
-            _ => None,
-        };
-        if let Some(u) = &outcome {
-            if u.should_retry() && attempt == 0 {
-                continue;
-            }
+        let fields: Vec<&str> = www.iter().map(String::as_str).collect();
+        let outcome = client.handle_response(status, token.access_token(), &fields);
+        if outcome == Ok(ResponseAction::Retry) && attempt == 0 {
+            continue;
         }
         out.write_all(&body).map_err(io_failure)?;
         let _ = out.flush();
-        if let Some(u) = outcome {
-            let why = match u {
-                Unauthorized::InvalidToken { .. } => "the API rejected a freshly renewed token too".to_string(),
-                other => other.describe(),
-            };
-            eprintln!("oauth2cc: HTTP {status}: {why}");
+        match outcome {
+            Ok(ResponseAction::Proceed) => {}
+            Ok(ResponseAction::Retry) => {
+                eprintln!("oauth2cc: HTTP {status}: the API rejected a freshly renewed token too")
+            }
+            Err(e) => eprintln!("oauth2cc: {e}"),
         }
         return Ok(match status {
             400..=499 => 9,

@@ -219,6 +219,10 @@ mod tests {
             }
             assert!(o.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{o:?}");
             assert!(o.c_name.starts_with("OAUTH_"), "{o:?}");
+            // tests/c/gen_api_cases.py derives the C name of an API outcome this way.
+            if o.name.starts_with("api_") && o.kind.is_some() {
+                assert_eq!(o.c_name, format!("OAUTH_ERR_{}", o.name.to_ascii_uppercase()));
+            }
         }
     }
 

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Writes the C form of tests/api_response_cases.json (the one case table) for
+tests/c and tests/curl: gen_api_cases.py JSON OUT.h. The expected status is
+OAUTH_OK for "proceed", OAUTH_RETRY for "retry", else OAUTH_ERR_ + the
+outcome's name upper-cased (crates/oauth2cc-core/src/outcome.rs checks that
+this holds for every api_* outcome)."""
+import json
+import sys
+import urllib.parse
+
+
+def c_string(s):
+    if s is None:
+        return "NULL"
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def main(src, out):
+    cases = json.load(open(src, encoding="utf-8"))["cases"]
+    lines = [
+        "/* Generated from tests/api_response_cases.json by tests/c/gen_api_cases.py; do not edit. */",
+        "struct api_case {",
+        "    const char *name;",
+        "    int status;",
+        "    const char *www_joined; /* the fields joined with \", \"; NULL when none */",
+        "    const char *respond_path; /* the simulator's /api/respond route for this case */",
+        "    const char *outcome;",
+        "    int expected;",
+        "    const char *error;",
+        "    const char *error_description;",
+        "    const char *scope;",
+        "};",
+        "static const struct api_case API_CASES[] = {",
+    ]
+    for c in cases:
+        fields = c["www_authenticate"]
+        joined = ", ".join(fields) if fields else None
+        query = "&".join("www=" + urllib.parse.quote(f, safe="") for f in fields)
+        path = "/api/respond/%d?%s" % (c["status"], query)
+        outcome = c["outcome"]
+        expected = {"proceed": "OAUTH_OK", "retry": "OAUTH_RETRY"}.get(outcome, "OAUTH_ERR_" + outcome.upper())
+        lines.append(
+            "    {%s, %d, %s, %s, %s, %s, %s, %s, %s},"
+            % (
+                c_string(c["name"]),
+                c["status"],
+                c_string(joined),
+                c_string(path),
+                c_string(outcome),
+                expected,
+                c_string(c.get("error")),
+                c_string(c.get("error_description")),
+                c_string(c.get("scope")),
+            )
+        )
+    lines += ["};", "#define API_CASE_COUNT (sizeof API_CASES / sizeof API_CASES[0])", ""]
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
