@@ -45,11 +45,13 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._httpx import HttpxAuth
+
     # Types for annotations only (they do not exist at run time).
-    from ._native import AuthMethod as AuthMethod
-    from ._native import ErrorKind as ErrorKind
-    from ._native import ResponseAction as ResponseAction
     from ._native import Stats as Stats
+    from ._native import _AuthMethod as AuthMethod  # noqa: F401
+    from ._native import _ErrorKind as ErrorKind  # noqa: F401
+    from ._native import _ResponseAction as ResponseAction  # noqa: F401
+    from ._requests import RequestsAuth
 
 __all__ = [
     "APIError",

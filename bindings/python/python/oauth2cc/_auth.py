@@ -5,13 +5,12 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional
 
     from ._native import Client
 
 
 def resend(client: Client, raise_on_unauthorized: bool, status: int, token: str,
-           www_authenticate: Optional[str], retried: bool) -> bool:
+           www_authenticate: str | None, retried: bool) -> bool:
     """True when the request must be sent once more with a new token (the
     core dropped ``token`` if still cached). Raises the ``APIError`` the
     answer means when ``raise_on_unauthorized``; a second "retry" (the API

@@ -9,7 +9,8 @@ from ._native import ConfigurationError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from collections.abc import Callable
+    from typing import Any
 
 
 def _env_bool(value: str) -> bool:
@@ -60,7 +61,7 @@ class Client(_native.Client):
     """
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> "Client":
+    def from_env(cls, **overrides: Any) -> Client:
         """A client from ``OAUTH2CC_TOKEN_URL``, ``OAUTH2CC_CLIENT_ID`` and
         ``OAUTH2CC_CLIENT_SECRET`` (or ``OAUTH2CC_CLIENT_SECRET_FILE``), plus
         ``OAUTH2CC_AUTH_METHOD``, ``OAUTH2CC_SCOPE``, ``OAUTH2CC_AUDIENCE``,

@@ -10,7 +10,7 @@ from ._auth import resend
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import AsyncGenerator, Generator, Optional, Union
+    from collections.abc import AsyncGenerator, Callable, Generator
 
     from ._native import Client
 
@@ -39,9 +39,12 @@ class HttpxAuth(httpx.Auth):
         self.client = client
         self.raise_on_unauthorized = raise_on_unauthorized
 
-    def _flow(self, request: httpx.Request, token: str) -> Generator[Optional[httpx.Request], Union[httpx.Response, str, None], None]:
+    def _flow(
+        self, request: httpx.Request, token: str, renew: Callable[[], str] | None
+    ) -> Generator[httpx.Request | None, httpx.Response | str | None, None]:
         """The retry-once loop, for both drivers: yields the request to send
-        (and is sent the response), or None to be sent a new token."""
+        (and is sent the response). For a new token it calls ``renew``, or
+        without one yields None (and is sent the token)."""
         retried = False
         while True:
             request.headers["Authorization"] = "Bearer " + token
@@ -51,21 +54,17 @@ class HttpxAuth(httpx.Auth):
                           response.headers.get("WWW-Authenticate"), retried):
                 return
             retried = True
-            new_token = yield None
+            new_token = renew() if renew is not None else (yield None)
             assert isinstance(new_token, str)
             token = new_token
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        flow = self._flow(request, self.client.token())
-        step = next(flow)
-        while True:
-            try:
-                step = flow.send((yield step) if step is not None else self.client.token())
-            except StopIteration:
-                return
+        # The flow itself (one generator per request: this runs for every
+        # call); with ``renew`` it never yields None.
+        return self._flow(request, self.client.token(), self.client.token)  # type: ignore[return-value]
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        flow = self._flow(request, await self._token())
+        flow = self._flow(request, await self._token(), None)
         step = next(flow)
         while True:
             try:

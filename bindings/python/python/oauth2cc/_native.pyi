@@ -1,13 +1,21 @@
 import datetime
 import os
-from typing import Any, ClassVar, Literal, Optional, Sequence, Tuple, TypedDict, Union, final, type_check_only
+from typing import ClassVar, Literal, Optional, Sequence, Tuple, TypedDict, Union, final, type_check_only
 
 from typing_extensions import TypeAlias, disjoint_base
 
 __version__: str
+__all__ = [
+    "APIError", "APIRejectedError", "Client", "ConfigurationError", "InsufficientScopeError", "InternalError",
+    "InvalidClientError", "InvalidRequestError", "InvalidScopeError", "NetworkError", "OAuthError", "ProtocolError",
+    "RateLimitedError", "RejectedError", "RequestTimeoutError", "ResponseOutcome", "ServerError", "TLSError",
+    "TokenInfo", "UnauthorizedError", "__version__",
+]
 
-AuthMethod: TypeAlias = Literal["client_secret_basic", "client_secret_basic_raw", "client_secret_post"]
-ErrorKind: TypeAlias = Literal[
+# Types for annotations only (stub-only, hence private here; oauth2cc exports them without the underscore).
+
+_AuthMethod: TypeAlias = Literal["client_secret_basic", "client_secret_basic_raw", "client_secret_post"]
+_ErrorKind: TypeAlias = Literal[
     "invalid_config",
     "invalid_client",
     "invalid_scope",
@@ -24,17 +32,17 @@ ErrorKind: TypeAlias = Literal[
     "api_rejected",
     "api_unauthorized",
 ]
-ResponseAction: TypeAlias = Literal["proceed", "retry", "error"]
+_ResponseAction: TypeAlias = Literal["proceed", "retry", "error"]
 
 @type_check_only
 class Stats(TypedDict):
     cached_reads: int
     token_requests: int
     successes: int
-    failures: dict[ErrorKind, int]
+    failures: dict[_ErrorKind, int]
     token_expires_in: Optional[float]
     paused_for: Optional[float]
-    last_error: Optional[ErrorKind]
+    last_error: Optional[_ErrorKind]
 
 @final
 class TokenInfo:
@@ -54,7 +62,7 @@ class TokenInfo:
 @final
 class ResponseOutcome:
     @property
-    def action(self) -> ResponseAction: ...
+    def action(self) -> _ResponseAction: ...
     @property
     def error(self) -> Optional[APIError]: ...
     @property
@@ -68,7 +76,7 @@ class Client:
         client_id: str,
         client_secret: str,
         *,
-        auth_method: AuthMethod = "client_secret_basic",
+        auth_method: _AuthMethod = "client_secret_basic",
         scope: Optional[str] = None,
         audience: Optional[str] = None,
         resource: Optional[str] = None,
@@ -102,7 +110,7 @@ class Client:
     def client_id(self) -> str: ...
 
 class OAuthError(Exception):
-    kind: ClassVar[ErrorKind]
+    kind: ClassVar[_ErrorKind]
     status: Optional[int]
     error: Optional[str]
     error_description: Optional[str]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import requests
 import requests.auth
 
 from ._auth import resend
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional
-
-    import requests
+    from typing import Any
 
     from ._native import Client
 
@@ -38,7 +37,7 @@ class RequestsAuth(requests.auth.AuthBase):
         token = self.client.token()
         r.headers["Authorization"] = "Bearer " + token
         body = r.body
-        pos: Optional[int] = None
+        pos: int | None = None
         if hasattr(body, "seek"):
             try:
                 pos = body.tell()  # type: ignore[union-attr]
@@ -53,9 +52,9 @@ class RequestsAuth(requests.auth.AuthBase):
 class _Hook:
     """The response hook of one request: the retry-once loop."""
 
-    __slots__ = ("auth", "token", "body_pos")
+    __slots__ = ("auth", "body_pos", "token")
 
-    def __init__(self, auth: RequestsAuth, token: str, body_pos: Optional[int]) -> None:
+    def __init__(self, auth: RequestsAuth, token: str, body_pos: int | None) -> None:
         self.auth, self.token, self.body_pos = auth, token, body_pos
 
     def __call__(self, resp: requests.Response, **kwargs: Any) -> requests.Response:
@@ -68,7 +67,7 @@ class _Hook:
             retry.body.seek(self.body_pos)  # type: ignore[union-attr]
         new_token = auth.client.token()
         retry.headers["Authorization"] = "Bearer " + new_token
-        resp.content  # release the connection
+        _ = resp.content  # release the connection
         resp.close()
         again: requests.Response = resp.connection.send(retry, **kwargs)
         again.history.append(resp)
