@@ -454,6 +454,43 @@ int oauth_client_new(const char *token_url,
                      struct oauth_client **out);
 
 /**
+ * Creates a client from the environment and the config file's profiles,
+ * for programs that cannot change their code to pass settings. Sends nothing.
+ *
+ * - `profile`: the `[profile NAME]` section of the config file to read, or
+ *   NULL for `OAUTH2CC_PROFILE`, or else the `[default]` section if the file
+ *   has one. The config file is `OAUTH2CC_CONFIG`, or
+ *   `$XDG_CONFIG_HOME/oauth2cc/config` (`~/.config/oauth2cc/config`).
+ * - `out`: receives the new client on success; untouched on failure.
+ *
+ * Variables (profile keys in parentheses; a variable beats the profile):
+ * `OAUTH2CC_TOKEN_URL` (`token_url`), `OAUTH2CC_CLIENT_ID` (`client_id`),
+ * `OAUTH2CC_CLIENT_SECRET` (the secret itself; never in a profile) or
+ * `OAUTH2CC_CLIENT_SECRET_FILE` (`client_secret_file`), and optionally
+ * `OAUTH2CC_AUTH_METHOD` (`auth_method`: `client_secret_basic`,
+ * `client_secret_basic_raw`, `client_secret_post`), `OAUTH2CC_SCOPE`
+ * (`scope`), `OAUTH2CC_AUDIENCE` (`audience`), `OAUTH2CC_RESOURCE`
+ * (`resource`), `OAUTH2CC_CA_FILE` (`ca_file`), `OAUTH2CC_PROXY` (`proxy`),
+ * `OAUTH2CC_TIMEOUT` and `OAUTH2CC_CONNECT_TIMEOUT` (`timeout`,
+ * `connect_timeout`, in seconds), `OAUTH2CC_MAX_REQUESTS_PER_SECOND`
+ * (`max_requests_per_second`), `OAUTH2CC_ALLOW_INSECURE_HTTP`
+ * (`allow_insecure_http`: 1/0, true/false, yes/no, on/off) and
+ * `OAUTH2CC_CACHE_DIR` (`cache_dir`). An empty value counts as not given,
+ * except `OAUTH2CC_PROXY=""`, which means no proxy. The others take the
+ * defaults of `oauth_client_new`.
+ *
+ * Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when a required
+ * setting is missing (`oauth_last_error()` names every missing one), a value
+ * is not valid (it names the variable or the profile line), the profile or
+ * the config file cannot be read, or as `oauth_client_new`.
+ *
+ * # Safety
+ * `profile` must be NULL or NUL-terminated; `out` must be valid for a write.
+ */
+int oauth_client_new_from_env(const char *profile,
+                              struct oauth_client **out);
+
+/**
  * Writes a valid access token, NUL-terminated, into `buf`.
  *
  * From the cache when possible: no lock and no I/O while the token is fresh.

@@ -1,6 +1,6 @@
 //! `oauth_client`: create, get a token, invalidate, free.
 
-use crate::boundary::{c_str, guard, invalid, non_null, Failure};
+use crate::boundary::{c_str, guard, invalid, non_null, opt_c_str, Failure};
 use crate::options::{apply, oauth_options, read_versioned};
 use crate::status::{OAUTH_ERR_BUFFER_TOO_SMALL, OAUTH_OK};
 use oauth2cc_core::{Client, Config};
@@ -66,6 +66,52 @@ pub unsafe extern "C" fn oauth_client_new(
             cfg = apply(&opts, cfg)?;
         }
         let client = Client::new(cfg)?;
+        // SAFETY: `out` is non-NULL and writable, as documented.
+        unsafe { out.write(Box::into_raw(Box::new(oauth_client { inner: client }))) };
+        Ok(OAUTH_OK)
+    })
+}
+
+/// Creates a client from the environment and the config file's profiles,
+/// for programs that cannot change their code to pass settings. Sends nothing.
+///
+/// - `profile`: the `[profile NAME]` section of the config file to read, or
+///   NULL for `OAUTH2CC_PROFILE`, or else the `[default]` section if the file
+///   has one. The config file is `OAUTH2CC_CONFIG`, or
+///   `$XDG_CONFIG_HOME/oauth2cc/config` (`~/.config/oauth2cc/config`).
+/// - `out`: receives the new client on success; untouched on failure.
+///
+/// Variables (profile keys in parentheses; a variable beats the profile):
+/// `OAUTH2CC_TOKEN_URL` (`token_url`), `OAUTH2CC_CLIENT_ID` (`client_id`),
+/// `OAUTH2CC_CLIENT_SECRET` (the secret itself; never in a profile) or
+/// `OAUTH2CC_CLIENT_SECRET_FILE` (`client_secret_file`), and optionally
+/// `OAUTH2CC_AUTH_METHOD` (`auth_method`: `client_secret_basic`,
+/// `client_secret_basic_raw`, `client_secret_post`), `OAUTH2CC_SCOPE`
+/// (`scope`), `OAUTH2CC_AUDIENCE` (`audience`), `OAUTH2CC_RESOURCE`
+/// (`resource`), `OAUTH2CC_CA_FILE` (`ca_file`), `OAUTH2CC_PROXY` (`proxy`),
+/// `OAUTH2CC_TIMEOUT` and `OAUTH2CC_CONNECT_TIMEOUT` (`timeout`,
+/// `connect_timeout`, in seconds), `OAUTH2CC_MAX_REQUESTS_PER_SECOND`
+/// (`max_requests_per_second`), `OAUTH2CC_ALLOW_INSECURE_HTTP`
+/// (`allow_insecure_http`: 1/0, true/false, yes/no, on/off) and
+/// `OAUTH2CC_CACHE_DIR` (`cache_dir`). An empty value counts as not given,
+/// except `OAUTH2CC_PROXY=""`, which means no proxy. The others take the
+/// defaults of `oauth_client_new`.
+///
+/// Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when a required
+/// setting is missing (`oauth_last_error()` names every missing one), a value
+/// is not valid (it names the variable or the profile line), the profile or
+/// the config file cannot be read, or as `oauth_client_new`.
+///
+/// # Safety
+/// `profile` must be NULL or NUL-terminated; `out` must be valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn oauth_client_new_from_env(profile: *const c_char, out: *mut *mut oauth_client) -> c_int {
+    guard("oauth_client_new_from_env", || {
+        if out.is_null() {
+            return Err(invalid("out is NULL"));
+        }
+        let profile = opt_c_str(profile, "profile")?;
+        let client = Client::new(Config::from_env(profile)?)?;
         // SAFETY: `out` is non-NULL and writable, as documented.
         unsafe { out.write(Box::into_raw(Box::new(oauth_client { inner: client }))) };
         Ok(OAUTH_OK)

@@ -111,6 +111,66 @@ static void test_null_arguments(void) {
     CHECK(sim_stat("token_requests") == 0);
 }
 
+/* Settings from the environment and a profile (the core's rules: a variable
+ * beats the profile; every missing setting named in one error). */
+static void test_client_new_from_env(void) {
+    char cfg_path[128], secret_path[128], buf[TOKEN_MAX];
+    const char *err;
+    size_t len;
+    FILE *f;
+    oauth_client *c = NULL;
+    snprintf(cfg_path, sizeof cfg_path, "/tmp/oauth2cc-ctest-config-%ld", (long)getpid());
+    snprintf(secret_path, sizeof secret_path, "/tmp/oauth2cc-ctest-secret-%ld", (long)getpid());
+    /* tests/with-sim.sh exports OAUTH2CC_TOKEN_URL; start from none of them. */
+    unsetenv("OAUTH2CC_TOKEN_URL");
+    unsetenv("OAUTH2CC_CLIENT_ID");
+    unsetenv("OAUTH2CC_CLIENT_SECRET");
+    unsetenv("OAUTH2CC_PROFILE");
+    CHECK(setenv("OAUTH2CC_CONFIG", cfg_path, 1) == 0); /* not there yet: no profile */
+    CHECK(oauth_client_new_from_env(NULL, &c) == OAUTH_ERR_INVALID_ARGUMENT && c == NULL);
+    err = oauth_last_error();
+    CHECK(strstr(err, "OAUTH2CC_TOKEN_URL") != NULL && strstr(err, "OAUTH2CC_CLIENT_ID") != NULL);
+    CHECK(strstr(err, "OAUTH2CC_CLIENT_SECRET") != NULL);
+    CHECK(oauth_client_new_from_env(NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+
+    f = fopen(secret_path, "w");
+    CHECK(f != NULL);
+    fputs("s3cret-value\n", f);
+    fclose(f);
+    f = fopen(cfg_path, "w");
+    CHECK(f != NULL);
+    fprintf(f, "[profile ctest]\ntoken_url = %s\nclient_id = svc\nclient_secret_file = %s\nscope = orders:write\n",
+            token_url, secret_path);
+    fclose(f);
+    CHECK(setenv("OAUTH2CC_SCOPE", "orders:read", 1) == 0); /* beats the profile's scope */
+    CHECK(setenv("OAUTH2CC_AUDIENCE", "", 1) == 0);         /* empty: not given */
+    CHECK(oauth_client_new_from_env("ctest", &c) == OAUTH_OK && c != NULL);
+    CHECK(oauth_get_granted_scope(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(strcmp(buf, "profile email orders:read") == 0);
+    oauth_free(c);
+    c = NULL;
+    /* NULL profile: OAUTH2CC_PROFILE names it. */
+    CHECK(setenv("OAUTH2CC_PROFILE", "ctest", 1) == 0);
+    CHECK(oauth_client_new_from_env(NULL, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK && len > 100);
+    oauth_free(c);
+    c = NULL;
+    CHECK(oauth_client_new_from_env("no-such-profile", &c) == OAUTH_ERR_INVALID_ARGUMENT && c == NULL);
+    CHECK(strstr(oauth_last_error(), "no-such-profile") != NULL);
+    /* A bad value names its variable. */
+    CHECK(setenv("OAUTH2CC_TIMEOUT", "soon", 1) == 0);
+    CHECK(oauth_client_new_from_env(NULL, &c) == OAUTH_ERR_INVALID_ARGUMENT && c == NULL);
+    CHECK(strstr(oauth_last_error(), "OAUTH2CC_TIMEOUT") != NULL);
+    CHECK(strstr(oauth_last_error(), "s3cret-value") == NULL);
+    unsetenv("OAUTH2CC_TIMEOUT");
+    unsetenv("OAUTH2CC_PROFILE");
+    unsetenv("OAUTH2CC_SCOPE");
+    unsetenv("OAUTH2CC_AUDIENCE");
+    unsetenv("OAUTH2CC_CONFIG");
+    remove(cfg_path);
+    remove(secret_path);
+}
+
 static void test_bad_input(void) {
     oauth_client *c = NULL;
     oauth_options o = OAUTH_OPTIONS_INIT;
@@ -876,6 +936,7 @@ int main(void) {
     run("get a token, then from the cache", test_get_token_then_cache);
     run("buffer too small", test_buffer_too_small);
     run("NULL arguments", test_null_arguments);
+    run("oauth_client_new_from_env", test_client_new_from_env);
     run("bad input", test_bad_input);
     run("options reach the server", test_options_reach_the_server);
     run("wrong secret", test_wrong_secret);

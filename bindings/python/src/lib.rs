@@ -86,73 +86,215 @@ fn secs(name: &str, v: f64) -> PyResult<Duration> {
     }
 }
 
+/// The keyword arguments of `Client(...)` and `Client.from_env(...)`; None
+/// leaves the setting as it is (the core's default, or the environment's).
+struct Options<'a> {
+    auth_method: Option<&'a str>,
+    scope: Option<&'a str>,
+    audience: Option<&'a str>,
+    resource: Option<&'a str>,
+    extra_params: Option<Vec<(String, String)>>,
+    ca_file: Option<std::path::PathBuf>,
+    connect_timeout: Option<f64>,
+    timeout: Option<f64>,
+    renew_between: Option<(f64, f64)>,
+    allow_insecure_http: Option<bool>,
+    default_lifetime: Option<f64>,
+    max_requests_per_second: Option<f64>,
+    credential_cool_down: Option<f64>,
+    proxy: Option<&'a str>,
+    cache_dir: Option<std::path::PathBuf>,
+}
+
+impl Options<'_> {
+    fn apply(self, mut cfg: Config) -> PyResult<Config> {
+        if let Some(m) = self.auth_method {
+            cfg = cfg.auth_method(m.parse::<AuthMethod>().map_err(|e| to_py_err(&e))?);
+        }
+        if let Some(s) = self.scope {
+            cfg = cfg.scope(s);
+        }
+        if let Some(a) = self.audience {
+            cfg = cfg.audience(a);
+        }
+        if let Some(r) = self.resource {
+            cfg = cfg.resource(r);
+        }
+        for (k, v) in self.extra_params.unwrap_or_default() {
+            cfg = cfg.extra_param(k, v);
+        }
+        if let Some(f) = self.ca_file {
+            cfg = cfg.ca_file(f);
+        }
+        if let Some(v) = self.connect_timeout {
+            cfg = cfg.connect_timeout(secs("connect_timeout", v)?);
+        }
+        if let Some(v) = self.timeout {
+            cfg = cfg.timeout(secs("timeout", v)?);
+        }
+        if let Some((lo, hi)) = self.renew_between {
+            cfg = cfg.renew_after(lo, hi);
+        }
+        if let Some(v) = self.allow_insecure_http {
+            cfg = cfg.allow_insecure_http(v);
+        }
+        if let Some(v) = self.default_lifetime {
+            cfg = cfg.default_lifetime(secs("default_lifetime", v)?);
+        }
+        if let Some(v) = self.max_requests_per_second {
+            cfg = cfg.max_requests_per_second(v);
+        }
+        if let Some(v) = self.credential_cool_down {
+            cfg = cfg.credential_cool_down(secs("credential_cool_down", v)?);
+        }
+        match self.proxy {
+            None => {}
+            Some("") => cfg = cfg.no_proxy(),
+            Some(p) => cfg = cfg.proxy(p),
+        }
+        if let Some(d) = self.cache_dir {
+            cfg = cfg.cache_dir(d);
+        }
+        Ok(cfg)
+    }
+}
+
+/// A client made by `Client.from_env`, on its way into `Client.__new__`
+/// (which makes an instance of the caller's class, a subclass included).
+#[pyclass(frozen, name = "_Prepared", module = "oauth2cc._native")]
+struct Prepared(Mutex<Option<oauth2cc_core::Client>>);
+
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (token_url, client_id, client_secret, *, auth_method = "client_secret_basic", scope = None,
-        audience = None, resource = None, extra_params = None, ca_file = None, connect_timeout = 5.0, timeout = 15.0,
-        renew_between = (0.8, 0.9), allow_insecure_http = false, default_lifetime = 60.0,
-        max_requests_per_second = 10.0, credential_cool_down = 60.0, proxy = None, cache_dir = None),
-        text_signature = "(token_url, client_id, client_secret, *, auth_method='client_secret_basic', scope=None, \
-        audience=None, resource=None, extra_params=None, ca_file=None, connect_timeout=5.0, timeout=15.0, \
-        renew_between=(0.8, 0.9), allow_insecure_http=False, default_lifetime=60.0, max_requests_per_second=10.0, \
-        credential_cool_down=60.0, proxy=None, cache_dir=None)")]
+    #[pyo3(signature = (token_url, client_id, client_secret, *, auth_method = None, scope = None,
+        audience = None, resource = None, extra_params = None, ca_file = None, connect_timeout = None, timeout = None,
+        renew_between = None, allow_insecure_http = None, default_lifetime = None,
+        max_requests_per_second = None, credential_cool_down = None, proxy = None, cache_dir = None, _prepared = None),
+        text_signature = "(token_url, client_id, client_secret, *, auth_method=None, scope=None, \
+        audience=None, resource=None, extra_params=None, ca_file=None, connect_timeout=None, timeout=None, \
+        renew_between=None, allow_insecure_http=None, default_lifetime=None, max_requests_per_second=None, \
+        credential_cool_down=None, proxy=None, cache_dir=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         token_url: &str,
         client_id: &str,
         client_secret: &str,
-        auth_method: &str,
+        auth_method: Option<&str>,
         scope: Option<&str>,
         audience: Option<&str>,
         resource: Option<&str>,
         extra_params: Option<Vec<(String, String)>>,
         ca_file: Option<std::path::PathBuf>,
-        connect_timeout: f64,
-        timeout: f64,
-        renew_between: (f64, f64),
-        allow_insecure_http: bool,
-        default_lifetime: f64,
-        max_requests_per_second: f64,
-        credential_cool_down: f64,
+        connect_timeout: Option<f64>,
+        timeout: Option<f64>,
+        renew_between: Option<(f64, f64)>,
+        allow_insecure_http: Option<bool>,
+        default_lifetime: Option<f64>,
+        max_requests_per_second: Option<f64>,
+        credential_cool_down: Option<f64>,
         proxy: Option<&str>,
         cache_dir: Option<std::path::PathBuf>,
+        _prepared: Option<PyRef<'_, Prepared>>,
     ) -> PyResult<Client> {
-        let method: AuthMethod = auth_method.parse().map_err(|e| to_py_err(&e))?;
-        let mut cfg = Config::new(token_url, client_id, client_secret)
-            .auth_method(method)
-            .connect_timeout(secs("connect_timeout", connect_timeout)?)
-            .timeout(secs("timeout", timeout)?)
-            .renew_after(renew_between.0, renew_between.1)
-            .allow_insecure_http(allow_insecure_http)
-            .default_lifetime(secs("default_lifetime", default_lifetime)?)
-            .max_requests_per_second(max_requests_per_second)
-            .credential_cool_down(secs("credential_cool_down", credential_cool_down)?);
-        if let Some(s) = scope {
-            cfg = cfg.scope(s);
+        if let Some(p) = _prepared {
+            let inner = p.0.lock().take().ok_or_else(|| errors::config_error("this prepared client was used"))?;
+            return Ok(Client { inner, last: Mutex::new(None) });
         }
-        if let Some(a) = audience {
-            cfg = cfg.audience(a);
-        }
-        if let Some(r) = resource {
-            cfg = cfg.resource(r);
-        }
-        for (k, v) in extra_params.unwrap_or_default() {
-            cfg = cfg.extra_param(k, v);
-        }
-        if let Some(f) = ca_file {
-            cfg = cfg.ca_file(f);
-        }
-        match proxy {
-            None => {}
-            Some("") => cfg = cfg.no_proxy(),
-            Some(p) => cfg = cfg.proxy(p),
-        }
-        if let Some(d) = cache_dir {
-            cfg = cfg.cache_dir(d);
-        }
+        let options = Options {
+            auth_method,
+            scope,
+            audience,
+            resource,
+            extra_params,
+            ca_file,
+            connect_timeout,
+            timeout,
+            renew_between,
+            allow_insecure_http,
+            default_lifetime,
+            max_requests_per_second,
+            credential_cool_down,
+            proxy,
+            cache_dir,
+        };
+        let cfg = options.apply(Config::new(token_url, client_id, client_secret))?;
         let inner = guarded(|| oauth2cc_core::Client::new(cfg)).map_err(|e| to_py_err(&e))?;
         Ok(Client { inner, last: Mutex::new(None) })
+    }
+
+    /// A client from the `OAUTH2CC_*` environment and the config file's
+    /// profiles, read by the core as the `oauth2cc` command and C's
+    /// `oauth_client_new_from_env` read them: `profile` (else
+    /// `OAUTH2CC_PROFILE`, else `[default]`), then the environment, then the
+    /// keyword arguments given (not None). Every missing setting is named in
+    /// one ConfigurationError.
+    #[classmethod]
+    #[pyo3(signature = (profile = None, *, token_url = None, client_id = None, client_secret = None,
+        auth_method = None, scope = None, audience = None, resource = None, extra_params = None, ca_file = None,
+        connect_timeout = None, timeout = None, renew_between = None, allow_insecure_http = None,
+        default_lifetime = None, max_requests_per_second = None, credential_cool_down = None, proxy = None,
+        cache_dir = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_env<'py>(
+        cls: &Bound<'py, pyo3::types::PyType>,
+        profile: Option<&str>,
+        token_url: Option<&str>,
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+        auth_method: Option<&str>,
+        scope: Option<&str>,
+        audience: Option<&str>,
+        resource: Option<&str>,
+        extra_params: Option<Vec<(String, String)>>,
+        ca_file: Option<std::path::PathBuf>,
+        connect_timeout: Option<f64>,
+        timeout: Option<f64>,
+        renew_between: Option<(f64, f64)>,
+        allow_insecure_http: Option<bool>,
+        default_lifetime: Option<f64>,
+        max_requests_per_second: Option<f64>,
+        credential_cool_down: Option<f64>,
+        proxy: Option<&str>,
+        cache_dir: Option<std::path::PathBuf>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
+        let options = Options {
+            auth_method,
+            scope,
+            audience,
+            resource,
+            extra_params,
+            ca_file,
+            connect_timeout,
+            timeout,
+            renew_between,
+            allow_insecure_http,
+            default_lifetime,
+            max_requests_per_second,
+            credential_cool_down,
+            proxy,
+            cache_dir,
+        };
+        let cfg = guarded(|| {
+            let mut s = oauth2cc_core::Settings::load(profile, None)?;
+            if let Some(u) = token_url {
+                s.set("token_url", u)?;
+            }
+            if let Some(i) = client_id {
+                s.set("client_id", i)?;
+            }
+            if let Some(c) = client_secret.filter(|c| !c.is_empty()) {
+                s.set_secret(c);
+            }
+            s.config()
+        })
+        .map_err(|e| to_py_err(&e))?;
+        let cfg = options.apply(cfg)?;
+        let inner = guarded(|| oauth2cc_core::Client::new(cfg)).map_err(|e| to_py_err(&e))?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("_prepared", Prepared(Mutex::new(Some(inner))))?;
+        cls.call(("", "", ""), Some(&kwargs))
     }
 
     /// A valid access token (str), from the cache when possible. Blocks, with
@@ -171,7 +313,7 @@ impl Client {
         if let Some(s) = self.inner.try_cached(|t| self.cached_str(py, t)).flatten() {
             return Some(s);
         }
-        let t = self.inner.cached().filter(|t| std::time::Instant::now() < t.renew_at())?;
+        let t = self.inner.fresh_token()?;
         Some(self.remember(py, t))
     }
 

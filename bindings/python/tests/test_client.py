@@ -80,6 +80,34 @@ def test_from_env(sim, tmp_path, monkeypatch):
         oauth2cc.Client.from_env()
 
 
+def test_from_env_names_every_missing_setting(sim, tmp_path, monkeypatch):
+    # The core's settings: every missing one named in one error; an empty
+    # variable is unset; a profile of the config file and keywords layer as
+    # in the oauth2cc command.
+    for k in list(os.environ):
+        if k.startswith("OAUTH2CC_"):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("OAUTH2CC_CONFIG", str(tmp_path / "config"))
+    monkeypatch.setenv("OAUTH2CC_CLIENT_SECRET", "")
+    with pytest.raises(oauth2cc.ConfigurationError) as e:
+        oauth2cc.Client.from_env()
+    for name in ("OAUTH2CC_TOKEN_URL", "OAUTH2CC_CLIENT_ID", "OAUTH2CC_CLIENT_SECRET"):
+        assert name in str(e.value), str(e.value)
+    (tmp_path / "secret").write_text("s3cret-value\n")
+    (tmp_path / "config").write_text(
+        f"[profile py]\ntoken_url = {sim.token_url}\nclient_id = svc\n"
+        f"client_secret_file = {tmp_path / 'secret'}\nscope = orders:write\n"
+    )
+    monkeypatch.setenv("OAUTH2CC_SCOPE", "orders:read")
+    c = oauth2cc.Client.from_env("py")
+    assert isinstance(c, oauth2cc.Client)
+    assert c.token_info().scope == "profile email orders:read"
+    c = oauth2cc.Client.from_env("py", scope="orders:write", timeout=None)
+    assert c.token_info().scope == "profile email orders:write"
+    with pytest.raises(oauth2cc.ConfigurationError, match="no-such"):
+        oauth2cc.Client.from_env("no-such")
+
+
 def test_invalidate_and_handle_response(sim):
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     old = c.token()
@@ -241,7 +269,10 @@ def test_fork(sim):
     pid = os.fork()
     if pid == 0:
         try:
-            ok = c.token() == t
+            # The core's freshness, fork check included: the inherited token
+            # is not handed out until the child drew its own renewal point.
+            ok = c.cached_token() is None
+            ok = ok and c.token() == t and c.cached_token() == t
             c.invalidate(t)
             ok = ok and c.token() != t
             os.write(w, b"1" if ok else b"0")

@@ -913,7 +913,8 @@ fn validate(st: &State, token: &str, need_scope: Option<&str>) -> Result<String,
 
 /// `/api/echo` accepts any valid token; `/api/scope/NAME` also needs scope NAME;
 /// `/api/deny` answers 401 with a bare challenge whatever the token (a
-/// misrouted call: a new token would not help);
+/// misrouted call: a new token would not help); `/api/deny-twice` does the
+/// same with two `WWW-Authenticate` header fields (Basic, then Bearer);
 /// `/api/respond/NNN?www=V&www=W` answers a valid token with status NNN and
 /// one `WWW-Authenticate` field per `www` (form-urlencoded), every time: an
 /// API answering what the case table (tests/api_response_cases.json) says.
@@ -921,6 +922,11 @@ fn api(st: &State, req: &Request) -> Response {
     st.stats.lock().api_requests += 1;
     if req.path == "/api/deny" {
         return Response::json(401, &json!({"error": "unauthorized"})).with_header("WWW-Authenticate", REALM_CHALLENGE);
+    }
+    if req.path == "/api/deny-twice" {
+        return Response::json(401, &json!({"error": "unauthorized"}))
+            .with_header("WWW-Authenticate", "Basic realm=\"iam-sim\"")
+            .with_header("WWW-Authenticate", REALM_CHALLENGE);
     }
     let token = req.header("authorization").and_then(|h| {
         let (scheme, rest) = h.split_once(' ')?;

@@ -3,9 +3,8 @@
 
 mod settings;
 
-use base64::Engine as _;
 use oauth2cc_core::{Client, ResponseAction};
-use settings::{Settings, KEYS};
+use settings::FLAGS;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -50,6 +49,8 @@ environment, which beats the profile:
   --no-cache                    do not share tokens with other processes
   --allow-insecure-http         OAUTH2CC_ALLOW_INSECURE_HTTP=1: allow http:// to a host that is
                                 not loopback (the token URL and request's API URL)
+  (no flag)                     OAUTH2CC_MAX_REQUESTS_PER_SECOND: token requests per
+                                second at most (default 10, at most 50)
   --profile NAME                OAUTH2CC_PROFILE: a [profile NAME] of the config file
                                 ([default] without one)
   --config FILE                 OAUTH2CC_CONFIG (default $XDG_CONFIG_HOME/oauth2cc/config
@@ -58,8 +59,9 @@ environment, which beats the profile:
   --version                     the version
 
 The secret is never taken as a command-line argument (--client-secret and
---secret are refused): other users can read those with ps. An empty variable
-counts as unset, except OAUTH2CC_PROXY='' (no proxy).
+--secret are refused): other users can read those with ps. An empty value
+(variable, profile key or flag) counts as not given, except OAUTH2CC_PROXY=''
+(no proxy). Every missing setting is named in one error.
 
 Exit status:
   0 success              5 network error or timeout     9  the API answered 4xx
@@ -177,8 +179,8 @@ fn parse_args(args: Vec<String>) -> Result<Parsed, Failure> {
                 let v = value(n)?;
                 a.request_options.push((n.to_string(), v));
             }
-            n if n.starts_with('-') && n.len() > 1 => match KEYS.iter().find(|(_, _, flag)| *flag == n) {
-                Some((key, _, flag)) => {
+            n if n.starts_with('-') && n.len() > 1 => match FLAGS.iter().find(|(_, flag)| *flag == n) {
+                Some((key, flag)) => {
                     a.flags.insert(key, value(flag)?);
                 }
                 None => return Err(Failure::usage(format!("unknown option {n}"))),
@@ -215,12 +217,15 @@ fn run(args: Vec<String>) -> Result<u8, Failure> {
         "request" => Some(parse_request(a.words, a.request_options)?),
         other => return Err(Failure::usage(format!("unknown command {other:?} (token, header, request, inspect)"))),
     };
-    let mut settings = Settings::resolve(a.flags, a.profile.as_deref(), a.config.as_deref())?;
-    settings.secret_from_stdin = a.secret_stdin;
-    settings.no_cache = a.no_cache;
-    settings.allow_insecure_http = a.insecure || settings::env_flag("OAUTH2CC_ALLOW_INSECURE_HTTP")?;
-    let cfg = settings.config()?;
-    let client = Client::new(cfg.clone())?;
+    let cfg = settings::config(settings::Flags {
+        values: a.flags,
+        profile: a.profile.as_deref(),
+        config: a.config.as_deref(),
+        secret_from_stdin: a.secret_stdin,
+        no_cache: a.no_cache,
+        allow_insecure_http: a.insecure,
+    })?;
+    let client = Client::new(cfg)?;
     let mut out = std::io::stdout().lock();
     match command.as_str() {
         "token" => {
@@ -232,7 +237,7 @@ fn run(args: Vec<String>) -> Result<u8, Failure> {
             writeln!(out, "Authorization: Bearer {}", t.access_token()).map_err(io_failure)?;
         }
         "inspect" => inspect(&client, &mut out)?,
-        _ => return perform(&client, &cfg, request.expect("parsed above"), &mut out),
+        _ => return perform(&client, request.expect("parsed above"), &mut out),
     }
     Ok(0)
 }
@@ -293,37 +298,14 @@ fn parse_request(words: Vec<String>, options: Vec<(String, String)>) -> Result<R
 
 /// Sends the request; what the answer means is the core's rule
 /// (`Client::handle_response`): on `Retry` renew and resend once.
-fn perform(client: &Client, cfg: &oauth2cc_core::Config, req: Request, out: &mut impl Write) -> Result<u8, Failure> {
-    // The token goes only where the secret may go: https, or http to loopback unless allowed.
-    cfg.check_api_url(&req.url)?;
-    let agent = oauth2cc_core::api_agent(cfg)?;
-    let method: ureq::http::Method =
-        req.method.parse().map_err(|_| Failure::usage(format!("{:?} is not an HTTP method", req.method)))?;
+fn perform(client: &Client, req: Request, out: &mut impl Write) -> Result<u8, Failure> {
+    let api_req = oauth2cc_core::ApiRequest { method: req.method, url: req.url, headers: req.headers, body: req.body };
     for attempt in 0..2 {
         let token = client.token()?;
-        let mut builder = ureq::http::Request::builder().method(method.clone()).uri(&req.url);
-        for (n, v) in &req.headers {
-            builder = builder.header(n, v);
-        }
-        builder = builder.header("Authorization", format!("Bearer {}", token.access_token()));
-        let http_req = builder
-            .body(req.body.clone().unwrap_or_default())
-            .map_err(|e| Failure::usage(format!("bad request: {e}")))?;
-        let mut resp = agent.run(http_req).map_err(|e| oauth2cc_core::api_call_error(&e, &req.url))?;
-        let status = resp.status().as_u16();
-        let www: Vec<String> = resp
-            .headers()
-            .get_all("www-authenticate")
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(String::from))
-            .collect();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_vec()
-            .map_err(|e| oauth2cc_core::api_call_error(&e, &req.url))?;
-        let fields: Vec<&str> = www.iter().map(String::as_str).collect();
+        // The core checks the URL (https rule) and sends with the client's trust and proxy.
+        let resp = client.call_api(&api_req, token.access_token())?;
+        let (status, body) = (resp.status, resp.body);
+        let fields: Vec<&str> = resp.www_authenticate.iter().map(String::as_str).collect();
         let outcome = client.handle_response(status, token.access_token(), &fields);
         if outcome == Ok(ResponseAction::Retry) && attempt == 0 {
             continue;
@@ -362,14 +344,7 @@ fn inspect(client: &Client, out: &mut impl Write) -> Result<(), Failure> {
     if !t.missing_scopes().is_empty() {
         lines.push(format!("missing_scope: {} (requested, not granted)", t.missing_scopes().join(" ")));
     }
-    let mut parts = t.access_token().split('.');
-    let claims = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(_), Some(payload), Some(_), None) => base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload.trim_end_matches('='))
-            .ok()
-            .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok()),
-        _ => None,
-    };
+    let claims = t.jwt_claims();
     match claims {
         Some(c) => lines
             .push(format!("claims: {}", serde_json::to_string_pretty(&c).unwrap_or_default().replace('\n', "\n  "))),

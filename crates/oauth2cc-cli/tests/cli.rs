@@ -574,7 +574,11 @@ fn inspect_shows_the_expiry_in_iso_8601_utc_and_the_time_left() {
 /// read from its sources, so a new one cannot be left out of the help.
 fn names_in_the_code() -> Vec<String> {
     let mut names = Vec::new();
-    for src in [include_str!("../src/main.rs"), include_str!("../src/settings.rs")] {
+    for src in [
+        include_str!("../src/main.rs"),
+        include_str!("../src/settings.rs"),
+        include_str!("../../oauth2cc-core/src/settings.rs"),
+    ] {
         for (i, _) in src.match_indices('"') {
             let lit: String =
                 src[i + 1..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_".contains(*c)).collect();

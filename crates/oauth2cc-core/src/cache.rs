@@ -354,7 +354,7 @@ impl Cache {
 /// Not yet due for renewal and certainly not expired, on the fast clock, and
 /// not inherited through `fork()`.
 #[inline]
-fn is_fresh(t: &Token) -> bool {
+pub(crate) fn is_fresh(t: &Token) -> bool {
     let (precise, coarse) = t.fresh_until_ns;
     let now = clock::coarse_now_ns();
     (now < coarse || (now < precise && clock::precise_now_ns() < precise)) && t.fork_generation == fork::generation()

@@ -96,6 +96,13 @@ impl Client {
         self.inner.cache.with_fresh(f)
     }
 
+    /// The cached token if it is not yet due for renewal (see
+    /// [`Token::is_fresh`]: the fork check included); never blocks and never
+    /// sends a request. [`Client::try_cached`] without taking a reference.
+    pub fn fresh_token(&self) -> Option<Arc<Token>> {
+        self.inner.cache.fresh()
+    }
+
     #[cold]
     fn slow_token(&self) -> Result<Arc<Token>, Error> {
         let inner = &*self.inner;
@@ -196,6 +203,18 @@ impl Client {
             self.invalidate(used_token);
         }
         outcome
+    }
+
+    /// Calls an API with `access_token` (from [`Client::token`]) as the
+    /// Bearer token, with this client's trust settings (system store and CA
+    /// file), proxy (loopback and `NO_PROXY` hosts reached directly) and
+    /// timeouts; `https://` only, or `http://` to loopback unless insecure
+    /// http is allowed ([`Config::check_api_url`]). Any status is an answer;
+    /// the body is read up to [`crate::MAX_API_BODY_BYTES`]. Failures have the
+    /// token requests' kinds (network, TLS, timeout, ...). What a 401/403
+    /// means is the caller's next step (see [`Client::handle_unauthorized`]).
+    pub fn call_api(&self, req: &crate::ApiRequest, access_token: &str) -> Result<crate::ApiResponse, Error> {
+        crate::transport::call_api(&self.inner.prepared.load().config, req, access_token)
     }
 
     /// The cached token, even if expired, without any request.

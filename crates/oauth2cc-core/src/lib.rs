@@ -37,6 +37,7 @@ mod panic;
 mod proxy;
 mod response;
 mod secret;
+mod settings;
 mod stats;
 mod token;
 mod transport;
@@ -53,9 +54,10 @@ pub use outcome::{outcome_named, outcome_of_status, Outcome, OUTCOMES};
 #[doc(hidden)]
 pub use panic::catch_silently;
 pub use secret::Secret;
+pub use settings::{Settings, Source as SettingSource};
 pub use stats::Stats;
 pub use token::Token;
-pub use transport::{api_agent, api_call_error};
+pub use transport::{ApiRequest, ApiResponse, MAX_API_BODY_BYTES};
 pub use www_authenticate::{classify_unauthorized, parse_www_authenticate, Challenge, ParseError, Unauthorized};
 
 /// Largest token endpoint answer that is read (1 MiB).

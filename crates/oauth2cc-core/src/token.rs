@@ -110,6 +110,20 @@ impl Token {
     pub fn fingerprint(&self) -> String {
         fingerprint(&self.access_token)
     }
+
+    /// The claims of a JWT access token (its payload), or None when the token
+    /// is not a JWT. The signature is neither checked nor returned: the token
+    /// is the server's business; this is for display (`oauth2cc inspect`).
+    pub fn jwt_claims(&self) -> Option<Map<String, Value>> {
+        jwt_claims(&self.access_token)
+    }
+
+    /// Whether the cache would hand this token out without a request: not
+    /// yet due for renewal, and drawn in this process (not inherited through
+    /// `fork()`, whose child draws its own renewal point first).
+    pub fn is_fresh(&self) -> bool {
+        crate::cache::is_fresh(self)
+    }
 }
 
 impl Token {
@@ -189,6 +203,14 @@ impl fmt::Debug for Token {
 /// The `exp` claim of a JWT, without checking its signature (the token is
 /// the server's business; only its lifetime is read here).
 pub(crate) fn jwt_exp(token: &str) -> Option<u64> {
+    match jwt_claims(token)?.get("exp")? {
+        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        _ => None,
+    }
+}
+
+/// The payload of a three-part JWT as a JSON object, never its signature.
+fn jwt_claims(token: &str) -> Option<Map<String, Value>> {
     use base64::Engine as _;
     let mut parts = token.split('.');
     let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
@@ -196,9 +218,8 @@ pub(crate) fn jwt_exp(token: &str) -> Option<u64> {
         return None;
     }
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let claims: Value = serde_json::from_slice(&raw).ok()?;
-    match claims.get("exp")? {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+    match serde_json::from_slice(&raw).ok()? {
+        Value::Object(claims) => Some(claims),
         _ => None,
     }
 }
@@ -229,5 +250,16 @@ mod tests {
         assert_eq!(jwt_exp("opaque-token"), None);
         assert_eq!(jwt_exp("a.b.c.d"), None);
         assert_eq!(jwt_exp("a.!!!.c"), None);
+    }
+
+    #[test]
+    fn jwt_claims_are_the_payload_never_the_signature() {
+        let c = jwt_claims(&jwt(r#"{"sub":"svc","exp":1700000000,"scope":"a b"}"#)).unwrap();
+        assert_eq!(c.get("sub").and_then(Value::as_str), Some("svc"));
+        assert_eq!(c.len(), 3);
+        assert!(!serde_json::to_string(&c).unwrap().contains("sig"));
+        assert_eq!(jwt_claims("opaque-token"), None);
+        assert_eq!(jwt_claims(&jwt("[1, 2]")), None, "not an object");
+        assert_eq!(jwt_claims("a.b.c.d"), None);
     }
 }

@@ -264,11 +264,77 @@ fn read_body(resp: ureq::http::Response<ureq::Body>, url: &str) -> Result<Zeroiz
     }
 }
 
+/// Largest API answer body [`crate::Client::call_api`] reads (64 MiB).
+pub const MAX_API_BODY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// An API call for [`crate::Client::call_api`]. The `Authorization` header is
+/// the client's to set.
+#[derive(Clone, Debug, Default)]
+pub struct ApiRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    pub url: String,
+    /// Extra request headers (not `Authorization`).
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+/// An API's answer, whatever its status.
+#[derive(Clone, Debug)]
+pub struct ApiResponse {
+    pub status: u16,
+    /// Every response header, in order (values not valid as text are left out).
+    pub headers: Vec<(String, String)>,
+    /// Every `WWW-Authenticate` value, in order (one per header field).
+    pub www_authenticate: Vec<String>,
+    pub body: Vec<u8>,
+}
+
+/// Sends `req` with `Authorization: Bearer <access_token>` through an agent
+/// with the client's trust, proxy (and `NO_PROXY` bypass) and timeouts.
+pub(crate) fn call_api(cfg: &Config, req: &ApiRequest, access_token: &str) -> Result<ApiResponse, Error> {
+    // The token goes only where the secret may go: https, or http to loopback unless allowed.
+    cfg.check_api_url(&req.url)?;
+    let method: ureq::http::Method = req
+        .method
+        .parse()
+        .map_err(|_| Error::config(format!("{:?} is not an HTTP method", sanitize(&req.method, 40))))?;
+    let mut builder = ureq::http::Request::builder().method(method).uri(&req.url);
+    for (n, v) in &req.headers {
+        if n.eq_ignore_ascii_case("authorization") {
+            return Err(Error::config("the client sets the Authorization header itself"));
+        }
+        builder = builder.header(n, v);
+    }
+    let mut bearer = Zeroizing::new(String::with_capacity(7 + access_token.len()));
+    bearer.push_str("Bearer ");
+    bearer.push_str(access_token);
+    let value =
+        wipe::header_value(bearer).ok_or_else(|| Error::config("the access token is not a valid header value"))?;
+    let http_req = builder
+        .header("Authorization", value)
+        .body(req.body.clone().unwrap_or_default())
+        .map_err(|e| Error::config(format!("the API request is not valid: {}", sanitize(&e.to_string(), 160))))?;
+    let mut resp = api_agent(cfg)?.run(http_req).map_err(|e| api_call_error(&e, &req.url))?;
+    let status = resp.status().as_u16();
+    let text = |v: &ureq::http::HeaderValue| v.to_str().ok().map(str::to_owned);
+    let headers =
+        resp.headers().iter().filter_map(|(n, v)| Some((n.as_str().to_owned(), text(v)?))).collect::<Vec<_>>();
+    let www_authenticate = resp.headers().get_all("www-authenticate").iter().filter_map(text).collect();
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_API_BODY_BYTES)
+        .read_to_vec()
+        .map_err(|e| api_call_error(&e, &req.url))?;
+    Ok(ApiResponse { status, headers, www_authenticate, body })
+}
+
 /// An HTTP agent for calling APIs with the same trust (system store plus the
 /// CA file), proxy and timeouts as the token requests; statuses are returned,
 /// not turned into errors, and up to 5 redirects are followed. Loopback
 /// destinations and those `NO_PROXY` lists are reached directly, redirects included.
-pub fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
+pub(crate) fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
     cfg.validate()?;
     let plan = ProxyPlan::new(cfg)?;
     let tls = tls(cfg)?;
@@ -283,7 +349,7 @@ pub fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
 
 /// The error for a failed call through [`api_agent`]: the same kinds (and so
 /// the same statuses) as for token requests: TLS, network, timeout, ...
-pub fn api_call_error(e: &ureq::Error, url: &str) -> Error {
+pub(crate) fn api_call_error(e: &ureq::Error, url: &str) -> Error {
     let kind = map_transport_error(e, url).kind();
     let err = Error::new(kind, format!("the API call failed: {}", sanitize(&e.to_string(), 200)));
     match kind {

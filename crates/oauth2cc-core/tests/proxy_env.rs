@@ -16,11 +16,10 @@ fn set_no_proxy(v: Option<&str>) {
 
 /// A token, then one API call with it, through the client's own agents.
 fn token_and_api_call(cfg: Config, api_url: &str) {
-    let c = Client::new(cfg.clone()).expect("client");
+    let c = Client::new(cfg).expect("client");
     let t = c.token().expect("token");
-    let agent = oauth2cc_core::api_agent(&cfg).expect("api agent");
-    let resp = agent.get(api_url).header("Authorization", format!("Bearer {}", t.access_token())).call();
-    assert_eq!(resp.expect("API call").status().as_u16(), 200);
+    let req = oauth2cc_core::ApiRequest { method: "GET".into(), url: api_url.into(), ..Default::default() };
+    assert_eq!(c.call_api(&req, t.access_token()).expect("API call").status, 200);
 }
 
 #[test]

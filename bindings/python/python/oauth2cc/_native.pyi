@@ -1,6 +1,6 @@
 import datetime
 import os
-from typing import ClassVar, Literal, Optional, Sequence, Tuple, TypedDict, Union, final, type_check_only
+from typing import ClassVar, Literal, Optional, Sequence, Tuple, TypedDict, TypeVar, Union, final, type_check_only
 
 from typing_extensions import TypeAlias, disjoint_base
 
@@ -68,6 +68,8 @@ class ResponseOutcome:
     @property
     def should_retry(self) -> bool: ...
 
+_C = TypeVar("_C", bound="Client")
+
 @disjoint_base
 class Client:
     def __new__(
@@ -76,22 +78,46 @@ class Client:
         client_id: str,
         client_secret: str,
         *,
-        auth_method: _AuthMethod = "client_secret_basic",
+        auth_method: Optional[_AuthMethod] = None,
         scope: Optional[str] = None,
         audience: Optional[str] = None,
         resource: Optional[str] = None,
         extra_params: Optional[Sequence[Tuple[str, str]]] = None,
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
-        connect_timeout: float = 5.0,
-        timeout: float = 15.0,
-        renew_between: Tuple[float, float] = (0.8, 0.9),
-        allow_insecure_http: bool = False,
-        default_lifetime: float = 60.0,
-        max_requests_per_second: float = 10.0,
-        credential_cool_down: float = 60.0,
+        connect_timeout: Optional[float] = None,
+        timeout: Optional[float] = None,
+        renew_between: Optional[Tuple[float, float]] = None,
+        allow_insecure_http: Optional[bool] = None,
+        default_lifetime: Optional[float] = None,
+        max_requests_per_second: Optional[float] = None,
+        credential_cool_down: Optional[float] = None,
         proxy: Optional[str] = None,
         cache_dir: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> "Client": ...
+    @classmethod
+    def from_env(
+        cls: type[_C],
+        profile: Optional[str] = None,
+        *,
+        token_url: Optional[str] = None,
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        auth_method: Optional[_AuthMethod] = None,
+        scope: Optional[str] = None,
+        audience: Optional[str] = None,
+        resource: Optional[str] = None,
+        extra_params: Optional[Sequence[Tuple[str, str]]] = None,
+        ca_file: Optional[Union[str, os.PathLike[str]]] = None,
+        connect_timeout: Optional[float] = None,
+        timeout: Optional[float] = None,
+        renew_between: Optional[Tuple[float, float]] = None,
+        allow_insecure_http: Optional[bool] = None,
+        default_lifetime: Optional[float] = None,
+        max_requests_per_second: Optional[float] = None,
+        credential_cool_down: Optional[float] = None,
+        proxy: Optional[str] = None,
+        cache_dir: Optional[Union[str, os.PathLike[str]]] = None,
+    ) -> _C: ...
     def token(self) -> str: ...
     def cached_token(self) -> Optional[str]: ...
     def token_info(self) -> TokenInfo: ...
