@@ -2,10 +2,10 @@
 
 use crate::boundary::{c_str, guard, invalid, non_null, opt_c_str, Failure};
 use crate::options::{apply, oauth_options, read_versioned};
+use crate::status::oauth_status;
 use crate::status::{OAUTH_ERR_BUFFER_TOO_SMALL, OAUTH_OK};
 use oauth2cc_core::{Client, Config};
 use std::ffi::c_char;
-use std::os::raw::c_int;
 
 /// An OAuth 2.0 client-credentials client with its token cache. Opaque.
 ///
@@ -50,7 +50,7 @@ pub unsafe extern "C" fn oauth_client_new(
     client_secret: *const c_char,
     options: *const oauth_options,
     out: *mut *mut oauth_client,
-) -> c_int {
+) -> oauth_status {
     guard("oauth_client_new", || {
         if out.is_null() {
             return Err(invalid("out is NULL"));
@@ -153,7 +153,7 @@ pub unsafe extern "C" fn oauth_get_token(
     buf: *mut c_char,
     buf_len: usize,
     token_len: *mut usize,
-) -> c_int {
+) -> oauth_status {
     guard("oauth_get_token", || {
         let client = non_null(client, "client")?;
         if token_len.is_null() {
@@ -186,6 +186,7 @@ pub unsafe extern "C" fn oauth_get_token(
                 Err(Failure(
                     OAUTH_ERR_BUFFER_TOO_SMALL,
                     format!("the token needs {} bytes with its NUL, the buffer has {buf_len}", n + 1),
+                    None,
                     None,
                 ))
             }
@@ -220,7 +221,7 @@ pub unsafe extern "C" fn oauth_get_granted_scope(
     buf: *mut c_char,
     buf_len: usize,
     scope_len: *mut usize,
-) -> c_int {
+) -> oauth_status {
     guard("oauth_get_granted_scope", || {
         let client = non_null(client, "client")?;
         if scope_len.is_null() {
@@ -249,6 +250,7 @@ pub unsafe extern "C" fn oauth_get_granted_scope(
                 OAUTH_ERR_BUFFER_TOO_SMALL,
                 format!("the scope needs {} bytes with its NUL, the buffer has {buf_len}", n + 1),
                 None,
+                None,
             )),
         }
     })
@@ -269,7 +271,7 @@ pub unsafe extern "C" fn oauth_get_granted_scope(
 /// `client` must come from `oauth_client_new` and not be freed; `token` must
 /// be NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn oauth_invalidate(client: *const oauth_client, token: *const c_char) -> c_int {
+pub unsafe extern "C" fn oauth_invalidate(client: *const oauth_client, token: *const c_char) -> oauth_status {
     guard("oauth_invalidate", || {
         let client = non_null(client, "client")?;
         let token = c_str(token, "token")?;
@@ -290,7 +292,7 @@ pub unsafe extern "C" fn oauth_invalidate(client: *const oauth_client, token: *c
 /// # Safety
 /// `client` must come from `oauth_client_new`; `client_secret` must be NUL-terminated.
 #[no_mangle]
-pub unsafe extern "C" fn oauth_set_secret(client: *const oauth_client, client_secret: *const c_char) -> c_int {
+pub unsafe extern "C" fn oauth_set_secret(client: *const oauth_client, client_secret: *const c_char) -> oauth_status {
     guard("oauth_set_secret", || {
         let client = non_null(client, "client")?;
         let secret = c_str(client_secret, "client_secret")?;

@@ -1,9 +1,11 @@
-//! `oauth_set_log_callback`: the library's log lines, delivered to C.
-//! Lines never contain the client secret or a token (at most a fingerprint).
+//! `oauth_set_log_handler` (and the older `oauth_set_log_callback`): the
+//! library's log lines, delivered to C. Lines never contain the client secret
+//! or a token (at most a fingerprint).
 
+use crate::status::oauth_status;
 use arc_swap::ArcSwapOption;
 use std::ffi::{c_char, c_void, CString};
-use std::os::raw::c_int;
+use std::os::raw::{c_int, c_uint};
 use std::sync::Arc;
 
 /// Log levels, most severe first.
@@ -19,8 +21,37 @@ pub const OAUTH_LOG_TRACE: c_int = 5;
 /// thread-safe and must not call back into oauth2cc.
 pub type oauth_log_fn = Option<unsafe extern "C" fn(level: c_int, message: *const c_char, user_data: *mut c_void)>;
 
+/// The version of `oauth_log_record` this header describes. Fields are only
+/// ever appended and the version is bumped with each: a handler compiled
+/// against an older header reads the fields it knows. 1: `version` to `target`.
+pub const OAUTH_LOG_RECORD_VERSION: c_uint = 1;
+
+/// One log line, as `oauth_set_log_handler`'s handler receives it. Valid only
+/// during the call; copy what you keep.
+#[repr(C)]
+pub struct oauth_log_record {
+    /// `OAUTH_LOG_RECORD_VERSION` of the library: the fields that exist.
+    pub version: c_uint,
+    /// `OAUTH_LOG_*`.
+    pub level: c_int,
+    /// The NUL-terminated message; never NULL.
+    pub message: *const c_char,
+    /// Where it comes from (the Rust module path, e.g. `oauth2cc_core::cache`); never NULL.
+    pub target: *const c_char,
+}
+
+/// Receives one log record and the `user_data` given to
+/// `oauth_set_log_handler`. Called from whichever thread logs; must be
+/// thread-safe and must not call back into oauth2cc.
+pub type oauth_log_handler_fn = Option<unsafe extern "C" fn(record: *const oauth_log_record, user_data: *mut c_void)>;
+
+enum Callback {
+    Line(unsafe extern "C" fn(c_int, *const c_char, *mut c_void)),
+    Record(unsafe extern "C" fn(*const oauth_log_record, *mut c_void)),
+}
+
 struct Sink {
-    callback: unsafe extern "C" fn(c_int, *const c_char, *mut c_void),
+    callback: Callback,
     user_data: usize,
     max_level: c_int,
 }
@@ -43,14 +74,27 @@ impl log::Log for Forwarder {
             return;
         }
         let Ok(msg) = CString::new(record.args().to_string().replace('\0', " ")) else { return };
-        // SAFETY: the caller registered this function and promised it is thread-safe.
-        unsafe { (s.callback)(lvl, msg.as_ptr(), s.user_data as *mut c_void) };
+        match s.callback {
+            // SAFETY: the caller registered this function and promised it is thread-safe.
+            Callback::Line(f) => unsafe { f(lvl, msg.as_ptr(), s.user_data as *mut c_void) },
+            Callback::Record(f) => {
+                let target = CString::new(record.target().replace('\0', " ")).unwrap_or_default();
+                let r = oauth_log_record {
+                    version: OAUTH_LOG_RECORD_VERSION,
+                    level: lvl,
+                    message: msg.as_ptr(),
+                    target: target.as_ptr(),
+                };
+                // SAFETY: as above; `r` and its strings outlive the call.
+                unsafe { f(&r, s.user_data as *mut c_void) }
+            }
+        }
     }
 
     fn flush(&self) {}
 }
 
-fn level(l: log::Level) -> c_int {
+fn level(l: log::Level) -> oauth_status {
     match l {
         log::Level::Error => OAUTH_LOG_ERROR,
         log::Level::Warn => OAUTH_LOG_WARN,
@@ -60,16 +104,37 @@ fn level(l: log::Level) -> c_int {
     }
 }
 
-/// Sends the library's log lines up to `max_level` (`OAUTH_LOG_*`) to
-/// `callback`, process-wide; NULL stops logging. Replaces any earlier callback.
+/// Sends the library's log records up to `max_level` (`OAUTH_LOG_*`) to
+/// `handler`, process-wide; NULL stops logging. Replaces any earlier handler
+/// or callback.
 ///
 /// Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when `max_level` is not
 /// an `OAUTH_LOG_*` value or when a program linking the Rust library
 /// installed its own `log` logger first. Thread-safe.
 #[no_mangle]
-pub extern "C" fn oauth_set_log_callback(callback: oauth_log_fn, user_data: *mut c_void, max_level: c_int) -> c_int {
+pub extern "C" fn oauth_set_log_handler(
+    handler: oauth_log_handler_fn,
+    user_data: *mut c_void,
+    max_level: c_int,
+) -> oauth_status {
+    install("oauth_set_log_handler", handler.map(Callback::Record), user_data, max_level)
+}
+
+/// The earlier form of `oauth_set_log_handler`, kept for existing programs:
+/// `callback` receives the level and the message only. Deprecated: new code
+/// should use `oauth_set_log_handler`, whose record can gain fields.
+#[no_mangle]
+pub extern "C" fn oauth_set_log_callback(
+    callback: oauth_log_fn,
+    user_data: *mut c_void,
+    max_level: c_int,
+) -> oauth_status {
+    install("oauth_set_log_callback", callback.map(Callback::Line), user_data, max_level)
+}
+
+fn install(func: &str, callback: Option<Callback>, user_data: *mut c_void, max_level: c_int) -> oauth_status {
     use crate::boundary::{guard, invalid};
-    guard("oauth_set_log_callback", || {
+    guard(func, || {
         if !(OAUTH_LOG_ERROR..=OAUTH_LOG_TRACE).contains(&max_level) {
             return Err(invalid(format!("max_level {max_level} is not an OAUTH_LOG_* value")));
         }
@@ -80,8 +145,8 @@ pub extern "C" fn oauth_set_log_callback(callback: oauth_log_fn, user_data: *mut
             return Err(invalid("another log logger is installed in this process"));
         }
         match callback {
-            Some(cb) => {
-                SINK.store(Some(Arc::new(Sink { callback: cb, user_data: user_data as usize, max_level })));
+            Some(callback) => {
+                SINK.store(Some(Arc::new(Sink { callback, user_data: user_data as usize, max_level })));
                 log::set_max_level(match max_level {
                     OAUTH_LOG_ERROR => log::LevelFilter::Error,
                     OAUTH_LOG_WARN => log::LevelFilter::Warn,

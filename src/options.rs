@@ -1,6 +1,7 @@
 //! `oauth_options`: settings beyond the three credentials, in an ABI-stable form.
 
 use crate::boundary::{c_str, guard, invalid, opt_c_str, Failure};
+use crate::status::oauth_status;
 use crate::status::OAUTH_OK;
 use oauth2cc_core::{AuthMethod, Config};
 use std::ffi::c_char;
@@ -94,7 +95,7 @@ pub struct oauth_options {
 /// `opts` must be NULL or point to writable memory for the `oauth_options`
 /// of `version`.
 #[no_mangle]
-pub unsafe extern "C" fn oauth_options_init(opts: *mut oauth_options, version: c_uint) -> c_int {
+pub unsafe extern "C" fn oauth_options_init(opts: *mut oauth_options, version: c_uint) -> oauth_status {
     guard("oauth_options_init", || {
         if opts.is_null() {
             return Err(invalid("opts is NULL"));

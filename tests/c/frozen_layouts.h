@@ -57,4 +57,39 @@ typedef struct oauth_stats_v1 {
     int last_error;
 } oauth_stats_v1;
 
+/* oauth_stats version 2: v1 + the named failure counters. */
+typedef struct oauth_stats_v2 {
+    unsigned int version;
+    uint64_t cached_reads;
+    uint64_t token_requests;
+    uint64_t successes;
+    uint64_t failures[16];
+    int64_t token_expires_in_ms;
+    int64_t paused_for_ms;
+    int last_error;
+    uint64_t failures_invalid_config;
+    uint64_t failures_invalid_client;
+    uint64_t failures_invalid_scope;
+    uint64_t failures_rejected;
+    uint64_t failures_rate_limited;
+    uint64_t failures_network;
+    uint64_t failures_timeout;
+    uint64_t failures_tls;
+    uint64_t failures_protocol;
+    uint64_t failures_server;
+    uint64_t failures_internal;
+} oauth_stats_v2;
+
+/* oauth_error_info version 1 (added with oauth_last_error_info). */
+typedef struct oauth_error_info_v1 {
+    unsigned int version;
+    int status;
+    const char *message;
+    int http_status;
+    const char *error;
+    const char *error_description;
+    const char *scope;
+    int64_t retry_after_ms;
+} oauth_error_info_v1;
+
 #endif

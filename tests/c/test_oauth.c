@@ -602,6 +602,39 @@ static void test_log_callback_without_secrets(void) {
     oauth_free(bad);
 }
 
+/* The record form of the log callback: a struct that can gain fields. */
+static int record_level, record_version_seen;
+static char record_message[512], record_target[128];
+static void capture_record(const oauth_log_record *r, void *user_data) {
+    (void)user_data;
+    pthread_mutex_lock(&log_lock);
+    if (r->level == OAUTH_LOG_INFO && strstr(r->message, "new token") != NULL) {
+        record_level = r->level;
+        record_version_seen = (int)r->version;
+        snprintf(record_message, sizeof record_message, "%s", r->message);
+        snprintf(record_target, sizeof record_target, "%s", r->target != NULL ? r->target : "");
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+static void test_log_handler_takes_a_record(void) {
+    char tok[TOKEN_MAX];
+    size_t len;
+    oauth_client *c;
+    record_message[0] = '\0';
+    CHECK(oauth_set_log_handler(capture_record, NULL, 99) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_set_log_handler(capture_record, NULL, OAUTH_LOG_DEBUG) == OAUTH_OK);
+    c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    CHECK(oauth_set_log_handler(NULL, NULL, OAUTH_LOG_ERROR) == OAUTH_OK);
+    pthread_mutex_lock(&log_lock);
+    CHECK(record_version_seen == OAUTH_LOG_RECORD_VERSION && record_level == OAUTH_LOG_INFO);
+    CHECK(strstr(record_message, "new token") != NULL && strstr(record_message, tok) == NULL);
+    CHECK(strncmp(record_target, "oauth2cc", 8) == 0);
+    pthread_mutex_unlock(&log_lock);
+    oauth_free(c);
+}
+
 /* ---- no log callback runs while a library lock is held ---- */
 
 static pthread_mutex_t app_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -805,8 +838,10 @@ static void test_last_error_is_per_thread(void) {
 /* Each past layout is the current struct's prefix up to the next version's first field. */
 _Static_assert(sizeof(oauth_options_v1) == offsetof(oauth_options, max_requests_per_second), "v1 prefix");
 _Static_assert(sizeof(oauth_options_v2) == offsetof(oauth_options, cache_dir), "v2 prefix");
-/* When a field is appended to oauth_stats, freeze this layout as is and add the next. */
-_Static_assert(sizeof(oauth_stats_v1) == sizeof(oauth_stats), "stats v1 is the current layout");
+_Static_assert(sizeof(oauth_stats_v1) == offsetof(oauth_stats, failures_invalid_config), "stats v1 prefix");
+/* When a field is appended to one of these, freeze its layout as is and add the next. */
+_Static_assert(sizeof(oauth_stats_v2) == sizeof(oauth_stats), "stats v2 is the current layout");
+_Static_assert(sizeof(oauth_error_info_v1) == sizeof(oauth_error_info), "error info v1 is the current layout");
 
 #define GUARD_LEN 64
 
@@ -918,6 +953,66 @@ static void test_stats_v1_caller(void) {
     oauth_free(c);
 }
 
+/* One call gives the whole record of this thread's last failure. */
+static void test_last_error_info(void) {
+    char tok[TOKEN_MAX];
+    size_t len, i;
+    unsigned char *buf;
+    oauth_error_info info = OAUTH_ERROR_INFO_INIT;
+    oauth_error_info_v1 *v1 = malloc(sizeof *v1);
+    oauth_client *c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    CHECK(oauth_handle_response(c, 403, tok,
+                                "Basic realm=\"x\", Bearer error=\"insufficient_scope\", error_description=\"more\", "
+                                "scope=\"orders:write\"") == OAUTH_ERR_API_INSUFFICIENT_SCOPE);
+    CHECK(oauth_last_error_info(&info) == OAUTH_OK);
+    CHECK(info.version == OAUTH_ERROR_INFO_VERSION && info.status == OAUTH_ERR_API_INSUFFICIENT_SCOPE);
+    CHECK(info.message == oauth_last_error() && strstr(info.message, "orders:write") != NULL);
+    CHECK(info.http_status == 403 && info.retry_after_ms == -1);
+    CHECK(info.error != NULL && strcmp(info.error, "insufficient_scope") == 0);
+    CHECK(info.error_description != NULL && strcmp(info.error_description, "more") == 0);
+    CHECK(info.scope != NULL && strcmp(info.scope, "orders:write") == 0);
+    /* A failure without server detail clears it; a bad call to it changes nothing. */
+    CHECK(oauth_get_token(c, NULL, 0, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_last_error_info(&info) == OAUTH_OK);
+    CHECK(info.status == OAUTH_ERR_INVALID_ARGUMENT && info.http_status == 0 && info.error == NULL
+          && info.scope == NULL);
+    CHECK(oauth_last_error_info(NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    info.version = 99;
+    CHECK(oauth_last_error_info(&info) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "token_len") != NULL || strstr(oauth_last_error(), "NULL") != NULL);
+    /* A version 1 caller: an exact-size block, then guard bytes that stay untouched. */
+    memset(v1, 0, sizeof *v1);
+    v1->version = 1;
+    CHECK(oauth_last_error_info((oauth_error_info *)v1) == OAUTH_OK);
+    CHECK(v1->status == OAUTH_ERR_INVALID_ARGUMENT && v1->message == oauth_last_error());
+    buf = malloc(sizeof *v1 + GUARD_LEN);
+    memset(buf, 0xA5, sizeof *v1 + GUARD_LEN);
+    memcpy(buf, v1, sizeof *v1);
+    CHECK(oauth_last_error_info((oauth_error_info *)buf) == OAUTH_OK);
+    for (i = sizeof *v1; i < sizeof *v1 + GUARD_LEN; i++) CHECK(buf[i] == 0xA5);
+    free(buf);
+    free(v1);
+    oauth_free(c);
+}
+
+/* Version 2 names each failure counter; the array of version 1 stays filled. */
+static void test_stats_v2_named_failures(void) {
+    char tok[TOKEN_MAX];
+    size_t len;
+    oauth_stats st;
+    oauth_client *c = new_client("svc", "wrong-secret", NULL);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_ERR_INVALID_CLIENT);
+    memset(&st, 0, sizeof st);
+    st.version = OAUTH_STATS_VERSION;
+    CHECK(OAUTH_STATS_VERSION >= 2);
+    CHECK(oauth_get_stats(c, &st) == OAUTH_OK);
+    CHECK(st.failures_invalid_client == 1 && st.failures[OAUTH_ERR_INVALID_CLIENT] == 1);
+    CHECK(st.failures_network == 0 && st.failures_timeout == 0 && st.failures_server == 0);
+    CHECK(st.last_error == OAUTH_ERR_INVALID_CLIENT);
+    oauth_free(c);
+}
+
 /* Each test starts with the simulator's statistics and faults cleared. */
 static void run(const char *name, void (*fn)(void)) {
     if (sim_reset() != 0) {
@@ -953,6 +1048,7 @@ int main(void) {
     run("API answers: the shared case table", test_handle_response_case_table);
     run("retry-after, set_secret, stats", test_retry_after_set_secret_and_stats);
     run("log callback without secrets", test_log_callback_without_secrets);
+    run("log handler takes a record", test_log_handler_takes_a_record);
     run("log callback taking an app lock vs oauth_get_stats", test_log_callback_taking_an_app_lock_vs_stats);
     run("fork", test_fork);
     run("TLS: CA file accepted, unknown CA refused", test_tls);
@@ -960,5 +1056,7 @@ int main(void) {
     run("oauth_options v1 caller: only its fields read and written", test_options_v1_caller);
     run("oauth_options v2 caller: only its fields read and written", test_options_v2_caller);
     run("oauth_stats v1 caller: only its fields written", test_stats_v1_caller);
+    run("oauth_stats v2: named failure counters", test_stats_v2_named_failures);
+    run("oauth_last_error_info: one record, v1 caller", test_last_error_info);
     return check_summary();
 }
