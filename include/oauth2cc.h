@@ -632,8 +632,8 @@ oauth_status oauth_client_new(const char *token_url,
  * # Safety
  * `profile` must be NULL or NUL-terminated; `out` must be valid for a write.
  */
-int oauth_client_new_from_env(const char *profile,
-                              struct oauth_client **out);
+oauth_status oauth_client_new_from_env(const char *profile,
+                                       struct oauth_client **out);
 
 /**
  * Writes a valid access token, NUL-terminated, into `buf`.

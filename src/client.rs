@@ -105,7 +105,7 @@ pub unsafe extern "C" fn oauth_client_new(
 /// # Safety
 /// `profile` must be NULL or NUL-terminated; `out` must be valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn oauth_client_new_from_env(profile: *const c_char, out: *mut *mut oauth_client) -> c_int {
+pub unsafe extern "C" fn oauth_client_new_from_env(profile: *const c_char, out: *mut *mut oauth_client) -> oauth_status {
     guard("oauth_client_new_from_env", || {
         if out.is_null() {
             return Err(invalid("out is NULL"));
