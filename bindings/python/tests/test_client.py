@@ -108,20 +108,22 @@ def test_from_env_names_every_missing_setting(sim, tmp_path, monkeypatch):
         oauth2cc.Client.from_env("no-such")
 
 
-def test_invalidate_and_handle_unauthorized(sim):
+def test_invalidate_and_handle_response(sim):
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     old = c.token()
     assert not c.invalidate("something-else")
-    u = c.handle_unauthorized(old, 'Bearer realm="x", error="invalid_token"')
-    assert u.should_retry and u.kind == "invalid_token"
+    o = c.handle_response(401, old, 'Bearer realm="x", error="invalid_token"')
+    assert isinstance(o, oauth2cc.ResponseOutcome)
+    assert o.should_retry and o.action == "retry" and o.error is None
     new = c.token()
     assert new != old and sim.requests() == 2
     assert not c.invalidate(old)
-    u = c.handle_unauthorized(new, 'Bearer error="insufficient_scope", scope="orders:write"')
-    assert (u.kind, u.scope, u.should_retry) == ("insufficient_scope", "orders:write", False)
-    assert oauth2cc.classify_unauthorized(None).kind == "no_detail"
-    assert oauth2cc.classify_unauthorized('Bearer error="invalid_request"').kind == "invalid_request"
-    assert oauth2cc.classify_unauthorized('Bearer error="odd"').kind == "other"
+    o = c.handle_response(403, new, ['Basic realm="b"', 'Bearer error="insufficient_scope", scope="orders:write"'])
+    assert o.action == "error" and not o.should_retry
+    assert isinstance(o.error, oauth2cc.InsufficientScopeError) and o.error.scope == "orders:write"
+    assert o.error.status == 403 and o.error.kind == "api_insufficient_scope"
+    assert c.handle_response(200, new).action == "proceed"
+    assert c.handle_unauthorized(new, None).error.kind == "api_unauthorized"  # the deprecated alias
     assert c.token() == new and sim.requests() == 2
 
 
@@ -174,7 +176,7 @@ def test_timeout(sim):
     sim.fault(kind="delay", ms=3000)
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value", timeout=0.3)
     t0 = time.monotonic()
-    with pytest.raises(oauth2cc.TimeoutError) as ei:
+    with pytest.raises(oauth2cc.RequestTimeoutError) as ei:
         c.token()
     assert time.monotonic() - t0 < 2
     assert isinstance(ei.value, TimeoutError)  # the builtin, too
