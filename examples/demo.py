@@ -40,10 +40,10 @@ def main() -> None:
     token = client.token()
     status, www = call_api(f"{sim}/api/echo", token)
     print(f"3. the IAM revoked every token; the API answers {status}: {www}")
-    outcome = client.handle_unauthorized(token, www)
+    outcome = client.handle_response(status, token, www)
     if outcome.should_retry:
         status, _ = call_api(f"{sim}/api/echo", client.token())
-        print(f"   handle_unauthorized -> {outcome.kind}: renewed to {fp(client.token())}, retry answers {status}")
+        print(f"   handle_response -> {outcome.action}: renewed to {fp(client.token())}, retry answers {status}")
     with urllib.request.urlopen(f"{sim}/sim/stats", timeout=10) as r:
         stats = json.load(r)
     print(f"4. token requests seen by the IAM for this client: {stats['token_requests_by_client'].get('svc')}")

@@ -246,14 +246,16 @@ def bench_msal() -> None:
 def import_time() -> None:
     import subprocess
 
+    # Goal: at most 15 ms. `import oauth2cc` loads the native module and
+    # nothing heavy (bindings/python/tests/test_boundary.py checks which modules).
     runs = []
-    for _ in range(11):
+    for _ in range(21):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import oauth2cc"], check=True)
         t1 = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         runs.append((t1 - t0) - (time.perf_counter() - t1))
-    emit(bench="footprint_py_import", median_ms=statistics.median(runs) * 1e3)
+    emit(bench="footprint_py_import", median_ms=statistics.median(runs) * 1e3, runs=len(runs))
 
 
 if __name__ == "__main__":

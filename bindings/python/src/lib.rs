@@ -10,10 +10,11 @@ mod errors;
 mod logging;
 
 use errors::{guarded, to_py_err};
-use oauth2cc_core::{AuthMethod, Config, Token, Unauthorized};
+use oauth2cc_core::{AuthMethod, Config, ResponseAction, Token};
 use parking_lot::Mutex;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyString, PyTuple};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -27,7 +28,55 @@ struct Client {
     last: Mutex<Option<(Arc<Token>, Py<PyString>)>>,
 }
 
-type TokenInfoTuple = (Py<PyString>, String, Option<String>, f64, f64, Option<String>);
+/// The current token and what the token endpoint said about it (`oauth2cc.TokenInfo`).
+#[pyclass(frozen, module = "oauth2cc")]
+struct TokenInfo {
+    #[pyo3(get)]
+    access_token: Py<PyString>,
+    #[pyo3(get)]
+    token_type: String,
+    #[pyo3(get)]
+    scope: Option<String>,
+    /// When the token expires (UTC, a `datetime.datetime`), counted from when the request was sent.
+    #[pyo3(get)]
+    expires_at: Py<PyAny>,
+    /// Seconds left when this was made.
+    #[pyo3(get)]
+    expires_in: f64,
+    /// The scopes granted: the answer's `scope`, or the requested scope when
+    /// the answer had none (RFC 6749 section 5.1); empty when neither is known.
+    /// Fewer than requested means the server narrowed the grant (also logged).
+    #[pyo3(get)]
+    granted_scopes: Py<PyTuple>,
+}
+
+#[pymethods]
+impl TokenInfo {
+    /// Everything but the token.
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "TokenInfo(token_type={}, scope={}, granted_scopes={}, expires_at={})",
+            PyString::new(py, &self.token_type).repr()?,
+            self.scope.as_deref().into_pyobject(py)?.repr()?,
+            self.granted_scopes.bind(py).repr()?,
+            self.expires_at.bind(py).repr()?,
+        ))
+    }
+}
+
+/// `datetime.datetime.fromtimestamp(secs, datetime.timezone.utc)`; `datetime`
+/// is imported on first use, not with `oauth2cc`.
+fn utc_datetime(py: Python<'_>, secs: f64) -> PyResult<Bound<'_, PyAny>> {
+    static FROM_TIMESTAMP: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+    let (from, utc) = FROM_TIMESTAMP.get_or_try_init(py, || -> PyResult<_> {
+        let dt = py.import("datetime")?;
+        Ok((
+            dt.getattr("datetime")?.getattr("fromtimestamp")?.unbind(),
+            dt.getattr("timezone")?.getattr("utc")?.unbind(),
+        ))
+    })?;
+    from.bind(py).call1((secs, utc.bind(py)))
+}
 
 fn secs(name: &str, v: f64) -> PyResult<Duration> {
     if v.is_finite() && v > 0.0 && v < 1e9 {
@@ -268,15 +317,22 @@ impl Client {
         Some(self.remember(py, t))
     }
 
-    /// (access_token, token_type, scope, expires_at as UNIX seconds, seconds
-    /// left, granted scope).
-    fn _token_info(&self, py: Python<'_>) -> PyResult<TokenInfoTuple> {
+    /// The current token (fetched if needed) with its type, scope and expiry.
+    fn token_info(&self, py: Python<'_>) -> PyResult<TokenInfo> {
         let t = py.detach(|| guarded(|| self.inner.token())).map_err(|e| to_py_err(&e))?;
         let at = t.expires_at_system().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
-        let left = t.expires_in().as_secs_f64();
-        let (ty, scope) = (t.token_type().to_string(), t.scope().map(String::from));
-        let granted = t.granted_scope().map(String::from);
-        Ok((self.remember(py, t), ty, scope, at, left, granted))
+        Ok(TokenInfo {
+            token_type: t.token_type().to_string(),
+            scope: t.scope().map(String::from),
+            expires_at: utc_datetime(py, at)?.unbind(),
+            expires_in: t.expires_in().as_secs_f64(),
+            granted_scopes: PyTuple::new(
+                py,
+                t.granted_scope().unwrap_or_default().split_whitespace().collect::<Vec<_>>(),
+            )?
+            .unbind(),
+            access_token: self.remember(py, t),
+        })
     }
 
     /// Drops the cached token if it is still `token`; True if it was dropped.
@@ -284,16 +340,43 @@ impl Client {
         py.detach(|| self.inner.invalidate(token))
     }
 
-    /// (kind, error, error_description, scope) for an API's 401/403; drops the
-    /// token on "invalid_token" if it is still current.
+    /// What an API's answer means (the core's rule, RFC 6750 section 3):
+    /// `status` is the API's HTTP status, `used_token` the token the call
+    /// sent, `www_authenticate` its `WWW-Authenticate` field(s): a str (several
+    /// fields joined with ", "), a sequence of str, or None. On "retry" the
+    /// token was dropped if still cached: send the request once more with
+    /// `token()`.
+    #[pyo3(signature = (status, used_token, www_authenticate = None))]
+    fn handle_response(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        used_token: &str,
+        www_authenticate: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<ResponseOutcome>> {
+        let fields: Vec<String> = match www_authenticate {
+            None => Vec::new(),
+            Some(v) => match v.cast::<PyString>() {
+                Ok(one) => vec![one.to_cow()?.into_owned()],
+                Err(_) => v.extract()?,
+            },
+        };
+        let result = py.detach(|| {
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+            guarded(|| Ok(self.inner.handle_response(status, used_token, &fields)))
+        });
+        ResponseOutcome::of(py, result.and_then(|r| r))
+    }
+
+    /// Deprecated: `handle_response(401, used_token, www_authenticate)`.
     #[pyo3(signature = (used_token, www_authenticate))]
-    fn _handle_unauthorized(
+    fn handle_unauthorized(
         &self,
         py: Python<'_>,
         used_token: &str,
-        www_authenticate: Option<&str>,
-    ) -> (&'static str, Option<String>, Option<String>, Option<String>) {
-        unauthorized_tuple(py.detach(|| self.inner.handle_unauthorized(used_token, www_authenticate)))
+        www_authenticate: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<ResponseOutcome>> {
+        self.handle_response(py, 401, used_token, www_authenticate)
     }
 
     /// Replaces the client secret (after a rotation); ends a credential pause.
@@ -328,6 +411,16 @@ impl Client {
     fn client_id(&self) -> String {
         self.inner.config().client_id().to_string()
     }
+
+    /// The URL and the client id; never the secret or a token.
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let c = self.inner.config();
+        Ok(format!(
+            "<oauth2cc.Client token_url={} client_id={}>",
+            PyString::new(py, c.token_url_str()).repr()?,
+            PyString::new(py, c.client_id()).repr()?
+        ))
+    }
 }
 
 impl Client {
@@ -354,43 +447,56 @@ impl Client {
     }
 }
 
-fn unauthorized_tuple(u: Unauthorized) -> (&'static str, Option<String>, Option<String>, Option<String>) {
-    match u {
-        Unauthorized::InvalidToken { description } => {
-            ("invalid_token", Some("invalid_token".into()), description, None)
-        }
-        Unauthorized::InsufficientScope { scope, description } => {
-            ("insufficient_scope", Some("insufficient_scope".into()), description, scope)
-        }
-        Unauthorized::InvalidRequest { description } => {
-            ("invalid_request", Some("invalid_request".into()), description, None)
-        }
-        Unauthorized::OtherError { error, description } => ("other", Some(error), description, None),
-        Unauthorized::NoDetail => ("no_detail", None, None, None),
+/// What to do with an API's answer (`oauth2cc.ResponseOutcome`), from
+/// `Client.handle_response`: `action` is "proceed" (nothing to do), "retry"
+/// (renew and send once more) or "error" (`error` is the `APIError` the answer
+/// means, not raised).
+#[pyclass(frozen, module = "oauth2cc")]
+struct ResponseOutcome {
+    #[pyo3(get)]
+    action: &'static str,
+    #[pyo3(get)]
+    error: Option<Py<PyAny>>,
+}
+
+impl ResponseOutcome {
+    fn of(py: Python<'_>, r: Result<ResponseAction, oauth2cc_core::Error>) -> PyResult<Py<ResponseOutcome>> {
+        static PROCEED: PyOnceLock<Py<ResponseOutcome>> = PyOnceLock::new();
+        static RETRY: PyOnceLock<Py<ResponseOutcome>> = PyOnceLock::new();
+        let (cell, action) = match r {
+            Ok(ResponseAction::Retry) => (&RETRY, "retry"),
+            Ok(_) => (&PROCEED, "proceed"),
+            Err(e) => {
+                let error = Some(to_py_err(&e).into_value(py).into_any());
+                return Py::new(py, ResponseOutcome { action: "error", error });
+            }
+        };
+        Ok(cell.get_or_try_init(py, || Py::new(py, ResponseOutcome { action, error: None }))?.clone_ref(py))
     }
 }
 
-/// (kind, error, error_description, scope) for a `WWW-Authenticate` value.
-#[pyfunction]
-#[pyo3(signature = (www_authenticate))]
-fn _classify_unauthorized(
-    www_authenticate: Option<&str>,
-) -> (&'static str, Option<String>, Option<String>, Option<String>) {
-    unauthorized_tuple(oauth2cc_core::classify_unauthorized(www_authenticate))
-}
+#[pymethods]
+impl ResponseOutcome {
+    /// True when the request should be sent once more with a new token.
+    #[getter]
+    fn should_retry(&self) -> bool {
+        self.action == "retry"
+    }
 
-/// The description of a classification, for messages.
-#[pyfunction]
-#[pyo3(signature = (www_authenticate))]
-fn _describe_unauthorized(www_authenticate: Option<&str>) -> String {
-    oauth2cc_core::classify_unauthorized(www_authenticate).describe()
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(match &self.error {
+            None => format!("ResponseOutcome(action='{}')", self.action),
+            Some(e) => format!("ResponseOutcome(action='error', error={})", e.bind(py).repr()?),
+        })
+    }
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Client>()?;
-    m.add_function(wrap_pyfunction!(_classify_unauthorized, m)?)?;
-    m.add_function(wrap_pyfunction!(_describe_unauthorized, m)?)?;
+    m.add_class::<TokenInfo>()?;
+    errors::add_classes(m)?;
+    m.add_class::<ResponseOutcome>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     logging::install();
     Ok(())

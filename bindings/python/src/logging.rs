@@ -24,7 +24,14 @@ impl log::Log for ToPython {
         let message = message.strip_prefix("oauth2cc: ").unwrap_or(&message).to_string();
         Python::attach(|py| {
             let logger = LOGGER.get_or_try_init(py, || {
-                py.import("logging")?.getattr("getLogger")?.call1(("oauth2cc",)).map(Bound::unbind)
+                // `logging` is imported here, at the first record, not with
+                // `oauth2cc`. The NullHandler (as libraries do) keeps Python's
+                // last-resort handler from printing warnings on stderr in an
+                // application that never configured logging.
+                let logging = py.import("logging")?;
+                let logger = logging.getattr("getLogger")?.call1(("oauth2cc",))?;
+                logger.call_method1("addHandler", (logging.getattr("NullHandler")?.call0()?,))?;
+                Ok::<_, PyErr>(logger.unbind())
             });
             if let Ok(logger) = logger {
                 let logger = logger.bind(py);

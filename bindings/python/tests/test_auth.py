@@ -56,7 +56,7 @@ def test_requests_insufficient_scope_raises_or_passes_through(sim: Sim, client: 
 def test_requests_401_without_detail_is_not_retried(sim: Sim, client: oauth2cc.Client) -> None:
     with pytest.raises(oauth2cc.UnauthorizedError) as ei:
         requests.get(f"{sim.base}/api/deny", auth=oauth2cc.RequestsAuth(client), timeout=10)
-    assert ei.value.kind == "no_detail" and "would not help" in str(ei.value)
+    assert ei.value.kind == "api_unauthorized" and "would not help" in str(ei.value)
     assert sim.requests() == 1 and sim.stats()["api_requests"] == 1
 
 

@@ -30,7 +30,7 @@ def test_token_then_cache(sim: Sim) -> None:
     assert sim.requests() == 1
     s = c.stats()
     assert s["token_requests"] == 1 and s["successes"] == 1 and s["cached_reads"] >= 1000
-    assert s["failures"] == {} and s["paused_for"] is None and s["token_expires_in"] > 290
+    assert s["failures"] == {} and s["paused_for"] is None and (s["token_expires_in"] or 0) > 290
 
 
 def test_token_info(sim: Sim) -> None:
@@ -115,20 +115,23 @@ def test_from_env_names_every_missing_setting(sim: Sim, tmp_path: Path, monkeypa
         oauth2cc.Client.from_env("no-such")
 
 
-def test_invalidate_and_handle_unauthorized(sim: Sim) -> None:
+def test_invalidate_and_handle_response(sim: Sim) -> None:
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     old = c.token()
     assert not c.invalidate("something-else")
-    u = c.handle_unauthorized(old, 'Bearer realm="x", error="invalid_token"')
-    assert u.should_retry and u.kind == "invalid_token"
+    o = c.handle_response(401, old, 'Bearer realm="x", error="invalid_token"')
+    assert isinstance(o, oauth2cc.ResponseOutcome)
+    assert o.should_retry and o.action == "retry" and o.error is None
     new = c.token()
     assert new != old and sim.requests() == 2
     assert not c.invalidate(old)
-    u = c.handle_unauthorized(new, 'Bearer error="insufficient_scope", scope="orders:write"')
-    assert (u.kind, u.scope, u.should_retry) == ("insufficient_scope", "orders:write", False)
-    assert oauth2cc.classify_unauthorized(None).kind == "no_detail"
-    assert oauth2cc.classify_unauthorized('Bearer error="invalid_request"').kind == "invalid_request"
-    assert oauth2cc.classify_unauthorized('Bearer error="odd"').kind == "other"
+    o = c.handle_response(403, new, ['Basic realm="b"', 'Bearer error="insufficient_scope", scope="orders:write"'])
+    assert o.action == "error" and not o.should_retry
+    assert isinstance(o.error, oauth2cc.InsufficientScopeError) and o.error.scope == "orders:write"
+    assert o.error.status == 403 and o.error.kind == "api_insufficient_scope"
+    assert c.handle_response(200, new).action == "proceed"
+    alias = c.handle_unauthorized(new, None).error  # the deprecated alias
+    assert alias is not None and alias.kind == "api_unauthorized"
     assert c.token() == new and sim.requests() == 2
 
 
@@ -183,7 +186,7 @@ def test_timeout(sim: Sim) -> None:
     sim.fault(kind="delay", ms=3000)
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value", timeout=0.3)
     t0 = time.monotonic()
-    with pytest.raises(oauth2cc.TimeoutError) as ei:
+    with pytest.raises(oauth2cc.RequestTimeoutError) as ei:
         c.token()
     assert time.monotonic() - t0 < 2
     assert isinstance(ei.value, TimeoutError)  # the builtin, too
@@ -199,7 +202,7 @@ def test_configuration_errors() -> None:
     with pytest.raises(oauth2cc.ConfigurationError):
         oauth2cc.Client("http://iam.example.com/token", "svc", "s")
     with pytest.raises(oauth2cc.ConfigurationError):
-        oauth2cc.Client("https://iam.example.com/token", "svc", "s", auth_method="basic")
+        oauth2cc.Client("https://iam.example.com/token", "svc", "s", auth_method="basic")  # type: ignore[arg-type]
     with pytest.raises(oauth2cc.ConfigurationError):
         oauth2cc.Client("https://iam.example.com/token", "svc", "s", timeout=-1)
     with pytest.raises(oauth2cc.ConfigurationError):

@@ -43,7 +43,7 @@ SCRIPT = textwrap.dedent(
         current[0] = c
         try:
             c.token()
-        except (oauth2cc.NetworkError, oauth2cc.TimeoutError):
+        except (oauth2cc.NetworkError, oauth2cc.RequestTimeoutError):
             failed += 1
         c.set_secret("another")
         c.invalidate("x")

@@ -93,7 +93,7 @@ pub const OUTCOMES: &[Outcome] = &[
         c"rate limited",
     ),
     row(Some(K::Network), 7, "OAUTH_ERR_NETWORK", "network", Some(5), Some("NetworkError"), c"network error"),
-    row(Some(K::Timeout), 8, "OAUTH_ERR_TIMEOUT", "timeout", Some(5), Some("TimeoutError"), c"timeout"),
+    row(Some(K::Timeout), 8, "OAUTH_ERR_TIMEOUT", "timeout", Some(5), Some("RequestTimeoutError"), c"timeout"),
     row(Some(K::Tls), 9, "OAUTH_ERR_TLS", "tls", Some(6), Some("TLSError"), c"TLS error"),
     row(
         Some(K::Protocol),

@@ -1,4 +1,4 @@
-//! The API-response rule (DESIGN.md "Reacting to an API's 401"), run over the
+//! The API-response rule, run over the
 //! one case table that every language's wrapper runs: tests/api_response_cases.json.
 
 mod common;
@@ -18,7 +18,7 @@ fn every_case_of_the_shared_table() {
     let sim = sim();
     let c = client(&sim, "svc", "s3cret-value");
     let cases = cases();
-    assert!(cases.len() >= 11, "the table covers the cases the issue lists");
+    assert!(cases.len() >= 11, "tests/api_response_cases.json lost some of its cases");
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let status = case["status"].as_u64().unwrap() as u16;

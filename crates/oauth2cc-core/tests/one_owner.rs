@@ -1,4 +1,4 @@
-//! One owner for the API-response rule (DESIGN.md "One owner for every rule"):
+//! One owner for the API-response rule (ARCHITECTURE.md "One owner for every rule"):
 //! no wrapper compares the OAuth `error` values an API sends; they ask the
 //! core (`Client::handle_response`, `oauth_handle_response`).
 //!
@@ -95,7 +95,6 @@ fn the_command_line_the_c_abi_and_the_c_and_cpp_wrappers_hold_no_oauth_error_rul
 }
 
 #[test]
-#[ignore = "the Python wrappers move to the core's rule on branch fix12-h2, which removes this line"]
 fn the_python_wrappers_hold_no_oauth_error_rule() {
     let found = offenders(&["bindings/python/python", "bindings/python/src"]);
     assert!(found.is_empty(), "ask the core instead:\n{}", found.join("\n"));

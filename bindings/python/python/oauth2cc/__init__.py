@@ -6,66 +6,77 @@
 
 ``RequestsAuth`` needs ``requests`` and ``HttpxAuth`` needs ``httpx``
 (``pip install oauth2cc[requests]`` / ``oauth2cc[httpx]``); both are imported
-only when used. Log records go to the standard ``logging`` logger "oauth2cc".
+only when used. Log records go to the standard ``logging`` logger "oauth2cc"
+(which gets a ``NullHandler``, as libraries do, when it first logs).
+
+The classes (``Client``'s base, ``TokenInfo``, ``ResponseOutcome``) and the
+exceptions are defined in the native module; importing this package imports
+nothing else (no ``typing``, ``logging`` or ``datetime``).
 """
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING, Any
-
-from ._client import Client, TokenInfo, Unauthorized, classify_unauthorized
-from ._errors import (
+from ._client import Client
+from ._native import (
     APIError,
+    APIRejectedError,
     ConfigurationError,
     InsufficientScopeError,
     InternalError,
     InvalidClientError,
+    InvalidRequestError,
     InvalidScopeError,
     NetworkError,
     OAuthError,
     ProtocolError,
     RateLimitedError,
     RejectedError,
+    RequestTimeoutError,
+    ResponseOutcome,
     ServerError,
-    TimeoutError,
     TLSError,
+    TokenInfo,
     UnauthorizedError,
+    __version__,
 )
-from ._native import __version__
 
-# As libraries do: without this, an application that never configured logging
-# would get every warning (a failed token request) on stderr from Python's
-# last-resort handler.
-logging.getLogger("oauth2cc").addHandler(logging.NullHandler())
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._httpx import HttpxAuth
+
+    # Types for annotations only (they do not exist at run time).
+    from ._native import Stats as Stats
+    from ._native import _AuthMethod as AuthMethod  # noqa: F401
+    from ._native import _ErrorKind as ErrorKind  # noqa: F401
+    from ._native import _ResponseAction as ResponseAction  # noqa: F401
     from ._requests import RequestsAuth
 
 __all__ = [
     "APIError",
+    "APIRejectedError",
     "Client",
     "ConfigurationError",
     "HttpxAuth",
     "InsufficientScopeError",
     "InternalError",
     "InvalidClientError",
+    "InvalidRequestError",
     "InvalidScopeError",
     "NetworkError",
     "OAuthError",
     "ProtocolError",
     "RateLimitedError",
     "RejectedError",
+    "RequestTimeoutError",
     "RequestsAuth",
+    "ResponseOutcome",
     "ServerError",
     "TLSError",
-    "TimeoutError",
     "TokenInfo",
-    "Unauthorized",
     "UnauthorizedError",
     "__version__",
-    "classify_unauthorized",
 ]
 
 
@@ -78,4 +89,15 @@ def __getattr__(name: str) -> Any:
         from ._httpx import HttpxAuth
 
         return HttpxAuth
+    if name == "TimeoutError":
+        # The old name of RequestTimeoutError. Kept for old code, outside
+        # __all__ so that `from oauth2cc import *` never shadows the builtin.
+        import warnings
+
+        warnings.warn(
+            "oauth2cc.TimeoutError is deprecated: use oauth2cc.RequestTimeoutError (it is also a builtin TimeoutError)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return RequestTimeoutError
     raise AttributeError(f"module 'oauth2cc' has no attribute {name!r}")

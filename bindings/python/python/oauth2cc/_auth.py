@@ -1,29 +1,21 @@
-"""Shared by the requests and httpx integrations: what to do after a 401/403."""
+"""Shared by the requests and httpx integrations: the one call that asks the
+core what an API's answer means (``Client.handle_response``)."""
 
 from __future__ import annotations
 
-from typing import Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:
 
-from ._client import Client, Unauthorized
-from ._errors import InsufficientScopeError, UnauthorizedError
-
-
-def outcome(client: Client, status: int, used_token: str, www_authenticate: Optional[str]) -> Optional[Unauthorized]:
-    """None when the response needs nothing; else the classification."""
-    if status not in (401, 403):
-        return None
-    if status == 403 and not (www_authenticate and "insufficient_scope" in www_authenticate.lower()):
-        return None  # a plain 403 is the API's business, passed through
-    return client.handle_unauthorized(used_token, www_authenticate)
+    from ._native import Client
 
 
-def raise_for(u: Unauthorized, status: int) -> None:
-    """Raises the exception for an outcome a new token cannot fix (documented on the auth classes)."""
-    if u.kind == "insufficient_scope":
-        raise InsufficientScopeError(
-            u.description, kind="insufficient_scope", status=status, error=u.error,
-            error_description=u.error_description, scope=u.scope,
-        )
-    raise UnauthorizedError(
-        u.description, kind=u.kind, status=status, error=u.error, error_description=u.error_description
-    )
+def resend(client: Client, raise_on_unauthorized: bool, status: int, token: str,
+           www_authenticate: str | None, retried: bool) -> bool:
+    """True when the request must be sent once more with a new token (the
+    core dropped ``token`` if still cached). Raises the ``APIError`` the
+    answer means when ``raise_on_unauthorized``; a second "retry" (the API
+    rejects a fresh token too) is the caller's response, returned as it is."""
+    outcome = client.handle_response(status, token, www_authenticate)
+    if outcome.error is not None and raise_on_unauthorized:
+        raise outcome.error
+    return outcome.should_retry and not retried

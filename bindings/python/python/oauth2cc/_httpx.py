@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncGenerator, Generator
 
 import httpx
 
-from . import _auth
-from ._client import Client
+from ._auth import resend
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Callable, Generator
+
+    from ._native import Client
 
 
 class HttpxAuth(httpx.Auth):
@@ -20,8 +24,9 @@ class HttpxAuth(httpx.Auth):
     token request runs in a worker thread, so the event loop never blocks
     (a cached token is read without any thread hop).
 
-    Other 401s, and 403 ``insufficient_scope``, raise
-    :class:`oauth2cc.InsufficientScopeError` or :class:`oauth2cc.UnauthorizedError`
+    Other 401s, and 403 ``insufficient_scope``, raise the
+    :class:`oauth2cc.APIError` the answer means (``InsufficientScopeError``,
+    ``InvalidRequestError``, ``APIRejectedError``, ``UnauthorizedError``)
     when ``raise_on_unauthorized`` is true (the default); otherwise the
     response is returned. A plain 403 is always returned.
 
@@ -34,41 +39,38 @@ class HttpxAuth(httpx.Auth):
         self.client = client
         self.raise_on_unauthorized = raise_on_unauthorized
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        token = self.client.token()
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        u = _auth.outcome(self.client, response.status_code, token, response.headers.get("WWW-Authenticate"))
-        if u is None:
-            return
-        if u.should_retry:
-            token = self.client.token()
-            request.headers["Authorization"] = f"Bearer {token}"
+    def _flow(
+        self, request: httpx.Request, token: str, renew: Callable[[], str] | None
+    ) -> Generator[httpx.Request | None, httpx.Response | str | None, None]:
+        """The retry-once loop, for both drivers: yields the request to send
+        (and is sent the response). For a new token it calls ``renew``, or
+        without one yields None (and is sent the token)."""
+        retried = False
+        while True:
+            request.headers["Authorization"] = "Bearer " + token
             response = yield request
-            u = _auth.outcome(self.client, response.status_code, token, response.headers.get("WWW-Authenticate"))
-            if u is None or u.should_retry:
+            assert isinstance(response, httpx.Response)
+            if not resend(self.client, self.raise_on_unauthorized, response.status_code, token,
+                          response.headers.get("WWW-Authenticate"), retried):
                 return
-        if self.raise_on_unauthorized:
-            response.read()
-            _auth.raise_for(u, response.status_code)
+            retried = True
+            new_token = renew() if renew is not None else (yield None)
+            assert isinstance(new_token, str)
+            token = new_token
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        # The flow itself (one generator per request: this runs for every
+        # call); with ``renew`` it never yields None.
+        return self._flow(request, self.client.token(), self.client.token)  # type: ignore[return-value]
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        token = await self._token()
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        u = _auth.outcome(self.client, response.status_code, token, response.headers.get("WWW-Authenticate"))
-        if u is None:
-            return
-        if u.should_retry:
-            token = await self._token()
-            request.headers["Authorization"] = f"Bearer {token}"
-            response = yield request
-            u = _auth.outcome(self.client, response.status_code, token, response.headers.get("WWW-Authenticate"))
-            if u is None or u.should_retry:
+        flow = self._flow(request, await self._token(), None)
+        step = next(flow)
+        while True:
+            try:
+                step = flow.send((yield step) if step is not None else await self._token())
+            except StopIteration:
                 return
-        if self.raise_on_unauthorized:
-            await response.aread()
-            _auth.raise_for(u, response.status_code)
 
     async def _token(self) -> str:
         cached = self.client.cached_token()

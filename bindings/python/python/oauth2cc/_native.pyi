@@ -1,11 +1,72 @@
+import datetime
 import os
-from typing import Any, Optional, Sequence, Tuple, TypeVar, Union
+from typing import ClassVar, Literal, Optional, Sequence, Tuple, TypedDict, TypeVar, Union, final, type_check_only
 
-from typing_extensions import disjoint_base
-
-__all__ = ["Client", "__version__", "_classify_unauthorized", "_describe_unauthorized"]
+from typing_extensions import TypeAlias, disjoint_base
 
 __version__: str
+__all__ = [
+    "APIError", "APIRejectedError", "Client", "ConfigurationError", "InsufficientScopeError", "InternalError",
+    "InvalidClientError", "InvalidRequestError", "InvalidScopeError", "NetworkError", "OAuthError", "ProtocolError",
+    "RateLimitedError", "RejectedError", "RequestTimeoutError", "ResponseOutcome", "ServerError", "TLSError",
+    "TokenInfo", "UnauthorizedError", "__version__",
+]
+
+# Types for annotations only (stub-only, hence private here; oauth2cc exports them without the underscore).
+
+_AuthMethod: TypeAlias = Literal["client_secret_basic", "client_secret_basic_raw", "client_secret_post"]
+_ErrorKind: TypeAlias = Literal[
+    "invalid_config",
+    "invalid_client",
+    "invalid_scope",
+    "rejected",
+    "rate_limited",
+    "network",
+    "timeout",
+    "tls",
+    "protocol",
+    "server",
+    "internal",
+    "api_insufficient_scope",
+    "api_invalid_request",
+    "api_rejected",
+    "api_unauthorized",
+]
+_ResponseAction: TypeAlias = Literal["proceed", "retry", "error"]
+
+@type_check_only
+class Stats(TypedDict):
+    cached_reads: int
+    token_requests: int
+    successes: int
+    failures: dict[_ErrorKind, int]
+    token_expires_in: Optional[float]
+    paused_for: Optional[float]
+    last_error: Optional[_ErrorKind]
+
+@final
+class TokenInfo:
+    @property
+    def access_token(self) -> str: ...
+    @property
+    def token_type(self) -> str: ...
+    @property
+    def scope(self) -> Optional[str]: ...
+    @property
+    def expires_at(self) -> datetime.datetime: ...
+    @property
+    def expires_in(self) -> float: ...
+    @property
+    def granted_scopes(self) -> Tuple[str, ...]: ...
+
+@final
+class ResponseOutcome:
+    @property
+    def action(self) -> _ResponseAction: ...
+    @property
+    def error(self) -> Optional[APIError]: ...
+    @property
+    def should_retry(self) -> bool: ...
 
 _C = TypeVar("_C", bound="Client")
 
@@ -17,7 +78,7 @@ class Client:
         client_id: str,
         client_secret: str,
         *,
-        auth_method: Optional[str] = None,
+        auth_method: Optional[_AuthMethod] = None,
         scope: Optional[str] = None,
         audience: Optional[str] = None,
         resource: Optional[str] = None,
@@ -41,7 +102,7 @@ class Client:
         token_url: Optional[str] = None,
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
-        auth_method: Optional[str] = None,
+        auth_method: Optional[_AuthMethod] = None,
         scope: Optional[str] = None,
         audience: Optional[str] = None,
         resource: Optional[str] = None,
@@ -59,19 +120,76 @@ class Client:
     ) -> _C: ...
     def token(self) -> str: ...
     def cached_token(self) -> Optional[str]: ...
-    def _token_info(self) -> Tuple[str, str, Optional[str], float, float, Optional[str]]: ...
+    def token_info(self) -> TokenInfo: ...
     def invalidate(self, token: str) -> bool: ...
-    def _handle_unauthorized(
-        self, used_token: str, www_authenticate: Optional[str]
-    ) -> Tuple[str, Optional[str], Optional[str], Optional[str]]: ...
+    def handle_response(
+        self, status: int, used_token: str, www_authenticate: Union[str, Sequence[str], None] = None
+    ) -> ResponseOutcome: ...
+    def handle_unauthorized(
+        self, used_token: str, www_authenticate: Union[str, Sequence[str], None]
+    ) -> ResponseOutcome: ...
     def set_secret(self, client_secret: str) -> None: ...
-    def stats(self) -> dict[str, Any]: ...
+    def stats(self) -> Stats: ...
     @property
     def token_url(self) -> str: ...
     @property
     def client_id(self) -> str: ...
 
-def _classify_unauthorized(
-    www_authenticate: Optional[str],
-) -> Tuple[str, Optional[str], Optional[str], Optional[str]]: ...
-def _describe_unauthorized(www_authenticate: Optional[str]) -> str: ...
+class OAuthError(Exception):
+    kind: ClassVar[_ErrorKind]
+    status: Optional[int]
+    error: Optional[str]
+    error_description: Optional[str]
+    error_uri: Optional[str]
+    retry_after: Optional[float]
+    hint: Optional[str]
+    scope: Optional[str]
+    @property
+    def message(self) -> str: ...
+
+class APIError(OAuthError): ...
+
+class ConfigurationError(OAuthError, ValueError):
+    kind: ClassVar[Literal["invalid_config"]]
+
+class InvalidClientError(OAuthError):
+    kind: ClassVar[Literal["invalid_client"]]
+
+class InvalidScopeError(OAuthError):
+    kind: ClassVar[Literal["invalid_scope"]]
+
+class RejectedError(OAuthError):
+    kind: ClassVar[Literal["rejected"]]
+
+class RateLimitedError(OAuthError):
+    kind: ClassVar[Literal["rate_limited"]]
+
+class NetworkError(OAuthError, ConnectionError):
+    kind: ClassVar[Literal["network"]]
+
+class RequestTimeoutError(OAuthError, TimeoutError):
+    kind: ClassVar[Literal["timeout"]]
+
+class TLSError(OAuthError):
+    kind: ClassVar[Literal["tls"]]
+
+class ProtocolError(OAuthError):
+    kind: ClassVar[Literal["protocol"]]
+
+class ServerError(OAuthError):
+    kind: ClassVar[Literal["server"]]
+
+class InternalError(OAuthError):
+    kind: ClassVar[Literal["internal"]]
+
+class InsufficientScopeError(APIError):
+    kind: ClassVar[Literal["api_insufficient_scope"]]
+
+class InvalidRequestError(APIError):
+    kind: ClassVar[Literal["api_invalid_request"]]
+
+class APIRejectedError(APIError):
+    kind: ClassVar[Literal["api_rejected"]]
+
+class UnauthorizedError(APIError):
+    kind: ClassVar[Literal["api_unauthorized"]]

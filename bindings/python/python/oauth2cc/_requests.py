@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import requests
 import requests.auth
 
-from . import _auth
-from ._client import Client
+from ._auth import resend
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._native import Client
 
 
 class RequestsAuth(requests.auth.AuthBase):
@@ -16,8 +19,9 @@ class RequestsAuth(requests.auth.AuthBase):
     answers 401 with ``error="invalid_token"``, the token is dropped (if still
     cached) and the request is sent once more with a new token.
 
-    Other 401s, and 403 ``insufficient_scope``, raise
-    :class:`oauth2cc.InsufficientScopeError` or :class:`oauth2cc.UnauthorizedError`
+    Other 401s, and 403 ``insufficient_scope``, raise the
+    :class:`oauth2cc.APIError` the answer means (``InsufficientScopeError``,
+    ``InvalidRequestError``, ``APIRejectedError``, ``UnauthorizedError``)
     when ``raise_on_unauthorized`` is true (the default); otherwise the
     response is returned as it is. A plain 403 is always returned.
 
@@ -31,39 +35,43 @@ class RequestsAuth(requests.auth.AuthBase):
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.client.token()
-        r.headers["Authorization"] = f"Bearer {token}"
-        if getattr(r.body, "seek", None) is not None:
+        r.headers["Authorization"] = "Bearer " + token
+        body = r.body
+        pos: int | None = None
+        if hasattr(body, "seek"):
             try:
-                pos = r.body.tell()  # type: ignore[union-attr]
+                pos = body.tell()  # type: ignore[union-attr]
             except OSError:
-                pos = None
-        else:
-            pos = None
-        r.register_hook("response", self._make_hook(token, pos))
+                pass
+        # Appended directly: register_hook's isinstance(hook, Callable) check
+        # costs more than the rest of this method.
+        r.hooks["response"].append(_Hook(self, token, pos))
         return r
 
-    def _make_hook(self, token: str, body_pos: Any) -> Any:
-        def hook(resp: requests.Response, **kwargs: Any) -> requests.Response:
-            u = _auth.outcome(self.client, resp.status_code, token, resp.headers.get("WWW-Authenticate"))
-            if u is None:
-                return resp
-            if u.should_retry:
-                retry = resp.request.copy()
-                if body_pos is not None:
-                    retry.body.seek(body_pos)  # type: ignore[union-attr]
-                new_token = self.client.token()
-                retry.headers["Authorization"] = f"Bearer {new_token}"
-                resp.content  # noqa: B018 (reading the body releases the connection)
-                resp.close()
-                again = resp.connection.send(retry, **kwargs)
-                again.history.append(resp)
-                again.request = retry
-                u2 = _auth.outcome(self.client, again.status_code, new_token, again.headers.get("WWW-Authenticate"))
-                if u2 is not None and not u2.should_retry and self.raise_on_unauthorized:
-                    _auth.raise_for(u2, again.status_code)
-                return again
-            if self.raise_on_unauthorized:
-                _auth.raise_for(u, resp.status_code)
-            return resp
 
-        return hook
+class _Hook:
+    """The response hook of one request: the retry-once loop."""
+
+    __slots__ = ("auth", "body_pos", "token")
+
+    def __init__(self, auth: RequestsAuth, token: str, body_pos: int | None) -> None:
+        self.auth, self.token, self.body_pos = auth, token, body_pos
+
+    def __call__(self, resp: requests.Response, **kwargs: Any) -> requests.Response:
+        auth = self.auth
+        if not resend(auth.client, auth.raise_on_unauthorized, resp.status_code, self.token,
+                      resp.headers.get("WWW-Authenticate"), False):
+            return resp
+        retry = resp.request.copy()
+        if self.body_pos is not None:
+            retry.body.seek(self.body_pos)  # type: ignore[union-attr]
+        new_token = auth.client.token()
+        retry.headers["Authorization"] = "Bearer " + new_token
+        _ = resp.content  # release the connection
+        resp.close()
+        again: requests.Response = resp.connection.send(retry, **kwargs)
+        again.history.append(resp)
+        again.request = retry
+        resend(auth.client, auth.raise_on_unauthorized, again.status_code, new_token,
+               again.headers.get("WWW-Authenticate"), True)
+        return again
