@@ -58,6 +58,9 @@ struct FlightState {
     /// No request before this instant (backoff, cool-down, Retry-After).
     blocked_until: Option<Instant>,
     failures: u32,
+    /// Bumped when the configuration changes (`clear_pause`): a request sent
+    /// under an older one says nothing about the new one and pauses nothing.
+    config_epoch: u64,
 }
 
 impl Flight {
@@ -219,14 +222,20 @@ impl Cache {
         impl Drop for Leader<'_> {
             fn drop(&mut self) {
                 if !self.2 {
-                    let _ =
-                        self.0.publish(self.1, Err(Error::new(ErrorKind::Internal, "token request panicked")), None);
+                    let epoch = self.1.state.lock().config_epoch;
+                    let _ = self.0.publish(
+                        self.1,
+                        Err(Error::new(ErrorKind::Internal, "token request panicked")),
+                        None,
+                        epoch,
+                    );
                 }
             }
         }
         // Lines logged while leading (transport, file cache, publish) wait
         // until the outcome is published and the locks released.
         let _hold = crate::deferred::Hold::new();
+        let epoch = flight.state.lock().config_epoch;
         let mut leader = Leader(self, flight, false);
         let result = fetch();
         leader.2 = true;
@@ -242,7 +251,7 @@ impl Cache {
                 (Err(error), valid)
             }
         };
-        match self.publish(flight, result, valid.as_deref()) {
+        match self.publish(flight, result, valid.as_deref(), epoch) {
             Ok(t) => Ok(t),
             Err(e) => match valid.filter(|t| Instant::now() < t.expires_at) {
                 Some(t) => Ok(t),
@@ -256,6 +265,7 @@ impl Cache {
         flight: &Flight,
         result: Result<Token, Error>,
         valid: Option<&Token>,
+        epoch: u64,
     ) -> Result<Arc<Token>, Error> {
         let mut st = flight.state.lock();
         let out = match result {
@@ -267,6 +277,12 @@ impl Cache {
                 st.last_error = None;
                 self.counters.successes.fetch_add(1, Ordering::Relaxed);
                 Ok(t)
+            }
+            Err(e) if st.config_epoch != epoch => {
+                // Sent under a configuration replaced since (a rotated secret):
+                // the caller gets its error, the new configuration no pause.
+                self.counters.failure(e.kind());
+                Err(e)
             }
             Err(e) => {
                 st.failures = st.failures.saturating_add(1);
@@ -324,6 +340,7 @@ impl Cache {
         st.blocked_until = None;
         st.last_error = None;
         st.failures = 0;
+        st.config_epoch = st.config_epoch.wrapping_add(1);
     }
 
     pub fn stats(&self) -> Stats {
@@ -370,8 +387,8 @@ fn step_down(flight: &Flight) {
 
 fn blocked_error(st: &FlightState, left: Duration) -> Error {
     match &st.last_error {
-        Some(e) => e.clone().with_retry_after(Some(left)),
-        None => Error::new(ErrorKind::Internal, "token requests are paused").with_retry_after(Some(left)),
+        Some(e) => e.clone().during_pause(Some(left)),
+        None => Error::new(ErrorKind::Internal, "token requests are paused").during_pause(Some(left)),
     }
 }
 

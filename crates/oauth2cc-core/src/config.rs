@@ -343,9 +343,17 @@ impl fmt::Debug for Config {
 pub(crate) struct ParsedUrl {
     pub scheme: String,
     pub host: String,
+    /// The port, explicit or the scheme's default.
+    pub port: u16,
 }
 
 impl ParsedUrl {
+    /// `host:port`, lower-cased: the IAM's address as far as the URL tells,
+    /// whatever the path (realm, `/auth` prefix) or the case.
+    pub fn authority(&self) -> String {
+        format!("{}:{}", self.host.to_ascii_lowercase(), self.port)
+    }
+
     pub fn is_loopback(&self) -> bool {
         crate::proxy::is_loopback_host(&self.host)
     }
@@ -381,7 +389,8 @@ fn parse_url(what: &str, url: &str) -> Result<ParsedUrl, Error> {
     if host.is_empty() {
         return Err(Error::config(format!("{what} {shown:?} has no host")));
     }
-    Ok(ParsedUrl { scheme, host })
+    let port = uri.port_u16().unwrap_or(if scheme == "https" { 443 } else { 80 });
+    Ok(ParsedUrl { scheme, host, port })
 }
 
 #[cfg(test)]

@@ -15,11 +15,11 @@
 use crate::clock;
 use crate::deferred::say;
 use crate::fork;
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The IAM allows 50 token requests per second per IP; never plan above it.
@@ -66,29 +66,47 @@ impl std::fmt::Debug for Ticket {
     }
 }
 
-/// The shared state of `url`, created on first use. A client asking for a
-/// lower rate than the endpoint has lowers it for everyone (the strictest wins).
-pub(crate) fn endpoint(url: &str, rate: f64) -> Arc<Endpoint> {
-    static ALL: OnceLock<Mutex<HashMap<String, Arc<Endpoint>>>> = OnceLock::new();
-    let key = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
-    let e = ALL
-        .get_or_init(Default::default)
-        .lock()
-        .entry(key)
-        .or_insert_with(|| {
-            Arc::new(Endpoint {
-                rate_bits: AtomicU64::new(MAX_RATE.to_bits()),
-                slots: ArcSwap::from_pointee((fork::generation(), Mutex::new(Vec::new()))),
-                next_id: AtomicU64::new(1),
-                last_rejection_ns: AtomicU64::new(0),
-            })
-        })
-        .clone();
+/// The shared state of the IAM at `authority` (`host:port`, see
+/// `ParsedUrl::authority`), created on first use: the IAM counts requests per
+/// IP, so every realm and every spelling of its URL shares one budget. A
+/// client asking for a lower rate than the endpoint has lowers it for
+/// everyone (the strictest wins). The map is replaced, never locked, so a
+/// `fork()` cannot leave it held by a thread the child lacks.
+pub(crate) fn endpoint(authority: &str, rate: f64) -> Arc<Endpoint> {
+    static ALL: ArcSwapOption<HashMap<String, Arc<Endpoint>>> = ArcSwapOption::const_empty();
+    let key = authority.to_ascii_lowercase();
+    let e = loop {
+        let all = ALL.load_full();
+        if let Some(e) = all.as_ref().and_then(|m| m.get(&key)) {
+            break e.clone();
+        }
+        let e = Arc::new(Endpoint {
+            rate_bits: AtomicU64::new(MAX_RATE.to_bits()),
+            slots: ArcSwap::from_pointee((fork::generation(), Mutex::new(Vec::new()))),
+            next_id: AtomicU64::new(1),
+            last_rejection_ns: AtomicU64::new(0),
+        });
+        let mut grown = all.as_deref().cloned().unwrap_or_default();
+        grown.insert(key.clone(), e.clone());
+        let prev = ALL.compare_and_swap(&all, Some(Arc::new(grown)));
+        if same(&prev, &all) {
+            break e;
+        }
+        // Another thread added an endpoint meanwhile: look again.
+    };
     let rate = if rate.is_nan() { DEFAULT_RATE } else { rate.clamp(0.001, MAX_RATE) };
     let _ = e
         .rate_bits
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| (rate < f64::from_bits(b)).then_some(rate.to_bits()));
     e
+}
+
+fn same<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 impl Endpoint {
@@ -190,7 +208,7 @@ mod tests {
 
     #[test]
     fn budget_allows_r_per_sliding_second_never_more() {
-        let e = endpoint("https://budget.test/token-a", 10.0);
+        let e = endpoint("budget-a.test:443", 10.0);
         let start = Instant::now();
         for _ in 0..10 {
             e.acquire(soon(0)).unwrap();
@@ -204,7 +222,7 @@ mod tests {
 
     #[test]
     fn below_one_per_second_one_request_per_period() {
-        let e = endpoint("https://budget.test/token-d", 0.5);
+        let e = endpoint("budget-d.test:443", 0.5);
         e.acquire(soon(0)).unwrap();
         let wait = e.acquire(soon(100)).unwrap_err();
         assert!(wait > Duration::from_millis(1900) && wait <= Duration::from_secs(2), "{wait:?}");
@@ -212,7 +230,7 @@ mod tests {
 
     #[test]
     fn a_wait_past_the_deadline_fails_at_once() {
-        let e = endpoint("https://budget.test/token-e", 1.0);
+        let e = endpoint("budget-e.test:443", 1.0);
         e.acquire(soon(0)).unwrap();
         let t = Instant::now();
         assert!(e.acquire(soon(300)).is_err());
@@ -221,7 +239,7 @@ mod tests {
 
     #[test]
     fn a_slot_stays_busy_while_its_request_is_in_flight() {
-        let e = endpoint("https://budget.test/token-f", 1.0);
+        let e = endpoint("budget-f.test:443", 1.0);
         let held = e.acquire(soon(0)).unwrap();
         std::thread::sleep(Duration::from_millis(1100));
         assert!(e.acquire(soon(50)).is_err(), "the request in flight still holds the only slot");
@@ -232,12 +250,12 @@ mod tests {
 
     #[test]
     fn the_strictest_rate_wins_and_50_is_the_ceiling() {
-        let e = endpoint("https://budget.test/token-b", 50.0);
+        let e = endpoint("budget-b.test:443", 50.0);
         assert!((e.rate() - 50.0).abs() < 0.01);
-        endpoint("https://BUDGET.test/token-b?x", 5.0);
+        endpoint("BUDGET-b.test:443", 5.0);
         assert!((e.rate() - 5.0).abs() < 0.01, "shared per endpoint, lowered by a stricter client");
-        endpoint("https://budget.test/token-b", 40.0);
+        endpoint("budget-b.test:443", 40.0);
         assert!((e.rate() - 5.0).abs() < 0.01, "never raised again");
-        assert!((endpoint("https://budget.test/token-c", 500.0).rate() - 50.0).abs() < 0.01);
+        assert!((endpoint("budget-c.test:443", 500.0).rate() - 50.0).abs() < 0.01);
     }
 }

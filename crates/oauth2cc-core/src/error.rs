@@ -81,6 +81,8 @@ struct Inner {
     oauth: Option<OAuthErrorBody>,
     scope: Option<String>,
     hint: Option<&'static str>,
+    /// Returned during a pause after this failure, without a request.
+    paused: bool,
 }
 
 impl Error {
@@ -94,6 +96,7 @@ impl Error {
                 oauth: None,
                 scope: None,
                 hint: None,
+                paused: false,
             }),
         }
     }
@@ -129,6 +132,13 @@ impl Error {
 
     pub(crate) fn with_hint(mut self, hint: &'static str) -> Error {
         self.inner.hint = Some(hint);
+        self
+    }
+
+    /// This error again, returned during the pause after it without a request.
+    pub(crate) fn during_pause(mut self, left: Option<Duration>) -> Error {
+        self.inner.paused = true;
+        self.inner.retry_after = left;
         self
     }
 
@@ -168,13 +178,23 @@ impl Error {
     pub fn hint(&self) -> Option<&'static str> {
         self.inner.hint
     }
+
+    /// Whether no request was sent: this is an earlier failure (of this
+    /// process or, through the file cache, another), returned again while the
+    /// pause after it lasts ([`Error::retry_after`] says how long).
+    pub fn is_pause(&self) -> bool {
+        self.inner.paused
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.inner.message)?;
-        if let Some(d) = self.inner.retry_after {
-            write!(f, " (retry after {:.1} s)", d.as_secs_f64())?;
+        match (self.inner.paused, self.inner.retry_after) {
+            (true, Some(d)) => write!(f, " (no request sent: requests paused for another {:.1} s)", d.as_secs_f64())?,
+            (true, None) => f.write_str(" (no request sent: requests are paused)")?,
+            (false, Some(d)) => write!(f, " (retry after {:.1} s)", d.as_secs_f64())?,
+            (false, None) => {}
         }
         if let Some(h) = self.inner.hint {
             write!(f, "; hint: {h}")?;

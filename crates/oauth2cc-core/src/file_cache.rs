@@ -247,8 +247,10 @@ impl FileCache {
         let msg = m.get("message").and_then(Value::as_str).unwrap_or_default();
         let left =
             (left > 0.0).then(|| Duration::from_secs_f64(left.min(crate::backoff::MAX_RETRY_AFTER.as_secs_f64())));
-        let mut e = Error::new(kind, format!("{} (recorded by another process)", crate::error::sanitize(msg, 300)))
-            .with_retry_after(left);
+        let mut e = Error::new(kind, format!("{} (recorded by another process)", crate::error::sanitize(msg, 300)));
+        if left.is_some() {
+            e = e.during_pause(left);
+        }
         if let Some(s) = m.get("status").and_then(Value::as_u64) {
             e = e.with_status(s as u16);
         }

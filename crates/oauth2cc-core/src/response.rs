@@ -288,8 +288,9 @@ fn json_type(v: &Value) -> &'static str {
 /// `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
 pub(crate) fn parse_retry_after(h: &str, now: SystemTime) -> Option<Duration> {
     let h = h.trim();
-    if let Ok(secs) = h.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !h.is_empty() && h.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for a u64 is still a number of seconds: the longest wait (capped by the caller).
+        return Some(h.parse::<u64>().map_or(Duration::MAX, Duration::from_secs));
     }
     let at = parse_http_date(h)?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -341,6 +342,9 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
+        // delta-seconds too large for any integer type: as long as can be (the caller caps it at 1 h).
+        assert_eq!(parse_retry_after("99999999999999999999999", now), Some(Duration::MAX));
+        assert_eq!(parse_retry_after(" 18446744073709551616 ", now), Some(Duration::MAX));
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(UNIX_EPOCH));
         assert_eq!(
             parse_http_date("Tue, 29 Feb 2000 12:00:00 GMT"),

@@ -10,9 +10,9 @@ use crate::response::{self, Answer, Timing};
 use crate::token::Token;
 use crate::MAX_BODY_BYTES;
 use crate::{fork, form, wipe};
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use base64::Engine as _;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use zeroize::Zeroizing;
@@ -78,7 +78,7 @@ impl Transport {
         Ok(Transport {
             agent,
             agent_config,
-            endpoint: endpoint::endpoint(&cfg.token_url, cfg.max_requests_per_second),
+            endpoint: endpoint::endpoint(&url.authority(), cfg.max_requests_per_second),
             client_id: cfg.client_id.clone(),
             scope: cfg.scope.clone(),
             url: cfg.token_url.clone(),
@@ -375,13 +375,22 @@ fn tls(cfg: &Config) -> Result<TlsConfig, Error> {
     Ok(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build())
 }
 
-/// The system trust store (loaded once per process) plus the optional CA file.
+/// The system trust store (loaded once per process, kept without a lock: a
+/// one-time initialisation under way in another thread at `fork()` would
+/// never finish in the child) plus the optional CA file.
 fn root_certs(ca_file: Option<&std::path::Path>) -> Result<RootCerts, Error> {
-    static SYSTEM: OnceLock<Arc<Vec<Certificate<'static>>>> = OnceLock::new();
-    let system = SYSTEM.get_or_init(|| {
-        let found = rustls_native_certs::load_native_certs();
-        Arc::new(found.certs.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect())
-    });
+    static SYSTEM: ArcSwapOption<Vec<Certificate<'static>>> = ArcSwapOption::const_empty();
+    let system = match SYSTEM.load_full() {
+        Some(s) => s,
+        None => {
+            // Threads starting at once may each load it; the last one's copy stays.
+            let found = rustls_native_certs::load_native_certs();
+            let s: Arc<Vec<_>> =
+                Arc::new(found.certs.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect());
+            SYSTEM.store(Some(s.clone()));
+            s
+        }
+    };
     let Some(path) = ca_file else {
         if system.is_empty() {
             return Err(Error::config(

@@ -8,11 +8,17 @@ use common::*;
 
 /// `n` cold clients (each needs its own first token) asking at once at `rate` per second.
 fn cold_clients_at(rate: f64, n: usize) {
+    cold_clients_of(rate, n, |sim, _| sim.token_url())
+}
+
+/// Like [`cold_clients_at`], client `i` using the token URL `url(sim, i)`.
+fn cold_clients_of(rate: f64, n: usize, url: impl Fn(&Sim, usize) -> String) {
     let sim = sim();
     let start = std::sync::Arc::new(std::sync::Barrier::new(n));
     let handles: Vec<_> = (0..n)
-        .map(|_| {
-            let c = Client::new(config(&sim, "svc", "s3cret-value").max_requests_per_second(rate)).unwrap();
+        .map(|i| {
+            let c =
+                Client::new(Config::new(url(&sim, i), "svc", "s3cret-value").max_requests_per_second(rate)).unwrap();
             let start = start.clone();
             std::thread::spawn(move || {
                 start.wait();
@@ -42,4 +48,18 @@ fn two_hundred_cold_clients_at_50_per_second_get_no_429() {
 #[test]
 fn thirty_cold_clients_at_10_per_second_stay_within_10_per_sliding_second() {
     cold_clients_at(10.0, 30);
+}
+
+/// The IAM counts requests per IP, not per URL: the current and the legacy
+/// (`/auth`) spellings of a realm and an upper-case scheme all share one budget.
+#[test]
+fn every_url_of_one_iam_shares_one_budget() {
+    cold_clients_of(50.0, 120, |sim, i| {
+        let url = sim.token_url();
+        match i % 3 {
+            0 => url,
+            1 => url.replace("/realms/", "/auth/realms/"),
+            _ => url.replace("http://", "HTTP://"),
+        }
+    });
 }

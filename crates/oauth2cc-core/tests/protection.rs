@@ -167,3 +167,47 @@ fn http_date(secs: u64) -> String {
         rem % 60
     )
 }
+
+/// A request sent with the old secret that fails after `set_secret` must not
+/// pause the new secret: its rejection says nothing about the new one.
+#[test]
+fn a_rejection_of_the_old_secret_arriving_after_set_secret_does_not_pause_the_new_one() {
+    let sim = sim();
+    let c = client(&sim, "svc", "wrong-secret");
+    sim.push_fault(Fault::Delay(Duration::from_millis(1500)), 1);
+    let old = {
+        let c = c.clone();
+        std::thread::spawn(move || c.token().map(|_| ()).unwrap_err().kind())
+    };
+    // Once the old secret's request is on its way, rotate.
+    let t = Instant::now();
+    while sim.stats().token_requests == 0 {
+        assert!(t.elapsed() < Duration::from_secs(10), "the first request never arrived");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    c.set_secret("s3cret-value").unwrap();
+    assert_eq!(old.join().unwrap(), ErrorKind::InvalidClient);
+    let t = c.token().expect("the new secret is not paused by the old one's rejection");
+    assert!(!t.access_token().is_empty());
+    assert_eq!(sim.stats().token_requests, 2);
+}
+
+/// During a pause the repeated error says that no request was sent and how
+/// long the pause still lasts; the error of the request itself does not.
+#[test]
+fn an_error_repeated_during_a_pause_says_no_request_was_sent_and_the_time_left() {
+    let sim = sim();
+    let c = Client::new(config(&sim, "svc", "wrong-secret").credential_cool_down(Duration::from_secs(30))).unwrap();
+    let first = c.token().unwrap_err();
+    assert!(!first.to_string().contains("no request sent"), "{first}");
+    assert!(!first.is_pause());
+    std::thread::sleep(Duration::from_millis(200));
+    let again = c.token().unwrap_err();
+    let text = again.to_string();
+    assert_eq!(sim.stats().token_requests, 1);
+    assert!(again.is_pause() && text.contains("no request sent"), "{text}");
+    let left = again.retry_after().unwrap();
+    assert!(left < Duration::from_secs(30) && left > Duration::from_secs(25), "{left:?}");
+    assert!(text.contains(&format!("paused for another {:.1} s", left.as_secs_f64())), "{text}");
+    assert_eq!(again.kind(), ErrorKind::InvalidClient, "the pause keeps the error's kind");
+}
