@@ -59,8 +59,11 @@ fn nothing_rendered_in_a_failing_run_holds_a_secret_or_a_token() {
             let id = if f.is_none() { "svc" } else { "odd-both" };
             let secret = if f.is_none() { SECRETS[0] } else { ODD_SECRET };
             let c = Client::new(config(&sim, id, secret).auth_method(method).max_requests_per_second(50.0)).unwrap();
-            let e = c.token().unwrap_err();
-            let again = c.token().unwrap_err();
+            let fails = |what: &str| {
+                c.token().map(|t| format!("{t:?}")).expect_err(&format!("{what} with {method:?} and fault {f:?}"))
+            };
+            let e = fails("the request");
+            let again = fails("the same error again, during the pause");
             show(format!("{e} | {e:?} | {again} | {c:?} | {:?} | {:?}", c.config(), c.stats()));
         }
     }
