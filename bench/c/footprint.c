@@ -39,7 +39,8 @@ int main(int argc, char **argv) {
     }
     after = rss_kib();
     printf("{\"bench\":\"footprint\",\"clients\":%d,\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,"
-           "\"kib_per_client\":%.1f}\n", N, before, after, (double)(after - before) / N);
+           "\"kib_per_client\":%.1f}\n",
+           N, before, after, (double)(after - before) / N);
     for (i = 0; i < N; i++) oauth_free(clients[i]);
     return 0;
 }

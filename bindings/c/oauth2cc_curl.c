@@ -153,7 +153,9 @@ oauth_status oauth_curl_perform(const oauth_client *client, CURL *curl, const oa
     int attempt;
     oauth_status rc = OAUTH_OK;
     if (client == NULL || curl == NULL || req == NULL)
-        return fail(OAUTH_ERR_INVALID_ARGUMENT, client == NULL ? "client is NULL" : curl == NULL ? "curl is NULL" : "req is NULL");
+        return fail(OAUTH_ERR_INVALID_ARGUMENT, client == NULL ? "client is NULL"
+                                                : curl == NULL ? "curl is NULL"
+                                                               : "req is NULL");
     for (attempt = 0; attempt < 2; ++attempt) {
         struct sink s;
         struct curl_slist *list;

@@ -51,7 +51,8 @@ typedef struct oauth_curl_request {
     void *rewind_data;
 } oauth_curl_request;
 
-#define OAUTH_CURL_REQUEST_INIT { NULL, NULL, NULL, NULL, NULL }
+#define OAUTH_CURL_REQUEST_INIT                                                                                        \
+    { NULL, NULL, NULL, NULL, NULL }
 
 /*
  * Performs the request set up on `curl` with "Authorization: Bearer <token>".

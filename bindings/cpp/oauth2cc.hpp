@@ -47,11 +47,11 @@ inline std::string last_error() { return std::string(oauth_last_error()); }
 
 /// What an API's 401/403 means (see oauth_handle_unauthorized).
 enum class Unauthorized {
-    Retry = OAUTH_RETRY,                                       ///< renew and retry the call once
-    InsufficientScope = OAUTH_ERR_API_INSUFFICIENT_SCOPE,      ///< the client lacks a scope
-    InvalidRequest = OAUTH_ERR_API_INVALID_REQUEST,            ///< the call is malformed
-    Rejected = OAUTH_ERR_API_REJECTED,                         ///< another OAuth error
-    NoDetail = OAUTH_ERR_API_UNAUTHORIZED                      ///< no detail: a new token will not help
+    Retry = OAUTH_RETRY,                                   ///< renew and retry the call once
+    InsufficientScope = OAUTH_ERR_API_INSUFFICIENT_SCOPE,  ///< the client lacks a scope
+    InvalidRequest = OAUTH_ERR_API_INVALID_REQUEST,        ///< the call is malformed
+    Rejected = OAUTH_ERR_API_REJECTED,                     ///< another OAuth error
+    NoDetail = OAUTH_ERR_API_UNAUTHORIZED                  ///< no detail: a new token will not help
 };
 
 /// Settings beyond the credentials, as a small builder. Strings are copied

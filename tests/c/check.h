@@ -11,13 +11,12 @@
 
 static int check_passed, check_failed, check_current_failed;
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "  FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond,   \
-                    oauth_last_error());                                                          \
-            check_current_failed = 1;                                                             \
-        }                                                                                         \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "  FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, oauth_last_error());     \
+            check_current_failed = 1;                                                                                  \
+        }                                                                                                              \
     } while (0)
 
 static void run_test(const char *name, void (*fn)(void)) {

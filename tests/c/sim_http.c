@@ -107,8 +107,6 @@ long sim_stat(const char *name) {
     return p ? strtol(p + strlen(key), NULL, 10) : -1;
 }
 
-int sim_fault(const char *json) {
-    return sim_request("POST", "/sim/faults", NULL, json, NULL, 0) == 200 ? 0 : -1;
-}
+int sim_fault(const char *json) { return sim_request("POST", "/sim/faults", NULL, json, NULL, 0) == 200 ? 0 : -1; }
 
 int sim_reset(void) { return sim_request("POST", "/sim/reset", NULL, NULL, NULL, 0) == 200 ? 0 : -1; }

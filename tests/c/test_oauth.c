@@ -473,7 +473,8 @@ static void test_handle_response_case_table(void) {
         CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
         before = sim_stat("token_requests");
         rc = oauth_handle_response(c, k->status, tok, k->www_joined);
-        if (rc != k->expected) fprintf(stderr, "  case %s: got %d (%s), expected %d\n", k->name, rc, oauth_strerror(rc), k->expected);
+        if (rc != k->expected)
+            fprintf(stderr, "  case %s: got %d (%s), expected %d\n", k->name, rc, oauth_strerror(rc), k->expected);
         CHECK(rc == k->expected);
         CHECK(oauth_get_token(c, again, sizeof again, &len) == OAUTH_OK);
         /* Only a retry drops the token (and costs one request). */
@@ -868,9 +869,7 @@ static int guard_intact(const unsigned char *buf, size_t len, const unsigned cha
     return memcmp(buf + len, snap, sizeof(oauth_options) + GUARD_LEN - len) == 0;
 }
 
-static int poison_dir_exists(void) {
-    return access(poison_dir, F_OK) == 0;
-}
+static int poison_dir_exists(void) { return access(poison_dir, F_OK) == 0; }
 
 static void test_options_v1_caller(void) {
     unsigned char snap[sizeof(oauth_options) + GUARD_LEN], *buf;
@@ -975,8 +974,8 @@ static void test_last_error_info(void) {
     /* A failure without server detail clears it; a bad call to it changes nothing. */
     CHECK(oauth_get_token(c, NULL, 0, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
     CHECK(oauth_last_error_info(&info) == OAUTH_OK);
-    CHECK(info.status == OAUTH_ERR_INVALID_ARGUMENT && info.http_status == 0 && info.error == NULL
-          && info.scope == NULL);
+    CHECK(info.status == OAUTH_ERR_INVALID_ARGUMENT && info.http_status == 0 && info.error == NULL &&
+          info.scope == NULL);
     CHECK(oauth_last_error_info(NULL) == OAUTH_ERR_INVALID_ARGUMENT);
     info.version = 99;
     CHECK(oauth_last_error_info(&info) == OAUTH_ERR_INVALID_ARGUMENT);

@@ -12,12 +12,12 @@
 
 static int passed, failed, current_failed;
 
-#define CHECK(cond)                                                                                  \
-    do {                                                                                             \
-        if (!(cond)) {                                                                               \
-            std::fprintf(stderr, "  FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, oauth_last_error()); \
-            current_failed = 1;                                                                      \
-        }                                                                                            \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            std::fprintf(stderr, "  FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, oauth_last_error());            \
+            current_failed = 1;                                                                                        \
+        }                                                                                                              \
     } while (0)
 
 static std::string url() { return std::string(std::getenv("OAUTH2CC_TOKEN_URL")); }
@@ -35,8 +35,13 @@ static void test_token_and_cache() {
 
 static void test_options_builder_and_big_tokens() {
     oauth2cc::Client c(url(), "big", "big-secret",
-                       oauth2cc::Options().scope("profile").audience("api").extra_param("acr_values", "gold")
-                           .timeout_ms(5000).connect_timeout_ms(2000).renew_between_percent(70, 80));
+                       oauth2cc::Options()
+                           .scope("profile")
+                           .audience("api")
+                           .extra_param("acr_values", "gold")
+                           .timeout_ms(5000)
+                           .connect_timeout_ms(2000)
+                           .renew_between_percent(70, 80));
     std::string t = c.token();
     CHECK(t.size() >= 1000);  // beyond a small stack buffer: the wrapper grows it
 }
