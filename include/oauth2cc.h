@@ -523,9 +523,11 @@ extern "C" {
  * - `http_status`: the API's HTTP status.
  * - `used_token`: the token the call sent.
  * - `www_authenticate`: the answer's `WWW-Authenticate` value, or NULL if it
- *   had none. An answer with several `WWW-Authenticate` header fields: join
- *   their values with ", " (as HTTP allows; libcurl's `curl_easy_header`
- *   gives them one by one).
+ *   had none. An answer with several `WWW-Authenticate` header fields (libcurl's
+ *   `curl_easy_header` gives them one by one): join their values with a line
+ *   feed, `"\n"`, so that each is read on its own and a malformed one does not
+ *   hide the next (", " works too when every field is well-formed). The bytes
+ *   are the server's: invalid UTF-8 is read lossily, not refused.
  *
  * Returns:
  * - `OAUTH_OK`: nothing to do; the answer is yours (any status but 401/403,

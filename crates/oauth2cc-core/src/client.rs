@@ -182,7 +182,9 @@ impl Client {
         used_token: &str,
         www_authenticate: &[&str],
     ) -> Result<ResponseAction, Error> {
-        let action = crate::api_response::decide(http_status, www_authenticate)?;
+        // An API may quote the token back (a part of it is still a part).
+        let action =
+            crate::api_response::decide(http_status, www_authenticate).map_err(|e| e.redacted(used_token, 16))?;
         if action == ResponseAction::Retry {
             self.invalidate(used_token);
         }
