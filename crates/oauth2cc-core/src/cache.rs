@@ -285,8 +285,14 @@ impl Cache {
                 Err(e)
             }
             Err(e) => {
-                st.failures = st.failures.saturating_add(1);
-                let wait = backoff::delay_after(&e, st.failures, &self.policy);
+                // Another process's recorded pause: wait exactly as long as it still lasts.
+                let wait = match e.retry_after().filter(|_| e.is_pause()) {
+                    Some(left) => left,
+                    None => {
+                        st.failures = st.failures.saturating_add(1);
+                        backoff::delay_after(&e, st.failures, &self.policy)
+                    }
+                };
                 st.blocked_until = Some(Instant::now() + wait);
                 st.last_error = Some(e.clone());
                 self.counters.failure(e.kind());

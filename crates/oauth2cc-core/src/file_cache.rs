@@ -119,14 +119,19 @@ impl FileCache {
         if let Some((e, _)) = pause.as_ref().filter(|(e, _)| e.retry_after().is_some()) {
             return Err(Failed { error: e.clone(), usable: valid.map(Box::new) });
         }
-        let result = fetch();
-        match &result {
+        let result = match fetch() {
             Ok(t) => {
-                self.write_token(t, policy.renew_after);
+                self.write_token(&t, policy.renew_after);
                 let _ = fs::remove_file(self.pause_path());
+                Ok(t)
             }
-            Err(e) => self.write_pause(e, policy, pause.map_or(0, |(_, n)| n) + 1),
-        }
+            // The pause recorded for the others is this process's too (the
+            // cache's backoff waits at least as long): one wait, not two draws.
+            Err(e) => {
+                let wait = self.write_pause(&e, policy, pause.map_or(0, |(_, n)| n) + 1);
+                Err(e.with_retry_after(Some(wait)))
+            }
+        };
         drop(lock);
         result.map_err(|error| Failed { error, usable: valid.map(Box::new) })
     }
@@ -220,7 +225,8 @@ impl FileCache {
 
     /// Records a failure, the `failures`-th in a row, with the backoff it
     /// calls for, so that the next processes wait instead of retrying.
-    fn write_pause(&self, e: &Error, policy: &Policy, failures: u32) {
+    /// Records `e`'s pause for the other processes; returns how long it lasts.
+    fn write_pause(&self, e: &Error, policy: &Policy, failures: u32) -> Duration {
         let wait = crate::backoff::delay_after(e, failures, policy);
         let o = e.oauth();
         let v = json!({
@@ -235,6 +241,7 @@ impl FileCache {
             "until": now_unix() + wait.as_secs_f64(),
         });
         self.write_atomically(&self.pause_path(), &v);
+        wait
     }
 
     /// The last failure recorded by a process and how many in a row; the error
@@ -254,7 +261,7 @@ impl FileCache {
         if let Some(s) = m.get("status").and_then(Value::as_u64) {
             e = e.with_status(s as u16);
         }
-        if let Some(h) = crate::response::recorded_hint(kind) {
+        if let Some(h) = crate::response::recorded_hint(kind, m.get("error_description").and_then(Value::as_str)) {
             e = e.with_hint(h);
         }
         if let Some(err) = m.get("error").and_then(Value::as_str) {

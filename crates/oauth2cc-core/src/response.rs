@@ -76,6 +76,13 @@ pub(crate) fn parse(answer: &Answer<'_>, timing: &Timing) -> Result<Token, Error
     .with_retry_after(retry_after))
 }
 
+fn is_service_account_refusal(error_description: &str) -> bool {
+    error_description.to_ascii_lowercase().contains("service account")
+}
+
+const SERVICE_ACCOUNT_HINT: &str = "the client may not use the client credentials grant: enable its service account \
+     (Keycloak: the client's \"Service accounts roles\"; it must be a confidential client)";
+
 const CREDENTIALS_HINT: &str =
     "check the client id and secret, which auth method the server expects (client_secret_basic, client_secret_basic_raw or client_secret_post), and that the client may have the requested scope";
 
@@ -119,8 +126,11 @@ const SCOPE_HINT: &str = "ask only for scopes the client is allowed in the IAM";
 
 /// The hint an error of this kind got when it was recorded in the file cache
 /// (the pauses record the kinds only; each of these has one hint).
-pub(crate) fn recorded_hint(kind: ErrorKind) -> Option<&'static str> {
+pub(crate) fn recorded_hint(kind: ErrorKind, error_description: Option<&str>) -> Option<&'static str> {
     match kind {
+        ErrorKind::InvalidClient if error_description.is_some_and(is_service_account_refusal) => {
+            Some(SERVICE_ACCOUNT_HINT)
+        }
         ErrorKind::InvalidClient => Some(CREDENTIALS_HINT),
         ErrorKind::InvalidScope => Some(SCOPE_HINT),
         // Recorded only for a 404 (a configuration error found before a request has no pause).
@@ -148,6 +158,19 @@ fn oauth_failure(status: u16, body: OAuthErrorBody, retry_after: Option<Duration
         None => body.error.clone(),
     };
     let (kind, what, hint) = match kind_of_code(&body.error) {
+        // Keycloak's "Client not enabled to retrieve service account": the credentials are fine.
+        Some(ErrorKind::InvalidClient)
+            if body
+                .error_description
+                .as_deref()
+                .is_some_and(|d| d.to_ascii_lowercase().contains("service account")) =>
+        {
+            (
+                ErrorKind::InvalidClient,
+                "refused the client credentials grant for this client",
+                Some(SERVICE_ACCOUNT_HINT),
+            )
+        }
         Some(ErrorKind::InvalidClient) => {
             (ErrorKind::InvalidClient, "rejected the client credentials", Some(CREDENTIALS_HINT))
         }

@@ -330,7 +330,7 @@ impl Settings {
         }
         if !missing.is_empty() {
             return Err(Error::config(format!("missing settings: {}", missing.join(", "))).with_hint(
-                "set them in the environment, in a profile of the config file, or as arguments (never the secret itself in a profile)",
+                "set them in the environment (the variables named), in a profile of the config file, or with the caller's own settings (command-line flags, keyword arguments); never the secret itself in a profile",
             ));
         }
         let (Some(url), Some(id), Some(secret)) = (url, id, secret?) else { unreachable!("checked above") };

@@ -149,7 +149,9 @@ impl Transport {
         }
         result.map_err(|e| {
             let e = e.redacted(self.secret.expose(), SECRET_RUN);
-            if matches!(e.kind(), ErrorKind::Network | ErrorKind::Tls) && self.endpoint.recently_rejected() {
+            // A failure with a cause of its own (a plain-HTTP port) keeps its hint.
+            let generic = e.hint().is_none_or(|h| h == TLS_HINT);
+            if matches!(e.kind(), ErrorKind::Network | ErrorKind::Tls) && generic && self.endpoint.recently_rejected() {
                 e.with_hint(IP_BLOCK_HINT)
             } else {
                 e
@@ -474,9 +476,12 @@ fn map_transport_error(e: &ureq::Error, url: &str) -> Error {
     }
 }
 
+/// The hint of a TLS failure with no more specific cause.
+const TLS_HINT: &str = "check the CA file and that the token URL's host name matches the server certificate";
+
 fn tls_error(detail: &str) -> Error {
     Error::new(ErrorKind::Tls, format!("TLS with the token endpoint failed: {}", sanitize(detail, 160)))
-        .with_hint("check the CA file and that the token URL's host name matches the server certificate")
+        .with_hint(TLS_HINT)
 }
 
 /// A rustls failure; a plain-HTTP answer to the TLS handshake (not a TLS

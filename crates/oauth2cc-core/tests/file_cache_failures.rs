@@ -87,3 +87,24 @@ fn a_failure_of_any_kind_pauses_the_other_processes() {
         let _ = std::fs::remove_dir_all(&d);
     }
 }
+
+/// One failure, one pause: the wait this process announces is never shorter
+/// than the one it recorded for the others (two separate random draws made a
+/// later process report a longer pause than the first one announced).
+#[test]
+fn the_pause_recorded_for_other_processes_is_the_one_announced() {
+    let sim = sim();
+    for i in 0..12 {
+        let d = dir(&format!("same-pause-{i}"));
+        sim.push_fault(Fault::Status { status: 503, retry_after: None, body: None }, 1);
+        let first = Client::new(config(&sim, "svc", "s3cret-value").cache_dir(&d)).unwrap();
+        let e1 = first.token().unwrap_err();
+        let announced = e1.retry_after().unwrap();
+        let other = Client::new(config(&sim, "svc", "s3cret-value").cache_dir(&d)).unwrap();
+        let e = other.token().unwrap_err();
+        assert!(e.is_pause(), "{e}");
+        let left = e.retry_after().unwrap();
+        assert!(left <= announced, "round {i}: another process is told {left:?}, the first announced {announced:?}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}

@@ -134,6 +134,12 @@ fn connection_failures_after_credential_errors_hint_at_an_ip_block() {
     let e = other.token().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Network);
     assert!(e.hint().unwrap().contains("blocking this IP"), "{e}");
+    // A failure with a cause of its own keeps its own hint: https:// to the
+    // simulator's plain-HTTP port, after the same rejections.
+    let https = Config::new(sim.token_url().replace("http://", "https://"), "svc", "s3cret-value");
+    let e = Client::new(https).unwrap().token().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Tls);
+    assert!(e.hint().unwrap().contains("serves http://"), "{e}");
     // Without earlier rejections, no such hint.
     let fresh = common::sim();
     fresh.push_fault(Fault::Close, 1);

@@ -254,3 +254,20 @@ fn a_secret_or_token_echoed_by_the_server_is_redacted_everywhere() {
     }
     assert_eq!(e.scope(), Some("x"));
 }
+
+/// Keycloak refuses a client without a service account with
+/// `unauthorized_client` "Client not enabled to retrieve service account":
+/// still a credential rejection (cool-down), but the hint names the setting.
+#[test]
+fn a_client_without_a_service_account_is_told_which_setting_to_enable() {
+    let sim = sim();
+    let body =
+        r#"{"error":"unauthorized_client","error_description":"Client not enabled to retrieve service account"}"#;
+    sim.push_fault(status_fault(400, Some(body)), 1);
+    let e = client(&sim, "svc", "s3cret-value").token().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidClient);
+    assert!(e.hint().unwrap().contains("Service accounts roles"), "{e}");
+    // A wrong secret keeps the credentials hint.
+    let e = client(&sim, "svc", "wrong").token().unwrap_err();
+    assert!(e.hint().unwrap().contains("client id and secret"), "{e}");
+}
