@@ -523,9 +523,11 @@ extern "C" {
  * - `http_status`: the API's HTTP status.
  * - `used_token`: the token the call sent.
  * - `www_authenticate`: the answer's `WWW-Authenticate` value, or NULL if it
- *   had none. An answer with several `WWW-Authenticate` header fields: join
- *   their values with ", " (as HTTP allows; libcurl's `curl_easy_header`
- *   gives them one by one).
+ *   had none. An answer with several `WWW-Authenticate` header fields (libcurl's
+ *   `curl_easy_header` gives them one by one): join their values with a line
+ *   feed, `"\n"`, so that each is read on its own and a malformed one does not
+ *   hide the next (", " works too when every field is well-formed). The bytes
+ *   are the server's: invalid UTF-8 is read lossily, not refused.
  *
  * Returns:
  * - `OAUTH_OK`: nothing to do; the answer is yours (any status but 401/403,
@@ -626,8 +628,10 @@ oauth_status oauth_client_new(const char *token_url,
  *
  * Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when a required
  * setting is missing (`oauth_last_error()` names every missing one), a value
- * is not valid (it names the variable or the profile line), the profile or
- * the config file cannot be read, or as `oauth_client_new`.
+ * is not valid (it names the variable or the profile line), a variable is
+ * not UTF-8 (it names the variable), the profile or the config file cannot
+ * be read (it must be a regular file of at most 1 MiB; the secret file, at
+ * most 64 KiB), or as `oauth_client_new`.
  *
  * # Safety
  * `profile` must be NULL or NUL-terminated; `out` must be valid for a write.

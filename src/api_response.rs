@@ -1,7 +1,7 @@
 //! `oauth_handle_response`: what an API's answer means, decided by the core
 //! (`Client::handle_response`); this file only translates.
 
-use crate::boundary::{c_str, guard, invalid, non_null, opt_c_str, Failure};
+use crate::boundary::{c_str, guard, invalid, non_null, opt_lossy_c_str, Failure};
 use crate::client::oauth_client;
 use crate::status::*;
 use oauth2cc_core::ResponseAction;
@@ -14,9 +14,11 @@ use std::os::raw::c_int;
 /// - `http_status`: the API's HTTP status.
 /// - `used_token`: the token the call sent.
 /// - `www_authenticate`: the answer's `WWW-Authenticate` value, or NULL if it
-///   had none. An answer with several `WWW-Authenticate` header fields: join
-///   their values with ", " (as HTTP allows; libcurl's `curl_easy_header`
-///   gives them one by one).
+///   had none. An answer with several `WWW-Authenticate` header fields (libcurl's
+///   `curl_easy_header` gives them one by one): join their values with a line
+///   feed, `"\n"`, so that each is read on its own and a malformed one does not
+///   hide the next (", " works too when every field is well-formed). The bytes
+///   are the server's: invalid UTF-8 is read lossily, not refused.
 ///
 /// Returns:
 /// - `OAUTH_OK`: nothing to do; the answer is yours (any status but 401/403,
@@ -50,12 +52,13 @@ pub unsafe extern "C" fn oauth_handle_response(
     guard("oauth_handle_response", || {
         let client = non_null(client, "client")?;
         let used = c_str(used_token, "used_token")?;
-        let header = opt_c_str(www_authenticate, "www_authenticate")?;
+        let header = opt_lossy_c_str(www_authenticate);
         let status = u16::try_from(http_status)
             .ok()
             .filter(|s| (100..=999).contains(s))
             .ok_or_else(|| invalid(format!("http_status {http_status} is not an HTTP status")))?;
-        match client.inner().handle_response(status, used, header.as_slice()).map_err(Failure::from)? {
+        let fields: Vec<&str> = header.as_deref().into_iter().collect();
+        match client.inner().handle_response(status, used, &fields).map_err(Failure::from)? {
             ResponseAction::Proceed => Ok(OAUTH_OK),
             ResponseAction::Retry => Ok(OAUTH_RETRY),
         }

@@ -66,6 +66,13 @@ pub(crate) fn c_str<'a>(p: *const c_char, name: &str) -> Result<&'a str, Failure
     unsafe { CStr::from_ptr(p) }.to_str().map_err(|_| invalid(format!("{name} is not valid UTF-8")))
 }
 
+/// A NUL-terminated string of someone else's bytes (an HTTP header the caller
+/// passes on), invalid UTF-8 replaced rather than refused; NULL is None.
+pub(crate) fn opt_lossy_c_str<'a>(p: *const c_char) -> Option<std::borrow::Cow<'a, str>> {
+    // SAFETY: NULL is checked; otherwise NUL-terminated, as the header requires.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy())
+}
+
 /// Like [`c_str`], with NULL meaning "not set".
 pub(crate) fn opt_c_str<'a>(p: *const c_char, name: &str) -> Result<Option<&'a str>, Failure> {
     if p.is_null() {

@@ -99,8 +99,10 @@ pub unsafe extern "C" fn oauth_client_new(
 ///
 /// Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when a required
 /// setting is missing (`oauth_last_error()` names every missing one), a value
-/// is not valid (it names the variable or the profile line), the profile or
-/// the config file cannot be read, or as `oauth_client_new`.
+/// is not valid (it names the variable or the profile line), a variable is
+/// not UTF-8 (it names the variable), the profile or the config file cannot
+/// be read (it must be a regular file of at most 1 MiB; the secret file, at
+/// most 64 KiB), or as `oauth_client_new`.
 ///
 /// # Safety
 /// `profile` must be NULL or NUL-terminated; `out` must be valid for a write.

@@ -88,10 +88,11 @@ fail:
     return NULL;
 }
 
-/* Every WWW-Authenticate field of the last response, joined with ", " as
- * oauth_handle_response asks, in a malloc'd string; NULL when there is none
- * (or no memory: the answer is then judged as having no challenge). The
- * helper never looks inside: what they mean is the library's rule. */
+/* Every WWW-Authenticate field of the last response, joined with a line feed
+ * as oauth_handle_response asks (each is then read on its own), in a malloc'd
+ * string; NULL when there is none (or no memory: the answer is then judged as
+ * having no challenge). Empty fields are left out (libcurl may give "\r" for
+ * one). The helper never looks inside: what they mean is the library's rule. */
 static char *www_authenticate(CURL *curl) {
     struct curl_header *h = NULL;
     size_t i, amount, len = 0;
@@ -103,13 +104,12 @@ static char *www_authenticate(CURL *curl) {
         char *grown;
         if (curl_easy_header(curl, "WWW-Authenticate", i, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL) break;
         n = strlen(h->value);
-        grown = (char *)realloc(out, len + n + 3);
+        while (n > 0 && (h->value[n - 1] == '\r' || h->value[n - 1] == ' ' || h->value[n - 1] == '\t')) --n;
+        if (n == 0) continue;
+        grown = (char *)realloc(out, len + n + 2);
         if (grown == NULL) break;
         out = grown;
-        if (len > 0) {
-            memcpy(out + len, ", ", 2);
-            len += 2;
-        }
+        if (len > 0) out[len++] = '\n';
         memcpy(out + len, h->value, n);
         len += n;
         out[len] = '\0';

@@ -12,7 +12,9 @@ import urllib.parse
 def c_string(s):
     if s is None:
         return "NULL"
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    # Non-ASCII as octal escapes of its UTF-8 bytes: the C source stays ASCII.
+    return '"' + "".join(c if ord(c) < 128 else "".join("\\%03o" % b for b in c.encode()) for c in escaped) + '"'
 
 
 def main(src, out):
@@ -22,7 +24,7 @@ def main(src, out):
         "struct api_case {",
         "    const char *name;",
         "    int status;",
-        "    const char *www_joined; /* the fields joined with \", \"; NULL when none */",
+        "    const char *www_joined; /* the fields joined with \"\\n\"; NULL when none */",
         "    const char *respond_path; /* the simulator's /api/respond route for this case */",
         "    const char *outcome;",
         "    int expected;",
@@ -34,7 +36,7 @@ def main(src, out):
     ]
     for c in cases:
         fields = c["www_authenticate"]
-        joined = ", ".join(fields) if fields else None
+        joined = "\n".join(fields) if fields else None
         query = "&".join("www=" + urllib.parse.quote(f, safe="") for f in fields)
         path = "/api/respond/%d?%s" % (c["status"], query)
         outcome = c["outcome"]

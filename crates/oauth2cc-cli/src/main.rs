@@ -67,8 +67,8 @@ Exit status:
   0 success              5 network error or timeout     9  the API answered 4xx
   1 internal error       6 TLS error                    10 the API answered 5xx
   2 usage/configuration  7 the token endpoint failed (5xx)
-  3 credentials or scope rejected                       8  malformed answer from
-  4 rate limited (retry later)                             the token endpoint
+  3 credentials or scope rejected                       8  malformed answer (token
+  4 rate limited (retry later)                             endpoint, or the API)
 Errors are one line on stderr, with a hint where one helps.
 
 More: man oauth2cc";

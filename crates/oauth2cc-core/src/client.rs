@@ -187,7 +187,9 @@ impl Client {
         if !(100..=999).contains(&http_status) {
             return Err(Error::config(format!("http_status {http_status} is not an HTTP status (100..=999)")));
         }
-        let action = crate::api_response::decide(http_status, www_authenticate)?;
+        // An API may quote the token back (a part of it is still a part).
+        let action =
+            crate::api_response::decide(http_status, www_authenticate).map_err(|e| e.redacted(used_token, 16))?;
         if action == ResponseAction::Retry {
             self.invalidate(used_token);
         }

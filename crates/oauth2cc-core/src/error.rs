@@ -135,6 +135,30 @@ impl Error {
         self
     }
 
+    /// The same error with every run of at least `min_run` characters (or the
+    /// whole of `material`, when shorter) that also occurs in `material`
+    /// replaced by `[redacted]`, in every text a server may have filled: for a
+    /// server that echoes the secret or the token it was sent.
+    pub(crate) fn redacted(mut self, material: &str, min_run: usize) -> Error {
+        let inner = &mut *self.inner;
+        let fix = |t: &mut String| {
+            if let Some(clean) = redact(t, material, min_run) {
+                *t = clean;
+            }
+        };
+        fix(&mut inner.message);
+        if let Some(o) = &mut inner.oauth {
+            fix(&mut o.error);
+            for t in [&mut o.error_description, &mut o.error_uri].into_iter().flatten() {
+                fix(t);
+            }
+        }
+        if let Some(t) = &mut inner.scope {
+            fix(t);
+        }
+        self
+    }
+
     /// This error again, returned during the pause after it without a request.
     pub(crate) fn during_pause(mut self, left: Option<Duration>) -> Error {
         self.inner.paused = true;
@@ -219,6 +243,45 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// `text` with every run of `min_run` or more characters (the whole of
+/// `material` when it is shorter) that also occurs in `material` replaced by
+/// `[redacted]`; None when there is none. Material under 4 characters is not
+/// looked for: it would blank ordinary words (and is no secret worth the name).
+fn redact(text: &str, material: &str, min_run: usize) -> Option<String> {
+    let min_run = min_run.min(material.len());
+    if material.len() < 4 || text.len() < min_run {
+        return None;
+    }
+    let mut out = String::new();
+    let (mut copied, mut i) = (0, 0);
+    while i + min_run <= text.len() {
+        // The shortest run from i: min_run bytes, to the next character boundary.
+        let mut end = i + min_run;
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        if !text.is_char_boundary(i) || !material.contains(&text[i..end]) {
+            i += 1;
+            continue;
+        }
+        // Extend the run as far as it still occurs in the material.
+        while let Some(c) = text[end..].chars().next() {
+            if !material.contains(&text[i..end + c.len_utf8()]) {
+                break;
+            }
+            end += c.len_utf8();
+        }
+        out.push_str(&text[copied..i]);
+        out.push_str("[redacted]");
+        (copied, i) = (end, end);
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
 /// Keeps server-provided text printable and short: control characters become
 /// spaces and the text is cut at `max` characters.
 pub(crate) fn sanitize(s: &str, max: usize) -> String {
@@ -227,4 +290,25 @@ pub(crate) fn sanitize(s: &str, max: usize) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn runs_of_the_material_are_redacted() {
+        let m = "s3cret-value-é-42";
+        assert_eq!(redact("secret s3cret-value-é-42 is wrong", m, 8).as_deref(), Some("secret [redacted] is wrong"));
+        assert_eq!(redact("cut: s3cret-va…", m, 8).as_deref(), Some("cut: [redacted]…"));
+        assert_eq!(redact("too short: s3cret-", m, 8), None, "7 characters are not a run");
+        assert_eq!(redact("é-42 value-é-42x", m, 8).as_deref(), Some("é-42 [redacted]x"));
+        assert_eq!(
+            redact("twice s3cret-value and -value-é-42", m, 8).as_deref(),
+            Some("twice [redacted] and [redacted]")
+        );
+        assert_eq!(redact("abc abcd", "abc", 8), None, "material under 4 characters is not looked for");
+        assert_eq!(redact("the pass is abcd.", "abcd", 8).as_deref(), Some("the pass is [redacted]."));
+        assert_eq!(redact("", m, 8), None);
+    }
 }

@@ -16,8 +16,13 @@
 //!
 //! The config file is `OAUTH2CC_CONFIG`, or `$XDG_CONFIG_HOME/oauth2cc/config`
 //! (`~/.config/oauth2cc/config`): `[default]` and `[profile NAME]` sections of
-//! `key = value` lines (`#` and `;` start comments); the keys are those of
-//! [`KEYS`]. The profile is the one named by the caller, else
+//! `key = value` lines (lines starting with `#` or `;` are comments; the rest
+//! of a line after `=` is the value, verbatim but for the spaces around it: a
+//! `#` after a value is part of it); the keys are those of [`KEYS`]. A
+//! leading byte order mark is skipped. The config file must be a regular
+//! file of at most 1 MiB, a secret file one of at most 64 KiB (a device, a
+//! FIFO or a larger file is a configuration error, never read to its end).
+//! A variable that is not UTF-8 is a configuration error naming it. The profile is the one named by the caller, else
 //! `OAUTH2CC_PROFILE`, else `[default]` if the file has one. A named profile
 //! that is missing, or a config file named explicitly that is missing, is an error.
 
@@ -25,8 +30,16 @@ use crate::config::{AuthMethod, Config};
 use crate::error::{sanitize, Error};
 use crate::secret::Secret;
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// The largest config file read (a larger one is refused, not truncated).
+const MAX_CONFIG_FILE: u64 = 1 << 20;
+
+/// The largest secret file read (a larger one is refused, not truncated).
+const MAX_SECRET_FILE: u64 = 64 << 10;
 
 /// Every setting: its key (in a profile, and for [`Settings::set`]) and its
 /// environment variable.
@@ -82,6 +95,60 @@ fn given(key: &str, value: &str) -> bool {
     !value.is_empty() || key == "proxy"
 }
 
+/// A variable's value: `None` when unset; an error naming the variable (never
+/// its value: it may be the secret) when it is not UTF-8.
+fn var(name: &str) -> Result<Option<String>, Error> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(v) => v.into_string().map(Some).map_err(|_| Error::config(format!("{name} is not valid UTF-8"))),
+    }
+}
+
+/// Why [`read_small_file`] failed.
+enum FileError {
+    Io(std::io::Error),
+    NotRegular,
+    TooLarge(u64),
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileError::Io(e) => write!(f, "{e}"),
+            FileError::NotRegular => f.write_str("not a regular file"),
+            FileError::TooLarge(cap) => write!(f, "larger than {} KiB", cap >> 10),
+        }
+    }
+}
+
+/// The bytes of the regular file `path`, at most `cap` of them. Opened once,
+/// without waiting (`O_NONBLOCK`: opening a FIFO would otherwise block until a
+/// writer comes; `O_NOCTTY`: a terminal never becomes ours), and checked on
+/// the opened handle (no swap between the check and the read); a device,
+/// FIFO or directory is refused, as is a file larger than `cap` (never read
+/// past `cap + 1` bytes, so `/dev/zero` cannot exhaust memory). The buffer is
+/// wiped on drop (it may hold the secret).
+fn read_small_file(path: &Path, cap: u64) -> Result<Zeroizing<Vec<u8>>, FileError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(FileError::Io)?;
+    let meta = file.metadata().map_err(FileError::Io)?;
+    if !meta.is_file() {
+        return Err(FileError::NotRegular);
+    }
+    // Room for the whole file and the byte that shows it is too large, so the
+    // buffer is not reallocated (which would leave unwiped copies behind).
+    let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len().min(cap) as usize + 1));
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(FileError::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(FileError::TooLarge(cap));
+    }
+    Ok(bytes)
+}
+
 /// The config file: `explicit`, else `OAUTH2CC_CONFIG`, else
 /// `$XDG_CONFIG_HOME/oauth2cc/config` (`~/.config/oauth2cc/config`).
 pub fn config_file(explicit: Option<&Path>) -> Option<PathBuf> {
@@ -103,11 +170,15 @@ pub fn config_file(explicit: Option<&Path>) -> Option<PathBuf> {
 /// error when `explicit`.
 pub fn read_profile(path: &Path, name: &str, explicit: bool) -> Result<Vec<(&'static str, String)>, Error> {
     let shown = path.display();
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(Vec::new()),
+    let bytes = match read_small_file(path, MAX_CONFIG_FILE) {
+        Ok(b) => b,
+        Err(FileError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(Vec::new()),
         Err(e) => return Err(Error::config(format!("cannot read config file {shown}: {e}"))),
     };
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::config(format!("cannot read config file {shown}: not valid UTF-8")))?;
+    // A byte order mark (some Windows editors write one) is not part of the first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let wanted = if name == "default" { "default".to_string() } else { format!("profile {name}") };
     let mut section = String::new();
     let mut found = false;
@@ -152,7 +223,10 @@ impl Settings {
     /// the environment layered on top.
     pub fn load(profile: Option<&str>, config_file: Option<&Path>) -> Result<Settings, Error> {
         let mut s = Settings::default();
-        let profile = profile.map(String::from).or_else(|| std::env::var("OAUTH2CC_PROFILE").ok());
+        let profile = match profile {
+            Some(p) => Some(p.to_string()),
+            None => var("OAUTH2CC_PROFILE")?,
+        };
         let profile = profile.filter(|p| !p.is_empty());
         if let Some(path) = self::config_file(config_file) {
             let explicit = config_file.is_some() || profile.is_some();
@@ -164,7 +238,7 @@ impl Settings {
             }
         }
         for (key, env) in KEYS {
-            if let Ok(v) = std::env::var(env) {
+            if let Some(v) = var(env)? {
                 if given(key, &v) {
                     s.values.insert(key, (v, Source::Environment));
                 }
@@ -219,19 +293,21 @@ impl Settings {
         }
         let file_from_override = matches!(self.source("client_secret_file"), Some(Source::Override));
         if !file_from_override {
-            if let Some(v) = std::env::var(SECRET_VARIABLE).ok().filter(|v| !v.is_empty()) {
+            if let Some(v) = var(SECRET_VARIABLE)?.filter(|v| !v.is_empty()) {
                 return Ok(Some(Secret::new(v)));
             }
         }
         let Some(f) = self.get("client_secret_file") else { return Ok(None) };
         let path = expand_home(f);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let cannot = |why: &dyn std::fmt::Display| {
             Error::config(format!(
-                "cannot read the secret file {} ({}): {e}",
+                "cannot read the secret file {} ({}): {why}",
                 path.display(),
                 self.named("client_secret_file")
             ))
-        })?;
+        };
+        let bytes = read_small_file(&path, MAX_SECRET_FILE).map_err(|e| cannot(&e))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| cannot(&"not valid UTF-8"))?;
         nonempty(text.trim_end_matches(['\r', '\n']).to_string(), "the secret file").map(Some)
     }
 

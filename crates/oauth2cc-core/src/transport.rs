@@ -20,6 +20,10 @@ use zeroize::Zeroizing;
 const IP_BLOCK_HINT: &str = "the IAM may be blocking this IP after the rejected logins or rate limiting just before; \
      wait before retrying, and fix the credentials first";
 
+/// The shortest part of the secret redacted from a server's words: a server
+/// that echoes the secret may cut it short.
+const SECRET_RUN: usize = 8;
+
 pub(crate) struct Transport {
     /// The agent and the fork generation it was made in: a child must not use
     /// the parent's pooled connections (sockets shared with the parent).
@@ -27,6 +31,8 @@ pub(crate) struct Transport {
     agent_config: ureq::config::Config,
     endpoint: Arc<Endpoint>,
     client_id: String,
+    /// To redact from what a server says back (some echo it in their errors).
+    secret: crate::Secret,
     /// The requested scope, to tell a narrowed grant (see `Token::missing_scopes`).
     scope: Option<String>,
     url: String,
@@ -76,6 +82,7 @@ impl Transport {
             None => None,
         };
         Ok(Transport {
+            secret: cfg.client_secret.clone(),
             agent,
             agent_config,
             endpoint: endpoint::endpoint(&url.authority(), cfg.max_requests_per_second),
@@ -141,6 +148,7 @@ impl Transport {
             Err(_) => {}
         }
         result.map_err(|e| {
+            let e = e.redacted(self.secret.expose(), SECRET_RUN);
             if matches!(e.kind(), ErrorKind::Network | ErrorKind::Tls) && self.endpoint.recently_rejected() {
                 e.with_hint(IP_BLOCK_HINT)
             } else {
@@ -320,7 +328,13 @@ pub(crate) fn call_api(cfg: &Config, req: &ApiRequest, access_token: &str) -> Re
     let text = |v: &ureq::http::HeaderValue| v.to_str().ok().map(str::to_owned);
     let headers =
         resp.headers().iter().filter_map(|(n, v)| Some((n.as_str().to_owned(), text(v)?))).collect::<Vec<_>>();
-    let www_authenticate = resp.headers().get_all("www-authenticate").iter().filter_map(text).collect();
+    // Server-controlled bytes: a field that is not UTF-8 is read lossily, never dropped.
+    let www_authenticate = resp
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
     let body = resp
         .body_mut()
         .with_config()
@@ -338,7 +352,10 @@ pub(crate) fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
     cfg.validate()?;
     let plan = ProxyPlan::new(cfg)?;
     let tls = tls(cfg)?;
-    let config = |proxy| agent_builder(cfg, proxy).max_redirects(5).tls_config(tls.clone()).build();
+    // APIs may send long challenges (libcurl allows 100 KiB a header): room for them.
+    let config = |proxy| {
+        agent_builder(cfg, proxy).max_redirects(5).max_response_header_size(256 * 1024).tls_config(tls.clone()).build()
+    };
     let Some(proxy) = plan.proxy().cloned() else {
         return Ok(wipe::agent(config(None)));
     };

@@ -286,6 +286,11 @@ pub fn classify_unauthorized(www_authenticate: Option<&str>) -> Unauthorized {
 pub(crate) fn bearer_error(fields: &[&str]) -> Option<Challenge> {
     fields
         .iter()
+        // A line break cannot occur inside a field value: values joined with one are
+        // fields of their own (the C ABI's way to pass several). Empty fields say nothing.
+        .flat_map(|v| v.split(['\n', '\r']))
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
         .flat_map(|h| parse_www_authenticate(h).unwrap_or_else(|_| partial_parse(h)))
         .find(|c| c.scheme.eq_ignore_ascii_case("bearer") && c.param("error").is_some())
 }

@@ -212,3 +212,45 @@ fn a_narrowed_scope_is_exposed_and_an_absent_scope_means_the_requested_one() {
     let t = client(&sim, "svc", "s3cret-value").token().unwrap();
     assert_eq!((t.granted_scope(), t.granted_scopes().len()), (None, 0));
 }
+
+/// A server that echoes the secret (or the token) in its error: the text
+/// oauth2cc keeps, shows, logs or records on disk holds neither.
+#[cfg(unix)]
+#[test]
+fn a_secret_or_token_echoed_by_the_server_is_redacted_everywhere() {
+    let sim = sim();
+    let secret = "s3cret-value";
+    let d = std::env::temp_dir().join(format!("oauth2cc-quirks-echo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    let echo = format!(
+        r#"{{"error":"invalid_client","error_description":"client secret {secret} is wrong (s3cret-val...)","error_uri":"https://iam.test/?s={secret}"}}"#
+    );
+    sim.push_fault(status_fault(401, Some(&echo)), 1);
+    let c = Client::new(config(&sim, "svc", secret).cache_dir(&d)).unwrap();
+    let e = c.token().unwrap_err();
+    let again = c.token().unwrap_err();
+    let o = e.oauth().expect("the server's fields are kept");
+    for shown in [format!("{e}"), format!("{e:?}"), format!("{again}"), format!("{o:?}")] {
+        assert!(!shown.contains(secret) && !shown.contains("s3cret-val"), "{shown}");
+        assert!(shown.contains("[redacted]") || !shown.contains("secret"), "{shown}");
+    }
+    assert!(o.error_description.as_deref().unwrap().contains("client secret [redacted] is wrong"), "{o:?}");
+    for f in std::fs::read_dir(&d).unwrap().flatten() {
+        let text = String::from_utf8_lossy(&std::fs::read(f.path()).unwrap_or_default()).to_string();
+        assert!(!text.contains("s3cret-val"), "{}: {text}", f.path().display());
+    }
+    let _ = std::fs::remove_dir_all(&d);
+
+    // An API quoting the token back.
+    let c = client(&sim, "svc", secret);
+    let token = c.token().unwrap();
+    let quoted = format!(
+        "Bearer error=\"insufficient_scope\", error_description=\"token {} lacks it\", scope=\"x\"",
+        &token.access_token()[..40]
+    );
+    let e = c.handle_response(403, token.access_token(), &[&quoted]).unwrap_err();
+    for shown in [format!("{e}"), format!("{e:?}")] {
+        assert!(!shown.contains(&token.access_token()[..16]), "{shown}");
+    }
+    assert_eq!(e.scope(), Some("x"));
+}

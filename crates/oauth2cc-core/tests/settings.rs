@@ -13,8 +13,9 @@ static ENV: Mutex<()> = Mutex::new(());
 /// by default (HOME and XDG_CONFIG_HOME point at an empty directory).
 fn clean(tag: &str) -> (std::sync::MutexGuard<'static, ()>, PathBuf) {
     let guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("OAUTH2CC_") {
+    // vars_os: a test leaves a value that is not UTF-8 behind (vars() panics on it).
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("OAUTH2CC_") {
             std::env::remove_var(k);
         }
     }
@@ -133,4 +134,127 @@ fn empty_proxy_means_no_proxy_and_values_are_checked_by_name() {
     assert!(cfg.contains("allow_insecure_http: true") && cfg.contains("timeout: 2.5s"), "{cfg}");
     // The secret never appears in a message or a Debug.
     assert!(!cfg.contains("s3cret-value"));
+}
+
+/// Runs `f` on its own thread and waits at most 30 s for it, so a read that
+/// blocks (a FIFO) or never ends (`/dev/zero`) fails the test instead of
+/// hanging it.
+fn within_time<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap_or_else(|_| panic!("{what}: still reading after 30 s"))
+}
+
+/// Creates a FIFO at `path`.
+fn mkfifo(path: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c` is a NUL-terminated path that lives across the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", path.display());
+}
+
+fn load_err(r: Result<Settings, oauth2cc_core::Error>) -> String {
+    let e = r.expect_err("an error");
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{e}");
+    e.to_string()
+}
+
+#[test]
+fn a_config_file_starting_with_a_byte_order_mark_is_read() {
+    let (_g, dir) = clean("bom");
+    let config = dir.join("xdg/oauth2cc/config");
+    write(&config, "\u{feff}[default]\ntoken_url = https://iam.example.com/t\nclient_id = svc\n");
+    let s = Settings::load(None, None).unwrap();
+    assert_eq!(s.get("token_url"), Some("https://iam.example.com/t"));
+    assert_eq!(s.get("client_id"), Some("svc"));
+}
+
+#[test]
+fn a_variable_that_is_not_utf8_is_an_error_naming_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let (_g, dir) = clean("utf8");
+    let config = dir.join("xdg/oauth2cc/config");
+    write(&config, "[default]\ntoken_url = https://iam.example.com/t\nclient_id = svc\n");
+    let bad = std::ffi::OsStr::from_bytes(b"s3cret-value\xff");
+    for var in ["OAUTH2CC_CLIENT_ID", "OAUTH2CC_SCOPE", "OAUTH2CC_PROFILE"] {
+        std::env::set_var(var, bad);
+        let msg = load_err(Settings::load(None, None));
+        assert!(msg.contains(&format!("{var} is not valid UTF-8")), "{var}: {msg}");
+        assert!(!msg.contains("s3cret"), "{var}: the value is echoed: {msg}");
+        std::env::remove_var(var);
+    }
+    // The secret variable, read when the configuration is made.
+    std::env::set_var("OAUTH2CC_CLIENT_SECRET", bad);
+    let msg = err(Settings::load(None, None).unwrap().config());
+    assert!(msg.contains("OAUTH2CC_CLIENT_SECRET is not valid UTF-8"), "{msg}");
+    assert!(!msg.contains("s3cret"), "the secret is echoed: {msg}");
+    std::env::remove_var("OAUTH2CC_CLIENT_SECRET");
+}
+
+#[test]
+fn a_config_file_that_is_not_a_small_regular_file_is_refused() {
+    let (_g, dir) = clean("cfgkind");
+    // A device that never ends.
+    let msg = within_time("/dev/zero", || load_err(Settings::load(None, Some(std::path::Path::new("/dev/zero")))));
+    assert!(msg.contains("/dev/zero") && msg.contains("not a regular file"), "{msg}");
+    // The same through OAUTH2CC_CONFIG.
+    std::env::set_var("OAUTH2CC_CONFIG", "/dev/zero");
+    let msg = within_time("OAUTH2CC_CONFIG=/dev/zero", || load_err(Settings::load(None, None)));
+    assert!(msg.contains("/dev/zero"), "{msg}");
+    std::env::remove_var("OAUTH2CC_CONFIG");
+    // A FIFO nobody writes to: opening it must not wait for a writer.
+    let fifo = dir.join("fifo");
+    mkfifo(&fifo);
+    let f = fifo.clone();
+    let msg = within_time("a FIFO", move || load_err(Settings::load(None, Some(&f))));
+    assert!(msg.contains("fifo") && msg.contains("not a regular file"), "{msg}");
+    // A directory.
+    let msg = load_err(Settings::load(None, Some(&dir)));
+    assert!(msg.contains("not a regular file"), "{msg}");
+    // A regular file that is too large (over 1 MiB); its content is not shown.
+    let big = dir.join("big");
+    write(&big, &format!("[default]\n{}", "# s3cret-value padding\n".repeat(50_000)));
+    let msg = load_err(Settings::load(None, Some(&big)));
+    assert!(msg.contains("big") && msg.contains("larger than"), "{msg}");
+    assert!(!msg.contains("s3cret"), "{msg}");
+}
+
+#[test]
+fn a_secret_file_that_is_not_a_small_regular_file_is_refused() {
+    let (_g, dir) = clean("secretkind");
+    std::env::set_var("OAUTH2CC_TOKEN_URL", "https://iam.example.com/t");
+    std::env::set_var("OAUTH2CC_CLIENT_ID", "svc");
+    let config_with = |file: &std::path::Path| {
+        std::env::set_var("OAUTH2CC_CLIENT_SECRET_FILE", file);
+        Settings::load(None, None).unwrap().config()
+    };
+    let msg = within_time("/dev/zero", move || err(config_with(std::path::Path::new("/dev/zero"))));
+    assert!(msg.contains("/dev/zero") && msg.contains("not a regular file"), "{msg}");
+    let fifo = dir.join("fifo");
+    mkfifo(&fifo);
+    let f = fifo.clone();
+    let msg = within_time("a FIFO", move || err(config_with(&f)));
+    assert!(msg.contains("fifo") && msg.contains("not a regular file"), "{msg}");
+    // Over 64 KiB; the content is not shown.
+    let big = dir.join("big");
+    write(&big, &"s3cret-value".repeat(6_000));
+    let msg = err(config_with(&big));
+    assert!(msg.contains("big") && msg.contains("larger than"), "{msg}");
+    assert!(!msg.contains("s3cret"), "{msg}");
+    // A small regular file is still fine.
+    let ok = dir.join("ok");
+    write(&ok, "s3cret-value\n");
+    config_with(&ok).expect("a small regular secret file");
+}
+
+#[test]
+fn a_value_is_the_rest_of_its_line_verbatim_and_comments_are_whole_lines() {
+    let (_g, dir) = clean("verbatim");
+    let config = dir.join("xdg/oauth2cc/config");
+    write(&config, "[default]\n# a comment\n  ; another\nclient_id =  svc  # not a comment  \nscope = a;b\n");
+    let s = Settings::load(None, None).unwrap();
+    assert_eq!(s.get("client_id"), Some("svc  # not a comment"));
+    assert_eq!(s.get("scope"), Some("a;b"));
 }

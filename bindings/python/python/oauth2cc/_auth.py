@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def resend(client: Client, raise_on_unauthorized: bool, status: int, token: str,
-           www_authenticate: str | None, retried: bool) -> bool:
+           www_authenticate: list[str], retried: bool) -> bool:
     """True when the request must be sent once more with a new token (the
     core dropped ``token`` if still cached). Raises the ``APIError`` the
     answer means when ``raise_on_unauthorized``; a second "retry" (the API

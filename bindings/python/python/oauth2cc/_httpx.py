@@ -51,7 +51,7 @@ class HttpxAuth(httpx.Auth):
             response = yield request
             assert isinstance(response, httpx.Response)
             if not resend(self.client, self.raise_on_unauthorized, response.status_code, token,
-                          response.headers.get("WWW-Authenticate"), retried):
+                          response.headers.get_list("WWW-Authenticate"), retried):
                 return
             retried = True
             new_token = renew() if renew is not None else (yield None)

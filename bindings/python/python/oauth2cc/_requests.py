@@ -59,8 +59,7 @@ class _Hook:
 
     def __call__(self, resp: requests.Response, **kwargs: Any) -> requests.Response:
         auth = self.auth
-        if not resend(auth.client, auth.raise_on_unauthorized, resp.status_code, self.token,
-                      resp.headers.get("WWW-Authenticate"), False):
+        if not resend(auth.client, auth.raise_on_unauthorized, resp.status_code, self.token, _www(resp), False):
             return resp
         retry = resp.request.copy()
         if self.body_pos is not None:
@@ -72,6 +71,16 @@ class _Hook:
         again: requests.Response = resp.connection.send(retry, **kwargs)
         again.history.append(resp)
         again.request = retry
-        resend(auth.client, auth.raise_on_unauthorized, again.status_code, new_token,
-               again.headers.get("WWW-Authenticate"), True)
+        resend(auth.client, auth.raise_on_unauthorized, again.status_code, new_token, _www(again), True)
         return again
+
+
+def _www(resp: requests.Response) -> list[str]:
+    """Every WWW-Authenticate field, one string each (requests joins them with
+    ", ", which lets a malformed field swallow the next)."""
+    getlist = getattr(getattr(resp.raw, "headers", None), "getlist", None)
+    if getlist is not None:
+        fields: list[str] = getlist("WWW-Authenticate")
+        return fields
+    value = resp.headers.get("WWW-Authenticate")
+    return [] if value is None else [value]
