@@ -131,7 +131,7 @@ python: $(VENV)/.ready
 
 test-python: $(VENV)/.dev-ready python build-debug
 	IAM_SIM=$(CURDIR)/target/debug/iam-sim $(PY) -m pytest -q bindings/python/tests
-	$(PY) -m mypy.stubtest oauth2cc
+	$(PY) -m mypy.stubtest oauth2cc --allowlist bindings/python/stubtest-allowlist.txt
 
 # The README's code blocks marked <!-- readme-test -->, each against its own
 # simulator (tests/readme/run_readme.py says how); first, that the runner fails

@@ -45,7 +45,18 @@ private:
 /// The message of this thread's last failed oauth2cc call.
 inline std::string last_error() { return std::string(oauth_last_error()); }
 
-/// What an API's 401/403 means (see oauth_handle_unauthorized).
+/// What an API's answer means (see oauth_handle_response).
+enum class Response {
+    Proceed = OAUTH_OK,                                    ///< nothing to do: the answer is yours
+    Retry = OAUTH_RETRY,                                   ///< renew and retry the call once
+    InsufficientScope = OAUTH_ERR_API_INSUFFICIENT_SCOPE,  ///< the client lacks a scope
+    InvalidRequest = OAUTH_ERR_API_INVALID_REQUEST,        ///< the call is malformed
+    Rejected = OAUTH_ERR_API_REJECTED,                     ///< another OAuth error
+    NoDetail = OAUTH_ERR_API_UNAUTHORIZED                  ///< a 401 without detail: a new token will not help
+};
+
+/// What an API's 401/403 means (see oauth_handle_unauthorized); for the
+/// deprecated handle_unauthorized, use Response and handle_response.
 enum class Unauthorized {
     Retry = OAUTH_RETRY,                                   ///< renew and retry the call once
     InsufficientScope = OAUTH_ERR_API_INSUFFICIENT_SCOPE,  ///< the client lacks a scope
@@ -158,7 +169,20 @@ public:
         return out;
     }
 
-    /// See oauth_handle_unauthorized; throws only on a bad argument.
+    /// What the API's answer (`http_status`, and its WWW-Authenticate field(s)
+    /// joined with ", ", empty if none) to a call with `used_token` means; see
+    /// oauth_handle_response. Throws only on a bad argument (a status outside
+    /// 100..=999).
+    Response handle_response(int http_status, const std::string &used_token,
+                             const std::string &www_authenticate = std::string()) const {
+        int rc = handle_response_status(http_status, used_token, www_authenticate);
+        if (rc == OAUTH_ERR_INVALID_ARGUMENT || rc == OAUTH_ERR_INTERNAL) throw_error(rc);
+        return static_cast<Response>(rc);
+    }
+
+    /// Deprecated: handle_response(401, ...), or better the real status (this
+    /// one takes every answer for a 401: a plain 403 becomes NoDetail). See
+    /// oauth_handle_unauthorized; throws only on a bad argument.
     Unauthorized handle_unauthorized(const std::string &used_token, const char *www_authenticate) const {
         int rc = handle_unauthorized_status(used_token, www_authenticate);
         if (rc == OAUTH_ERR_INVALID_ARGUMENT || rc == OAUTH_ERR_INTERNAL) throw_error(rc);
@@ -194,6 +218,15 @@ public:
     /// Drops the cached token if it is still `used_token`; returns the status.
     int invalidate(const std::string &used_token) const noexcept { return oauth_invalidate(c_, used_token.c_str()); }
 
+    /// oauth_handle_response's status (OAUTH_OK, OAUTH_RETRY, OAUTH_ERR_API_*,
+    /// OAUTH_ERR_INVALID_ARGUMENT, ...); an empty `www_authenticate` means none. Never throws.
+    int handle_response_status(int http_status, const std::string &used_token,
+                               const std::string &www_authenticate = std::string()) const noexcept {
+        return oauth_handle_response(c_, http_status, used_token.c_str(),
+                                     www_authenticate.empty() ? nullptr : www_authenticate.c_str());
+    }
+
+    /// Deprecated: handle_response_status(401, ...), or better the real status.
     /// oauth_handle_unauthorized's status (OAUTH_RETRY, OAUTH_ERR_API_*, ...). Never throws.
     int handle_unauthorized_status(const std::string &used_token, const char *www_authenticate) const noexcept {
         return oauth_handle_unauthorized(c_, used_token.c_str(), www_authenticate);

@@ -5,5 +5,10 @@ int main() {
     oauth2cc::Client c;
     std::string t;
     int rc = oauth2cc::Client::create("ftp://nope", "id", "secret", oauth2cc::Options(), c);
-    return rc == OAUTH_ERR_INVALID_ARGUMENT && !c && c.handle() == nullptr && t.empty() ? 0 : 1;
+    // A null client: the C ABI's argument error, as a status.
+    int rr = c.handle_response_status(403, t, "");
+    return rc == OAUTH_ERR_INVALID_ARGUMENT && rr == OAUTH_ERR_INVALID_ARGUMENT && !c && c.handle() == nullptr &&
+                   t.empty()
+               ? 0
+               : 1;
 }

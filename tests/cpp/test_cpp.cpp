@@ -94,6 +94,36 @@ static void test_handle_unauthorized() {
     CHECK(c.handle_unauthorized(t, nullptr) == oauth2cc::Unauthorized::NoDetail);
 }
 
+// handle_response weighs the real status (the deprecated handle_unauthorized
+// assumed 401): a plain 403 is the caller's answer, not a failed token.
+static void test_handle_response() {
+    oauth2cc::Client c(url(), "svc", "s3cret-value");
+    std::string t = c.token();
+    CHECK(c.handle_response(403, t, "") == oauth2cc::Response::Proceed);
+    CHECK(c.handle_response(200, t) == oauth2cc::Response::Proceed);
+    CHECK(c.token() == t);
+    CHECK(c.handle_response(401, t, "Bearer error=\"invalid_token\"") == oauth2cc::Response::Retry);
+    std::string t2 = c.token();
+    CHECK(t2 != t);
+    CHECK(c.handle_response(403, t2, "Bearer error=\"insufficient_scope\", scope=\"orders:write\"") ==
+          oauth2cc::Response::InsufficientScope);
+    CHECK(std::strstr(oauth_last_error(), "orders:write") != nullptr);
+    CHECK(c.handle_response(401, t2, "") == oauth2cc::Response::NoDetail);
+    CHECK(c.token() == t2);
+    bool thrown = false;
+    try {
+        c.handle_response(42, t2, "");
+    } catch (const oauth2cc::Error &e) {
+        thrown = e.status() == OAUTH_ERR_INVALID_ARGUMENT;
+    }
+    CHECK(thrown);
+    // The status-code variant: the codes of oauth_handle_response.
+    CHECK(c.handle_response_status(403, t2, "") == OAUTH_OK);
+    CHECK(c.handle_response_status(403, t2, "Bearer error=\"insufficient_scope\"") == OAUTH_ERR_API_INSUFFICIENT_SCOPE);
+    CHECK(c.handle_response_status(401, t2, "Bearer error=\"invalid_token\"") == OAUTH_RETRY);
+    CHECK(c.handle_response_status(42, t2, "") == OAUTH_ERR_INVALID_ARGUMENT);
+}
+
 static void test_threads_share_a_const_client() {
     const oauth2cc::Client c(url(), "svc", "s3cret-value");
     std::vector<std::thread> ts;
@@ -178,6 +208,7 @@ int main() {
     run("errors throw with status", test_errors_throw_with_status);
     run("noexcept variants and moves", test_noexcept_variants);
     run("401 handling", test_handle_unauthorized);
+    run("handle_response weighs the status", test_handle_response);
     run("threads share a const client", test_threads_share_a_const_client);
     run("version matches the header", test_version_matches_header);
     run("Options copies and moves keep their strings", test_options_copies_keep_their_strings);

@@ -14,7 +14,7 @@ use oauth2cc_core::{AuthMethod, Config, ResponseAction, Token};
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyDict, PyInt, PyString, PyTuple};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -346,26 +346,22 @@ impl Client {
     /// fields joined with ", "), a sequence of str, or None. On "retry" the
     /// token was dropped if still cached: send the request once more with
     /// `token()`.
+    ///
+    /// Any int is taken: one outside 100..=999 is the core's
+    /// `ConfigurationError` (the binding only converts to u16, with the
+    /// core's message for an int beyond it), never an `OverflowError`.
     #[pyo3(signature = (status, used_token, www_authenticate = None))]
     fn handle_response(
         &self,
         py: Python<'_>,
-        status: u16,
+        status: &Bound<'_, PyInt>,
         used_token: &str,
         www_authenticate: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<ResponseOutcome>> {
-        let fields: Vec<String> = match www_authenticate {
-            None => Vec::new(),
-            Some(v) => match v.cast::<PyString>() {
-                Ok(one) => vec![one.to_cow()?.into_owned()],
-                Err(_) => v.extract()?,
-            },
+        let Some(code) = status.extract::<i64>().ok().and_then(|s| u16::try_from(s).ok()) else {
+            return Err(errors::config_error(&format!("http_status {status} is not an HTTP status (100..=999)")));
         };
-        let result = py.detach(|| {
-            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-            guarded(|| Ok(self.inner.handle_response(status, used_token, &fields)))
-        });
-        ResponseOutcome::of(py, result.and_then(|r| r))
+        self.respond(py, code, used_token, www_authenticate)
     }
 
     /// Deprecated: `handle_response(401, used_token, www_authenticate)`.
@@ -376,7 +372,7 @@ impl Client {
         used_token: &str,
         www_authenticate: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<ResponseOutcome>> {
-        self.handle_response(py, 401, used_token, www_authenticate)
+        self.respond(py, 401, used_token, www_authenticate)
     }
 
     /// Replaces the client secret (after a rotation); ends a credential pause.
@@ -424,6 +420,28 @@ impl Client {
 }
 
 impl Client {
+    /// `handle_response` with a status already in u16 (the core checks the rest).
+    fn respond(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        used_token: &str,
+        www_authenticate: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<ResponseOutcome>> {
+        let fields: Vec<String> = match www_authenticate {
+            None => Vec::new(),
+            Some(v) => match v.cast::<PyString>() {
+                Ok(one) => vec![one.to_cow()?.into_owned()],
+                Err(_) => v.extract()?,
+            },
+        };
+        let result = py.detach(|| {
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+            guarded(|| Ok(self.inner.handle_response(status, used_token, &fields)))
+        });
+        ResponseOutcome::of(py, result.and_then(|r| r))
+    }
+
     /// The Python string of `t` if it is the remembered token.
     #[inline]
     fn cached_str(&self, py: Python<'_>, t: &Token) -> Option<Py<PyString>> {
@@ -466,6 +484,8 @@ impl ResponseOutcome {
         let (cell, action) = match r {
             Ok(ResponseAction::Retry) => (&RETRY, "retry"),
             Ok(_) => (&PROCEED, "proceed"),
+            // A bad argument (a status outside 100..=999) is raised, not an answer.
+            Err(e) if e.kind() == oauth2cc_core::ErrorKind::InvalidConfig => return Err(to_py_err(&e)),
             Err(e) => {
                 let error = Some(to_py_err(&e).into_value(py).into_any());
                 return Py::new(py, ResponseOutcome { action: "error", error });

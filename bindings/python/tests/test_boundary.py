@@ -152,3 +152,69 @@ def test_import_oauth2cc_imports_nothing_heavy() -> None:
     loaded = set(out.stdout.split())
     heavy = {"typing", "logging", "dataclasses", "datetime", "inspect", "re", "requests", "httpx", "asyncio"}
     assert not loaded & heavy, sorted(loaded & heavy)
+
+
+def test_star_import_never_imports_the_optional_extras() -> None:
+    # requests and httpx are extras: `from oauth2cc import *` must work without
+    # them (None in sys.modules makes their import fail, as if not installed).
+    code = (
+        "import sys\n"
+        "sys.modules['httpx'] = None\n"
+        "sys.modules['requests'] = None\n"
+        "from oauth2cc import *\n"
+        "import oauth2cc\n"
+        "assert Client is oauth2cc.Client and OAuthError is oauth2cc.OAuthError\n"
+        "assert 'HttpxAuth' not in dir() and 'RequestsAuth' not in dir()\n"
+        "assert 'oauth2cc._httpx' not in sys.modules and 'oauth2cc._requests' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+    # Still there, lazily, for who has the extra.
+    assert oauth2cc.HttpxAuth.__name__ == "HttpxAuth" and oauth2cc.RequestsAuth.__name__ == "RequestsAuth"
+
+
+def test_the_annotation_types_are_exported_under_mypy_strict(tmp_path: Any) -> None:
+    # The README's annotation types (stub-only Literal aliases) must be usable
+    # by a user program checked with `mypy --strict`: as oauth2cc.X and by import.
+    prog = tmp_path / "user.py"
+    prog.write_text(
+        "import oauth2cc\n"
+        "from oauth2cc import AuthMethod, ErrorKind, HttpxAuth, RequestsAuth, ResponseAction, Stats\n"
+        "\n"
+        "def auths(c: oauth2cc.Client) -> tuple[HttpxAuth, RequestsAuth, oauth2cc.HttpxAuth]:\n"
+        "    return HttpxAuth(c), RequestsAuth(c), oauth2cc.HttpxAuth(c)\n"
+        "\n"
+        "def kind_of(e: oauth2cc.OAuthError) -> oauth2cc.ErrorKind:\n"
+        "    return e.kind\n"
+        "\n"
+        "def action_of(c: oauth2cc.Client, token: str) -> oauth2cc.ResponseAction:\n"
+        "    return c.handle_response(403, token).action\n"
+        "\n"
+        "def make(m: oauth2cc.AuthMethod) -> oauth2cc.Client:\n"
+        '    return oauth2cc.Client("https://iam.example/token", "svc", "s", auth_method=m)\n'
+        "\n"
+        "def last(s: Stats) -> ErrorKind | None:\n"
+        "    return s['last_error']\n"
+        "\n"
+        'm: AuthMethod = "client_secret_post"\n'
+        'a: ResponseAction = "retry"\n'
+        'bad: ErrorKind = "not_a_kind"  # type: ignore[assignment]\n'
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--warn-unused-ignores", str(prog)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("status", [0, 99, 1000, 65535, -1, 2**40, -(2**70)])
+def test_handle_response_rejects_a_status_outside_100_to_999(sim: Sim, status: int) -> None:
+    c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
+    token = c.token()
+    with pytest.raises(oauth2cc.ConfigurationError, match=rf"http_status {status} is not an HTTP status \(100..=999\)"):
+        c.handle_response(status, token, 'Bearer error="invalid_token"')
+    assert c.token() == token  # nothing dropped

@@ -176,12 +176,17 @@ impl Client {
     ///   ([`Error::scope`] names the scope), `ApiInvalidRequest`, `ApiRejected`
     ///   (another `error`; [`Error::oauth`] has it) or `ApiUnauthorized` (no
     ///   OAuth detail: the cause is likely elsewhere). The cache is left alone.
+    ///   An `http_status` outside 100..=999 is an
+    ///   [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) error.
     pub fn handle_response(
         &self,
         http_status: u16,
         used_token: &str,
         www_authenticate: &[&str],
     ) -> Result<ResponseAction, Error> {
+        if !(100..=999).contains(&http_status) {
+            return Err(Error::config(format!("http_status {http_status} is not an HTTP status (100..=999)")));
+        }
         // An API may quote the token back (a part of it is still a part).
         let action =
             crate::api_response::decide(http_status, www_authenticate).map_err(|e| e.redacted(used_token, 16))?;

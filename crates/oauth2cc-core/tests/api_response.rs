@@ -77,3 +77,21 @@ fn no_detail_says_the_cause_is_likely_elsewhere() {
     assert_eq!(e.kind(), ErrorKind::ApiUnauthorized);
     assert!(e.to_string().contains("a new token would not help"), "{e}");
 }
+
+#[test]
+fn a_status_outside_100_to_999_is_a_configuration_error() {
+    // The core owns the check; every wrapper reports its error (C used to
+    // reject these on its own while Python answered "proceed").
+    let sim = sim();
+    let c = client(&sim, "svc", "s3cret-value");
+    let t = c.token().unwrap();
+    let www = ["Bearer error=\"invalid_token\""];
+    for status in [0u16, 99, 1000, 65535] {
+        let e = c.handle_response(status, t.access_token(), &www).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+        assert_eq!(e.to_string(), format!("http_status {status} is not an HTTP status (100..=999)"));
+    }
+    assert_eq!(c.handle_response(100, t.access_token(), &[]), Ok(ResponseAction::Proceed));
+    assert_eq!(c.handle_response(999, t.access_token(), &[]), Ok(ResponseAction::Proceed));
+    assert_eq!(c.token().unwrap().access_token(), t.access_token()); // nothing dropped
+}

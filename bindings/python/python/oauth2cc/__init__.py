@@ -6,7 +6,14 @@
 
 ``RequestsAuth`` needs ``requests`` and ``HttpxAuth`` needs ``httpx``
 (``pip install oauth2cc[requests]`` / ``oauth2cc[httpx]``); both are imported
-only when used. Log records go to the standard ``logging`` logger "oauth2cc"
+only when used (``oauth2cc.HttpxAuth``, ``from oauth2cc import HttpxAuth``),
+so they are not in ``__all__``: ``from oauth2cc import *`` works without the
+extras and never imports them.
+
+``AuthMethod``, ``ErrorKind``, ``ResponseAction`` and ``Stats`` are types for
+annotations only (``Literal`` aliases and a ``TypedDict``, seen by type
+checkers; they do not exist at run time, so quote them or use
+``from __future__ import annotations``). Log records go to the standard ``logging`` logger "oauth2cc"
 (which gets a ``NullHandler``, as libraries do, when it first logs).
 
 The classes (``Client``'s base, ``TokenInfo``, ``ResponseOutcome``) and the
@@ -44,21 +51,27 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from ._httpx import HttpxAuth
+    from typing_extensions import TypeAlias
 
-    # Types for annotations only (they do not exist at run time).
+    from ._httpx import HttpxAuth as HttpxAuth
+
+    # Types for annotations only (they do not exist at run time). The aliases
+    # are assignments, not `import _X as X`, so that type checkers see them
+    # exported (mypy --strict: no implicit re-export).
     from ._native import Stats as Stats
-    from ._native import _AuthMethod as AuthMethod  # noqa: F401
-    from ._native import _ErrorKind as ErrorKind  # noqa: F401
-    from ._native import _ResponseAction as ResponseAction  # noqa: F401
-    from ._requests import RequestsAuth
+    from ._native import _AuthMethod, _ErrorKind, _ResponseAction
+    from ._requests import RequestsAuth as RequestsAuth
 
+    AuthMethod: TypeAlias = _AuthMethod
+    ErrorKind: TypeAlias = _ErrorKind
+    ResponseAction: TypeAlias = _ResponseAction
+
+# Not HttpxAuth and RequestsAuth: a star import must not import the extras.
 __all__ = [
     "APIError",
     "APIRejectedError",
     "Client",
     "ConfigurationError",
-    "HttpxAuth",
     "InsufficientScopeError",
     "InternalError",
     "InvalidClientError",
@@ -70,7 +83,6 @@ __all__ = [
     "RateLimitedError",
     "RejectedError",
     "RequestTimeoutError",
-    "RequestsAuth",
     "ResponseOutcome",
     "ServerError",
     "TLSError",
@@ -82,11 +94,11 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "RequestsAuth":
-        from ._requests import RequestsAuth
+        from ._requests import RequestsAuth as RequestsAuth
 
         return RequestsAuth
     if name == "HttpxAuth":
-        from ._httpx import HttpxAuth
+        from ._httpx import HttpxAuth as HttpxAuth
 
         return HttpxAuth
     if name == "TimeoutError":
