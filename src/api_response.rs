@@ -53,10 +53,9 @@ pub unsafe extern "C" fn oauth_handle_response(
         let client = non_null(client, "client")?;
         let used = c_str(used_token, "used_token")?;
         let header = opt_lossy_c_str(www_authenticate);
+        // Only the type is converted here; the core checks the range (100..=999).
         let status = u16::try_from(http_status)
-            .ok()
-            .filter(|s| (100..=999).contains(s))
-            .ok_or_else(|| invalid(format!("http_status {http_status} is not an HTTP status")))?;
+            .map_err(|_| invalid(format!("http_status {http_status} is not an HTTP status (100..=999)")))?;
         let fields: Vec<&str> = header.as_deref().into_iter().collect();
         match client.inner().handle_response(status, used, &fields).map_err(Failure::from)? {
             ResponseAction::Proceed => Ok(OAUTH_OK),

@@ -53,8 +53,8 @@ def test_the_binding_answers_every_case_of_the_shared_table(sim: Sim, case: dict
         assert o.action == "error" and not o.should_retry and o.error is not None
         check_error(case, o.error)
         assert c.cached_token() == token
-    # One field as a str (several joined with ", ", as requests and httpx give them) means the same.
-    joined = ", ".join(case["www_authenticate"]) or None
+    # One str with the fields joined by a line feed (as the C ABI takes them) means the same.
+    joined = "\n".join(case["www_authenticate"]) or None
     assert c.handle_response(case["status"], c.token(), joined).action == o.action
 
 
