@@ -127,6 +127,7 @@ $(VENV)/.dev-ready: $(VENV)/.ready bindings/python/requirements-dev.txt
 	touch $@
 
 python: $(VENV)/.ready
+	@echo "building and installing the Python extension into $(VENV) (about two minutes the first time)"
 	$(PY) -m pip install -q ./bindings/python
 
 test-python: $(VENV)/.dev-ready python build-debug

@@ -1,7 +1,7 @@
 /* The README's C quick start. Build and run (against the local simulator):
  *   make build
- *   cc -Iinclude examples/quickstart.c -Lbuild/release -loauth2cc -Wl,-rpath,$PWD/build/release -o quickstart
- *   tests/with-sim.sh -- ./quickstart
+ *   cc -Iinclude examples/quickstart.c -Lbuild/release -loauth2cc -Wl,-rpath,$PWD/build/release -o build/quickstart
+ *   tests/with-sim.sh -- build/quickstart
  */
 #include <oauth2cc.h>
 #include <stdio.h>
