@@ -95,19 +95,6 @@ pub unsafe extern "C" fn oauth_get_stats(client: *const oauth_client, out: *mut 
                 failures[slot] += n;
             }
         }
-        let named = [
-            ErrorKind::InvalidConfig,
-            ErrorKind::InvalidClient,
-            ErrorKind::InvalidScope,
-            ErrorKind::Rejected,
-            ErrorKind::RateLimited,
-            ErrorKind::Network,
-            ErrorKind::Timeout,
-            ErrorKind::Tls,
-            ErrorKind::Protocol,
-            ErrorKind::Server,
-        ];
-        let unnamed: u64 = s.failures.iter().filter(|(k, _)| !named.contains(k)).map(|(_, n)| *n).sum();
         let full = oauth_stats {
             version,
             cached_reads: s.cached_reads,
@@ -127,7 +114,8 @@ pub unsafe extern "C" fn oauth_get_stats(client: *const oauth_client, out: *mut 
             failures_tls: count(ErrorKind::Tls),
             failures_protocol: count(ErrorKind::Protocol),
             failures_server: count(ErrorKind::Server),
-            failures_internal: unnamed,
+            // Token requests fail with the eleven token kinds only (never an API kind).
+            failures_internal: count(ErrorKind::Internal),
         };
         // SAFETY: the caller's struct of `version` has `len` writable bytes.
         unsafe { std::ptr::copy_nonoverlapping(std::ptr::from_ref(&full).cast::<u8>(), out.cast::<u8>(), len) };
