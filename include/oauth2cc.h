@@ -744,7 +744,7 @@ oauth_status oauth_set_secret(const struct oauth_client *client,
  * Every buffer the library filled with the secret or a token (the
  * `Authorization` value, the form body, the answer, the HTTP connection's
  * buffers) is wiped before it is freed. What can remain in freed memory:
- * over TLS, up to two copies of the token (not the secret) in rustls' record and
+ * over TLS, copies of the token (not the secret) in rustls' record and
  * plaintext buffers, which it frees without wiping; with `cache_dir`, the
  * token file's contents as read or written. The caller's own copies (the
  * `oauth_get_token` buffer, the strings passed in) are its to wipe.
