@@ -3,28 +3,12 @@
 
 mod common;
 use common::*;
-use std::sync::Mutex;
-
-static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
-    }
-    fn log(&self, r: &log::Record) {
-        LINES.lock().unwrap().push(format!("{} {}", r.level(), r.args()));
-    }
-    fn flush(&self) {}
-}
 
 const SECRETS: [&str; 3] = ["Wr0ng-S3cret-xyz", "s3cret-value", "pr0xy-pa55"];
 
 #[test]
 fn nothing_rendered_in_a_failing_run_holds_a_secret_or_a_token() {
-    log::set_logger(&Capture).unwrap();
-    log::set_max_level(log::LevelFilter::Trace);
+    capture_logs();
     let sim = sim();
     let mut shown: Vec<String> = Vec::new();
     let mut show = |s: String| shown.push(s);
@@ -81,7 +65,7 @@ fn nothing_rendered_in_a_failing_run_holds_a_secret_or_a_token() {
     let e = proxied.token().unwrap_err();
     show(format!("{e} | {e:?} | {proxied:?}"));
 
-    let logs = LINES.lock().unwrap().clone();
+    let logs = log_lines();
     assert!(logs.iter().any(|l| l.contains("new token")), "the run logged: {logs:?}");
     assert!(logs.iter().any(|l| l.contains("failed")), "the run logged failures");
     let everything = format!("{}\n{}", shown.join("\n"), logs.join("\n"));

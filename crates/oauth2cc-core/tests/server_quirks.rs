@@ -164,24 +164,9 @@ fn a_secret_with_a_space_works_with_form_and_percent_only_basic_decoding() {
     }
 }
 
-static LINES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
-    }
-    fn log(&self, r: &log::Record) {
-        LINES.lock().unwrap().push(format!("{} {}", r.level(), r.args()));
-    }
-    fn flush(&self) {}
-}
-
 #[test]
 fn a_narrowed_scope_is_exposed_and_an_absent_scope_means_the_requested_one() {
-    log::set_logger(&Capture).unwrap();
-    log::set_max_level(log::LevelFilter::Trace);
+    capture_logs();
     let sim = sim();
     let asked = "orders:read orders:write";
     sim.push_fault(Fault::Scope(Some("profile orders:read".into())), 1);
@@ -194,7 +179,7 @@ fn a_narrowed_scope_is_exposed_and_an_absent_scope_means_the_requested_one() {
     }
     // One warning for this token, naming what is missing; no token, no secret.
     let warned: Vec<String> =
-        LINES.lock().unwrap().iter().filter(|l| l.contains("orders:write") && l.contains("granted")).cloned().collect();
+        log_lines().into_iter().filter(|l| l.contains("orders:write") && l.contains("granted")).collect();
     assert_eq!(warned.len(), 1, "{warned:?}");
     assert!(warned[0].starts_with("WARN") && warned[0].contains(&t.fingerprint()), "{warned:?}");
     assert!(!warned[0].contains(t.access_token()) && !warned[0].contains("s3cret-value"));
@@ -218,6 +203,7 @@ fn a_narrowed_scope_is_exposed_and_an_absent_scope_means_the_requested_one() {
 #[cfg(unix)]
 #[test]
 fn a_secret_or_token_echoed_by_the_server_is_redacted_everywhere() {
+    capture_logs();
     let sim = sim();
     let secret = "s3cret-value";
     let d = std::env::temp_dir().join(format!("oauth2cc-quirks-echo-{}", std::process::id()));
@@ -238,6 +224,9 @@ fn a_secret_or_token_echoed_by_the_server_is_redacted_everywhere() {
     for f in std::fs::read_dir(&d).unwrap().flatten() {
         let text = String::from_utf8_lossy(&std::fs::read(f.path()).unwrap_or_default()).to_string();
         assert!(!text.contains("s3cret-val"), "{}: {text}", f.path().display());
+    }
+    for line in log_lines() {
+        assert!(!line.contains("s3cret-val"), "a log line: {line}");
     }
     let _ = std::fs::remove_dir_all(&d);
 

@@ -102,3 +102,32 @@ pub fn connect_proxy() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
     });
     (url, seen)
 }
+
+static LOG_LINES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record) {
+        LOG_LINES.lock().unwrap().push(format!("{} {}", r.level(), r.args()));
+    }
+    fn flush(&self) {}
+}
+
+/// Collects every log line of this test process, at every level (the first
+/// call installs the logger; later ones do nothing). See [`log_lines`].
+pub fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        log::set_logger(&Capture).expect("no other logger in this test binary");
+        log::set_max_level(log::LevelFilter::Trace);
+    });
+}
+
+/// The lines [`capture_logs`] collected so far, as "LEVEL message".
+pub fn log_lines() -> Vec<String> {
+    LOG_LINES.lock().unwrap().clone()
+}
