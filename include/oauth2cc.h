@@ -808,7 +808,9 @@ void oauth_set_last_error(const char *message);
 /**
  * Sends the library's log records up to `max_level` (`OAUTH_LOG_*`) to
  * `handler`, process-wide; NULL stops logging. Replaces any earlier handler
- * or callback.
+ * or callback. Only oauth2cc's own lines are sent, which never hold the
+ * secret or a token; the debug and trace output of the HTTP and TLS
+ * libraries inside it (bytes of the exchange) is not.
  *
  * Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when `max_level` is not
  * an `OAUTH_LOG_*` value or when a program linking the Rust library

@@ -63,14 +63,16 @@ struct Forwarder;
 
 impl log::Log for Forwarder {
     fn enabled(&self, meta: &log::Metadata) -> bool {
-        SINK.load().as_ref().is_some_and(|s| level(meta.level()) <= s.max_level)
+        oauth2cc_core::is_oauth2cc_log_target(meta.target())
+            && SINK.load().as_ref().is_some_and(|s| level(meta.level()) <= s.max_level)
     }
 
     fn log(&self, record: &log::Record) {
         let sink = SINK.load_full();
         let Some(s) = sink.as_ref() else { return };
         let lvl = level(record.level());
-        if lvl > s.max_level {
+        // The HTTP and TLS libraries' lines may hold bytes of the exchange: never forwarded.
+        if lvl > s.max_level || !oauth2cc_core::is_oauth2cc_log_target(record.target()) {
             return;
         }
         let Ok(msg) = CString::new(record.args().to_string().replace('\0', " ")) else { return };
@@ -106,7 +108,9 @@ fn level(l: log::Level) -> oauth_status {
 
 /// Sends the library's log records up to `max_level` (`OAUTH_LOG_*`) to
 /// `handler`, process-wide; NULL stops logging. Replaces any earlier handler
-/// or callback.
+/// or callback. Only oauth2cc's own lines are sent, which never hold the
+/// secret or a token; the debug and trace output of the HTTP and TLS
+/// libraries inside it (bytes of the exchange) is not.
 ///
 /// Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` when `max_level` is not
 /// an `OAUTH_LOG_*` value or when a program linking the Rust library

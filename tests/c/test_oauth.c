@@ -636,6 +636,59 @@ static void test_log_handler_takes_a_record(void) {
     oauth_free(c);
 }
 
+/* At the most verbose level, only oauth2cc's own lines reach the handler: the
+ * HTTP and TLS libraries' trace lines hold the bytes of the exchange (hex
+ * dumps of the request with its credentials and of the answer with the token). */
+static int foreign_records;
+static char trace_text[1 << 18];
+static size_t trace_len;
+static void capture_trace(const oauth_log_record *r, void *user_data) {
+    size_t n;
+    (void)user_data;
+    pthread_mutex_lock(&log_lock);
+    if (r->target == NULL || strncmp(r->target, "oauth2cc", 8) != 0) foreign_records++;
+    n = strlen(r->message);
+    if (trace_len + n + 1 < sizeof trace_text) {
+        memcpy(trace_text + trace_len, r->message, n);
+        trace_len += n;
+        trace_text[trace_len++] = '\n';
+        trace_text[trace_len] = '\0';
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+/* Whether any 10 characters in a row of `needle` appear in `text`. */
+static int holds_a_piece_of(const char *text, const char *needle) {
+    char piece[11];
+    size_t n = strlen(needle), at;
+    for (at = 0; at + 10 <= n; ++at) {
+        memcpy(piece, needle + at, 10);
+        piece[10] = '\0';
+        if (strstr(text, piece) != NULL) return 1;
+    }
+    return 0;
+}
+
+static void test_trace_logs_hold_only_oauth2ccs_lines(void) {
+    char tok[TOKEN_MAX];
+    size_t len;
+    oauth_client *c;
+    foreign_records = 0;
+    trace_len = 0;
+    trace_text[0] = '\0';
+    CHECK(oauth_set_log_handler(capture_trace, NULL, OAUTH_LOG_TRACE) == OAUTH_OK);
+    c = new_client("svc", "s3cret-value", NULL);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    oauth_free(c);
+    CHECK(oauth_set_log_handler(NULL, NULL, OAUTH_LOG_ERROR) == OAUTH_OK);
+    pthread_mutex_lock(&log_lock);
+    CHECK(strstr(trace_text, "new token") != NULL); /* the handler did receive oauth2cc's lines */
+    CHECK(foreign_records == 0);
+    CHECK(!holds_a_piece_of(trace_text, "s3cret-value"));
+    CHECK(!holds_a_piece_of(trace_text, tok));
+    pthread_mutex_unlock(&log_lock);
+}
+
 /* ---- no log callback runs while a library lock is held ---- */
 
 static pthread_mutex_t app_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -1048,6 +1101,7 @@ int main(void) {
     run("retry-after, set_secret, stats", test_retry_after_set_secret_and_stats);
     run("log callback without secrets", test_log_callback_without_secrets);
     run("log handler takes a record", test_log_handler_takes_a_record);
+    run("trace logs hold only oauth2cc's lines", test_trace_logs_hold_only_oauth2ccs_lines);
     run("log callback taking an app lock vs oauth_get_stats", test_log_callback_taking_an_app_lock_vs_stats);
     run("fork", test_fork);
     run("TLS: CA file accepted, unknown CA refused", test_tls);

@@ -9,11 +9,15 @@ struct ToPython;
 static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 impl log::Log for ToPython {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
+    fn enabled(&self, meta: &log::Metadata) -> bool {
+        oauth2cc_core::is_oauth2cc_log_target(meta.target())
     }
 
     fn log(&self, record: &log::Record) {
+        // The HTTP and TLS libraries' lines may hold bytes of the exchange: never forwarded.
+        if !oauth2cc_core::is_oauth2cc_log_target(record.target()) {
+            return;
+        }
         let level: u32 = match record.level() {
             log::Level::Error => 40,
             log::Level::Warn => 30,

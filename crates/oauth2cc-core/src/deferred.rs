@@ -13,6 +13,15 @@ thread_local! {
     static HELD: RefCell<Option<Vec<(log::Level, String)>>> = const { RefCell::new(None) };
 }
 
+/// Whether a log record (by its target) is one of oauth2cc's own lines, the
+/// only ones that are kept free of secrets and tokens. The HTTP and TLS
+/// libraries log the bytes of the exchange at their debug and trace levels
+/// (the request with its credentials, the answer with the token): a logger
+/// that oauth2cc installs for a binding (C, Python) forwards only these.
+pub fn is_oauth2cc_log_target(target: &str) -> bool {
+    target.starts_with("oauth2cc")
+}
+
 /// Logs now, or when the current [`Hold`] of this thread ends.
 pub(crate) fn emit(level: log::Level, args: fmt::Arguments<'_>) {
     if level > log::max_level() {

@@ -112,12 +112,16 @@ impl log::Log for Capture {
         true
     }
     fn log(&self, r: &log::Record) {
-        LOG_LINES.lock().unwrap().push(format!("{} {}", r.level(), r.args()));
+        // oauth2cc's own lines, as the C and Python bindings forward them (the
+        // HTTP library's trace lines hold bytes of the exchange; they are not ours).
+        if oauth2cc_core::is_oauth2cc_log_target(r.target()) {
+            LOG_LINES.lock().unwrap().push(format!("{} {}", r.level(), r.args()));
+        }
     }
     fn flush(&self) {}
 }
 
-/// Collects every log line of this test process, at every level (the first
+/// Collects oauth2cc's log lines in this test process, at every level (the first
 /// call installs the logger; later ones do nothing). See [`log_lines`].
 pub fn capture_logs() {
     static ONCE: std::sync::Once = std::sync::Once::new();
