@@ -12,6 +12,11 @@ pub enum AuthMethod {
     BasicRaw,
     /// `client_id` and `client_secret` in the form body.
     Post,
+    /// A `client_assertion` JWT signed with the client secret (HS256/384/512).
+    SecretJwt,
+    /// A `client_assertion` JWT signed with a private key whose public half
+    /// is one of the client's `jwks`.
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
@@ -20,6 +25,8 @@ impl AuthMethod {
             "basic" | "client_secret_basic" => Some(AuthMethod::Basic),
             "basic_raw" | "client_secret_basic_raw" => Some(AuthMethod::BasicRaw),
             "post" | "client_secret_post" => Some(AuthMethod::Post),
+            "secret_jwt" | "client_secret_jwt" => Some(AuthMethod::SecretJwt),
+            "key_jwt" | "private_key_jwt" => Some(AuthMethod::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -41,6 +48,8 @@ pub struct ClientSpec {
     pub token_size: usize,
     /// Issue opaque random tokens instead of JWTs.
     pub opaque: bool,
+    /// Public keys (JWKs) that may sign this client's `private_key_jwt` assertions.
+    pub jwks: Vec<Value>,
 }
 
 impl ClientSpec {
@@ -54,6 +63,7 @@ impl ClientSpec {
             default_scopes: vec!["profile".into(), "email".into()],
             token_size: 0,
             opaque: false,
+            jwks: vec![],
         }
     }
 
@@ -74,6 +84,12 @@ impl ClientSpec {
 
     pub fn scopes(mut self, s: &[&str]) -> Self {
         self.scopes = s.iter().map(|x| x.to_string()).collect();
+        self
+    }
+
+    /// The public keys (JWKs) that may sign `private_key_jwt` assertions.
+    pub fn jwks(mut self, keys: Vec<Value>) -> Self {
+        self.jwks = keys;
         self
     }
 
@@ -129,6 +145,10 @@ impl ClientSpec {
             c.token_size = n as usize;
         }
         c.opaque = v.get("opaque").and_then(Value::as_bool).unwrap_or(false);
+        // A JWK Set ({"keys": [...]}) or an array of JWKs.
+        if let Some(keys) = v.get("jwks").map(|j| j.get("keys").unwrap_or(j)).and_then(Value::as_array) {
+            c.jwks = keys.clone();
+        }
         Ok(c)
     }
 }

@@ -24,6 +24,8 @@ pub struct Stats {
     pub last_accept: Option<String>,
     /// The last token request's auth method as the simulator read it.
     pub last_method: Option<String>,
+    /// Why the last refused client assertion was refused.
+    pub last_assertion_error: Option<String>,
 }
 
 impl Stats {
@@ -42,6 +44,7 @@ impl Stats {
             "last_params": self.last_params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
             "last_accept": self.last_accept,
             "last_method": self.last_method,
+            "last_assertion_error": self.last_assertion_error,
         })
     }
 }

@@ -40,7 +40,7 @@ impl Prepared {
     fn new(config: Config) -> Result<Prepared, Error> {
         let transport = Transport::new(&config)?;
         let files = match &config.cache_dir {
-            Some(dir) => Some(FileCache::new(dir, &config)?),
+            Some(dir) => Some(FileCache::new(dir, &config, transport.key_thumbprint().as_deref())?),
             None => None,
         };
         Ok(Prepared { config, transport, files })

@@ -22,6 +22,12 @@ pub enum AuthMethod {
     ClientSecretBasicRaw,
     /// `client_id` and `client_secret` in the form body.
     ClientSecretPost,
+    /// A JWT signed with the client secret (HMAC, HS256 by default) as
+    /// `client_assertion` (RFC 7523 §2.2, OpenID Connect Core §9).
+    ClientSecretJwt,
+    /// A JWT signed with the client's private key ([`Config::private_key`],
+    /// RS256 by default for RSA keys) as `client_assertion` (RFC 7523 §2.2).
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
@@ -30,6 +36,8 @@ impl AuthMethod {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretBasicRaw => "client_secret_basic_raw",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 }
@@ -42,12 +50,22 @@ impl FromStr for AuthMethod {
             "client_secret_basic" => Ok(AuthMethod::ClientSecretBasic),
             "client_secret_basic_raw" => Ok(AuthMethod::ClientSecretBasicRaw),
             "client_secret_post" => Ok(AuthMethod::ClientSecretPost),
+            "client_secret_jwt" => Ok(AuthMethod::ClientSecretJwt),
+            "private_key_jwt" => Ok(AuthMethod::PrivateKeyJwt),
             other => Err(Error::config(format!(
-                "unknown auth method {:?} (expected client_secret_basic, client_secret_basic_raw or client_secret_post)",
+                "unknown auth method {:?} (expected client_secret_basic, client_secret_basic_raw, client_secret_post, \
+                 client_secret_jwt or private_key_jwt)",
                 crate::error::sanitize(other, 40)
             ))),
         }
     }
+}
+
+/// Where a private key comes from: a PEM file, or PEM text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    File(PathBuf),
+    Pem(Secret),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +98,10 @@ pub struct Config {
     pub(crate) max_requests_per_second: f64,
     pub(crate) credential_cool_down: Duration,
     pub(crate) cache_dir: Option<PathBuf>,
+    pub(crate) private_key: Option<KeySource>,
+    pub(crate) signing_alg: Option<String>,
+    pub(crate) key_id: Option<String>,
+    pub(crate) assertion_audience: Option<String>,
 }
 
 /// Defaults, as documented in the C header (include/oauth2cc.h) and README.md.
@@ -116,6 +138,10 @@ impl Config {
             max_requests_per_second: crate::endpoint::DEFAULT_RATE,
             credential_cool_down: crate::backoff::DEFAULT_COOL_DOWN,
             cache_dir: None,
+            private_key: None,
+            signing_alg: None,
+            key_id: None,
+            assertion_audience: None,
         }
     }
 
@@ -229,6 +255,37 @@ impl Config {
         self
     }
 
+    /// The private key of `private_key_jwt`: a PEM file or PEM text
+    /// (PKCS#8 RSA, EC P-256/P-384 or Ed25519; PKCS#1 RSA; SEC1 EC).
+    pub fn private_key(mut self, key: KeySource) -> Config {
+        self.private_key = Some(key);
+        self
+    }
+
+    /// The JWS algorithm of the client assertion: HS256 (default), HS384 or
+    /// HS512 for `client_secret_jwt`; for `private_key_jwt` RS256 (default
+    /// for RSA keys), RS384, RS512, PS256, PS384, PS512, or the key's own
+    /// ES256 / ES384 / EdDSA.
+    pub fn signing_alg(mut self, alg: impl Into<String>) -> Config {
+        self.signing_alg = Some(alg.into());
+        self
+    }
+
+    /// The `kid` header of the client assertion. Without it a
+    /// `private_key_jwt` assertion carries the key's RFC 7638 thumbprint and
+    /// a `client_secret_jwt` one no `kid`.
+    pub fn key_id(mut self, kid: impl Into<String>) -> Config {
+        self.key_id = Some(kid.into());
+        self
+    }
+
+    /// The `aud` claim of the client assertion; the token URL by default
+    /// (some servers want their issuer URL instead).
+    pub fn assertion_audience(mut self, aud: impl Into<String>) -> Config {
+        self.assertion_audience = Some(aud.into());
+        self
+    }
+
     pub fn token_url_str(&self) -> &str {
         &self.token_url
     }
@@ -246,8 +303,17 @@ impl Config {
         if self.client_id.is_empty() {
             return Err(Error::config("client id is empty"));
         }
-        if self.client_secret.expose().is_empty() {
+        if self.client_secret.expose().is_empty() && self.auth_method != AuthMethod::PrivateKeyJwt {
             return Err(Error::config("client secret is empty"));
+        }
+        if self.private_key.is_some() && self.auth_method != AuthMethod::PrivateKeyJwt {
+            return Err(Error::config(format!(
+                "a private key is set but the auth method is {}; use private_key_jwt",
+                self.auth_method.as_str()
+            )));
+        }
+        if self.auth_method == AuthMethod::PrivateKeyJwt && self.private_key.is_none() {
+            return Err(Error::config("private_key_jwt needs a private key (signing key file or PEM text)"));
         }
         if self.auth_method == AuthMethod::ClientSecretBasicRaw && self.client_id.contains(':') {
             return Err(Error::config(
@@ -335,6 +401,16 @@ impl fmt::Debug for Config {
             .field("max_requests_per_second", &self.max_requests_per_second)
             .field("credential_cool_down", &self.credential_cool_down)
             .field("cache_dir", &self.cache_dir)
+            .field(
+                "private_key",
+                &self.private_key.as_ref().map(|k| match k {
+                    KeySource::File(p) => format!("file {}", p.display()),
+                    KeySource::Pem(_) => "PEM text [redacted]".to_string(),
+                }),
+            )
+            .field("signing_alg", &self.signing_alg)
+            .field("key_id", &self.key_id)
+            .field("assertion_audience", &self.assertion_audience)
             .finish()
     }
 }

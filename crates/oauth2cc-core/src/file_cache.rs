@@ -70,9 +70,11 @@ fn euid() -> u32 {
 }
 
 impl FileCache {
-    pub fn new(dir: &Path, cfg: &Config) -> Result<FileCache, Error> {
+    /// `key_thumbprint`: the `private_key_jwt` key's, so that another key
+    /// (a rotation, a fix after a rejection) is another configuration, as another secret is.
+    pub fn new(dir: &Path, cfg: &Config, key_thumbprint: Option<&str>) -> Result<FileCache, Error> {
         let dir = private_dir(dir)?;
-        let key = cache_key(&hmac_key(&dir)?, cfg);
+        let key = cache_key(&hmac_key(&dir)?, cfg, key_thumbprint);
         Ok(FileCache { dir, key })
     }
 
@@ -412,7 +414,7 @@ fn create_key(dir: &Path, path: &Path) -> Result<(), Error> {
 
 /// The name of a configuration's files: HMAC-SHA-256 (first 128 bits, hex)
 /// of its parts, each preceded by its length so that no two configurations share an input.
-fn cache_key(key: &ring::hmac::Key, cfg: &Config) -> String {
+fn cache_key(key: &ring::hmac::Key, cfg: &Config, key_thumbprint: Option<&str>) -> String {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut ctx = ring::hmac::Context::with_key(key);
     for part in [
@@ -426,6 +428,11 @@ fn cache_key(key: &ring::hmac::Key, cfg: &Config) -> String {
     ] {
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part.as_bytes());
+    }
+    // Only when there is one, so the names of the other methods' files stay as they were.
+    if let Some(t) = key_thumbprint {
+        ctx.update(&(t.len() as u64).to_be_bytes());
+        ctx.update(t.as_bytes());
     }
     ctx.sign().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }

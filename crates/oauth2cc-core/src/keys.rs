@@ -233,6 +233,7 @@ impl SigningKey {
     }
 
     /// A fresh ES256 key (P-256), for DPoP when no key file is configured.
+    #[allow(dead_code)] // for DPoP (RFC 9449)
     pub(crate) fn generate_es256() -> Result<SigningKey, Error> {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
@@ -654,6 +655,15 @@ pub(crate) mod tests {
         });
         assert_eq!(jwk_thumbprint(&jwk).as_deref(), Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"));
         assert_eq!(jwk_thumbprint(&json!({"kty": "oct", "k": "x"})), None);
+    }
+
+    /// The JWKs Node's crypto exported from the same PEM files (an independent implementation).
+    #[test]
+    fn public_jwk_matches_an_independent_export() {
+        let node: Value = serde_json::from_slice(fixture!("public.jwks.json")).unwrap();
+        for (name, pem) in [("rsa2048", RSA_PKCS1), ("p256", P256_SEC1), ("p384", P384_PKCS8), ("ed25519", ED25519)] {
+            assert_eq!(SigningKey::from_pem(pem, None).unwrap().public_jwk().unwrap(), node[name], "{name}");
+        }
     }
 
     #[test]

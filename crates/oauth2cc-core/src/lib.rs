@@ -19,6 +19,7 @@
 //! lifetime has passed, with at most one request in flight per client.
 
 mod api_response;
+mod assertion;
 mod backoff;
 mod cache;
 mod client;
@@ -32,10 +33,8 @@ mod file_cache;
 mod fork;
 mod form;
 mod jitter;
-// Shared by the client assertion (RFC 7523) and DPoP (RFC 9449); parts are used by one only.
-#[allow(dead_code)]
+// Shared by the client assertion (RFC 7523) and DPoP (RFC 9449).
 mod jose;
-#[allow(dead_code)]
 mod keys;
 mod outcome;
 mod panic;
@@ -51,7 +50,7 @@ mod www_authenticate;
 
 pub use api_response::ResponseAction;
 pub use client::Client;
-pub use config::{AuthMethod, Config};
+pub use config::{AuthMethod, Config, KeySource};
 pub use deferred::is_oauth2cc_log_target;
 pub use error::{Error, ErrorKind, OAuthErrorBody};
 #[cfg(unix)]

@@ -42,6 +42,8 @@ pub(crate) struct Transport {
     basic: Option<ureq::http::HeaderValue>,
     /// `client_id=..&client_secret=..` for client_secret_post.
     post_credentials: Option<Zeroizing<String>>,
+    /// Signs a fresh client assertion per request (client_secret_jwt, private_key_jwt).
+    assertion: Option<crate::assertion::Assertion>,
     default_lifetime: std::time::Duration,
     renew_after: (f64, f64),
 }
@@ -76,6 +78,8 @@ impl Transport {
         pairs.extend(cfg.extra_params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let form_body = form::encode_pairs(pairs);
 
+        // The key is loaded and checked here, at client creation.
+        let assertion = crate::assertion::Assertion::new(cfg)?;
         let (basic, post_credentials) = credentials(cfg);
         let basic = match basic {
             Some(b) => Some(wipe::header_value(b).ok_or_else(|| Error::config("client credentials are not valid"))?),
@@ -92,9 +96,15 @@ impl Transport {
             form: form_body,
             basic,
             post_credentials,
+            assertion,
             default_lifetime: cfg.default_lifetime,
             renew_after: cfg.renew_after,
         })
+    }
+
+    /// The `private_key_jwt` key's RFC 7638 thumbprint (None for the other methods).
+    pub(crate) fn key_thumbprint(&self) -> Option<String> {
+        self.assertion.as_ref().and_then(|a| a.key_thumbprint())
     }
 
     fn agent(&self) -> ureq::Agent {
@@ -165,11 +175,12 @@ impl Transport {
         if left.is_zero() {
             return Err(Error::new(ErrorKind::Timeout, "token request timed out before it was sent"));
         }
+        let assertion = self.assertion.as_ref().map(|a| a.form_part()).transpose()?;
         // Sized once: a growing buffer would leave copies of the secret in freed memory.
-        let creds = self.post_credentials.as_ref().map_or(0, |c| c.len() + 1);
+        let creds = self.post_credentials.as_ref().or(assertion.as_ref()).map_or(0, |c| c.len() + 1);
         let mut body = Zeroizing::new(String::with_capacity(self.form.len() + creds));
         body.push_str(&self.form);
-        if let Some(c) = &self.post_credentials {
+        if let Some(c) = self.post_credentials.as_ref().or(assertion.as_ref()) {
             body.push('&');
             body.push_str(c);
         }
@@ -205,6 +216,11 @@ impl Transport {
             t.requested_scope = self.scope.clone();
             t
         })
+        .map_err(|e| match (&self.assertion, &assertion) {
+            // A server that echoes the assertion: it stays valid for up to a minute.
+            (Some(a), Some(part)) => e.redacted(a.jws_of(part), SECRET_RUN),
+            _ => e,
+        })
     }
 }
 
@@ -235,6 +251,8 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
     match cfg.auth_method {
         AuthMethod::ClientSecretBasic => (Some(basic(true)), None),
         AuthMethod::ClientSecretBasicRaw => (Some(basic(false)), None),
+        // The client assertion is signed per request (see `assertion`).
+        AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => (None, None),
         AuthMethod::ClientSecretPost => {
             let len =
                 "client_id=&client_secret=".len() + form::encoded_len(id, false) + form::encoded_len(secret, false);
