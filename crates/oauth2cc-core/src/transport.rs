@@ -251,8 +251,6 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
     match cfg.auth_method {
         AuthMethod::ClientSecretBasic => (Some(basic(true)), None),
         AuthMethod::ClientSecretBasicRaw => (Some(basic(false)), None),
-        // The client assertion is signed per request (see `assertion`).
-        AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => (None, None),
         AuthMethod::ClientSecretPost => {
             let len =
                 "client_id=&client_secret=".len() + form::encoded_len(id, false) + form::encoded_len(secret, false);
@@ -263,6 +261,10 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
             form::encode_into(&mut post, secret);
             (None, Some(post))
         }
+        // The client assertion is signed per request (see `assertion`).
+        AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => (None, None),
+        // Refused by `Config::validate` until their modules land.
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => (None, None),
     }
 }
 
