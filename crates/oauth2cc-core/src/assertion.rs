@@ -14,6 +14,13 @@ use zeroize::Zeroizing;
 
 pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
+/// The advice when the server rejects the assertion.
+pub(crate) const REJECTED_HINT: &str = "check the client id, that the server has this client's public key (Keycloak: \
+     the client's Keys tab, a JWKS URL or an imported certificate) or secret, the key id (key_id: the server may look \
+     the key up by kid), the algorithm (signing_alg), the audience (assertion_audience: some servers want their \
+     issuer URL), the client's authenticator (Keycloak: \"Signed Jwt\" or \"Signed Jwt with Client Secret\"), \
+     and this machine's clock";
+
 /// How long an assertion is valid: at most 60 s, so a captured one is soon useless.
 pub(crate) const LIFETIME_SECS: u64 = 60;
 

@@ -218,7 +218,14 @@ impl Transport {
         })
         .map_err(|e| match (&self.assertion, &assertion) {
             // A server that echoes the assertion: it stays valid for up to a minute.
-            (Some(a), Some(part)) => e.redacted(a.jws_of(part), SECRET_RUN),
+            (Some(a), Some(part)) => {
+                let e = e.redacted(a.jws_of(part), SECRET_RUN);
+                if e.kind() == ErrorKind::InvalidClient {
+                    e.with_hint(crate::assertion::REJECTED_HINT)
+                } else {
+                    e
+                }
+            }
             _ => e,
         })
     }

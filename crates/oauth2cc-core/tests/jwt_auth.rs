@@ -155,6 +155,7 @@ fn a_wrong_key_is_a_credential_rejection_with_the_cool_down_and_one_request() {
     assert_eq!(e.status(), Some(401));
     assert_eq!(e.oauth().unwrap().error, "invalid_client");
     assert!(sim.stats().last_assertion_error.unwrap().contains("signature"));
+    assert!(e.hint().unwrap().contains("public key"), "{e}");
     for _ in 0..20 {
         let again = c.token().unwrap_err();
         assert_eq!(again.kind(), ErrorKind::InvalidClient);
