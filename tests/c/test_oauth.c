@@ -246,6 +246,105 @@ static void test_wrong_secret(void) {
     oauth_free(c);
 }
 
+/* Signed JWT client authentication (RFC 7523): the simulator's key-svc has the
+ * public halves of tests/fixtures/keys registered, jwt-svc its secret. */
+#define KEYS "tests/fixtures/keys/"
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    char *buf = calloc(1, 8192);
+    size_t n;
+    CHECK(f != NULL && buf != NULL);
+    n = fread(buf, 1, 8191, f);
+    CHECK(n > 0);
+    fclose(f);
+    return buf;
+}
+
+static void test_private_key_jwt(void) {
+    char buf[TOKEN_MAX], stats[16384];
+    size_t len;
+    long before = sim_stat("token_requests");
+    oauth_client *c = NULL;
+    oauth_options o;
+    char *pem = read_file(KEYS "rsa2048.pkcs1.pem");
+    /* A key file (SEC1 EC: ES256), no secret. */
+    CHECK(oauth_options_init(&o, OAUTH_OPTIONS_VERSION) == OAUTH_OK);
+    o.auth_method = OAUTH_AUTH_PRIVATE_KEY_JWT;
+    o.signing_key_file = KEYS "p256.sec1.pem";
+    c = new_client("key-svc", NULL, &o);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(sim_stat("token_requests") == before + 1);
+    CHECK(sim_request("GET", "/sim/stats", NULL, NULL, stats, sizeof stats) == 200);
+    CHECK(strstr(stats, "\"last_method\":\"private_key_jwt\"") != NULL);
+    CHECK(strstr(stats, "[\"client_id\",\"key-svc\"]") != NULL);
+    oauth_free(c);
+    /* PEM text (PKCS#1 RSA) with PS256 and a chosen kid. */
+    CHECK(oauth_options_init(&o, OAUTH_OPTIONS_VERSION) == OAUTH_OK);
+    o.auth_method = OAUTH_AUTH_PRIVATE_KEY_JWT;
+    o.signing_key_pem = pem;
+    o.signing_alg = "PS256";
+    o.key_id = "c-test-key";
+    c = new_client("key-svc", "", &o);
+    memset(pem, 0, strlen(pem)); /* the client keeps no pointer to it */
+    free(pem);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    oauth_free(c);
+    /* client_secret_jwt. */
+    CHECK(oauth_options_init(&o, OAUTH_OPTIONS_VERSION) == OAUTH_OK);
+    o.auth_method = OAUTH_AUTH_CLIENT_SECRET_JWT;
+    o.signing_alg = "HS512";
+    c = new_client("jwt-svc", "jwt-secret-value-0123456789abcdef", &o);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(sim_request("GET", "/sim/stats", NULL, NULL, stats, sizeof stats) == 200);
+    CHECK(strstr(stats, "\"last_method\":\"client_secret_jwt\"") != NULL);
+    oauth_free(c);
+}
+
+static void test_private_key_jwt_bad_keys(void) {
+    char buf[TOKEN_MAX];
+    size_t len;
+    long before = sim_stat("token_requests");
+    oauth_client *c = NULL;
+    oauth_options o;
+    static const struct {
+        const char *file, *pem, *alg, *message;
+    } bad[] = {
+        {KEYS "missing.pem", NULL, NULL, "cannot read"},
+        {KEYS "rsa1024.pkcs8.pem", NULL, NULL, "refused"},
+        {KEYS "secp256k1.sec1.pem", NULL, NULL, "curve"},
+        {KEYS "p256.pkcs8.pem", NULL, "RS256", "does not fit"},
+        {NULL, "-----BEGIN PRIVATE KEY-----\nnot base64!\n-----END PRIVATE KEY-----\n", NULL, "PEM"},
+        {NULL, NULL, NULL, "needs a private key"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(oauth_options_init(&o, OAUTH_OPTIONS_VERSION) == OAUTH_OK);
+        o.auth_method = OAUTH_AUTH_PRIVATE_KEY_JWT;
+        o.signing_key_file = bad[i].file;
+        o.signing_key_pem = bad[i].pem;
+        o.signing_alg = bad[i].alg;
+        c = NULL;
+        CHECK(oauth_client_new(token_url, "key-svc", NULL, &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+        CHECK(c == NULL);
+        if (strstr(oauth_last_error(), bad[i].message) == NULL) {
+            fprintf(stderr, "case %zu: %s\n", i, oauth_last_error());
+        }
+        CHECK(strstr(oauth_last_error(), bad[i].message) != NULL);
+    }
+    CHECK(sim_stat("token_requests") == before);
+    /* A valid key the server does not know: a credential rejection, not retried. */
+    CHECK(oauth_options_init(&o, OAUTH_OPTIONS_VERSION) == OAUTH_OK);
+    o.auth_method = OAUTH_AUTH_PRIVATE_KEY_JWT;
+    o.signing_key_file = KEYS "rsa2048-other.pkcs8.pem";
+    c = new_client("key-svc", NULL, &o);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_CLIENT);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_CLIENT);
+    CHECK(sim_stat("token_requests") == before + 1);
+    oauth_free(c);
+}
+
 /* Some servers answer a wrong secret with 403 and an empty body: a credential
  * rejection with its cool-down, not a protocol error retried in a loop. */
 static void test_bare_403_is_a_credential_rejection(void) {
@@ -1112,6 +1211,9 @@ int main(void) {
     run("bad input", test_bad_input);
     run("options reach the server", test_options_reach_the_server);
     run("wrong secret", test_wrong_secret);
+    run("private_key_jwt and client_secret_jwt", test_private_key_jwt);
+    run("private_key_jwt: a bad key fails oauth_client_new, a wrong key is a credential rejection",
+        test_private_key_jwt_bad_keys);
     run("server faults", test_server_faults);
     run("granted scope", test_granted_scope);
     run("bare 403 is a credential rejection", test_bare_403_is_a_credential_rejection);

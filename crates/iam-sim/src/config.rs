@@ -98,9 +98,12 @@ impl ClientSpec {
         self
     }
 
-    /// Parses `id=ID,secret=S[,methods=basic+post+basic_raw][,lifetime=N][,scopes=a+b][,token_size=N]`.
+    /// Parses `id=ID,secret=S[,methods=basic+post+basic_raw+secret_jwt+key_jwt][,lifetime=N][,scopes=a+b]
+    /// [,token_size=N][,jwks=FILE[,jwk_names=a+b]]`. `jwks` is a JSON file holding a JWK Set
+    /// (`{"keys": [...]}`) or an object of named JWKs, of which `jwk_names` picks some.
     pub fn parse(spec: &str) -> Result<ClientSpec, String> {
         let mut c = ClientSpec::new("", "");
+        let (mut jwks_file, mut jwk_names) = (None, None);
         for part in spec.split(',') {
             let (k, v) = part.split_once('=').ok_or_else(|| format!("expected key=value in {part:?}"))?;
             match k {
@@ -116,8 +119,22 @@ impl ClientSpec {
                 "scopes" => c.scopes = v.split('+').filter(|s| !s.is_empty()).map(String::from).collect(),
                 "token_size" => c.token_size = v.parse().map_err(|_| format!("bad token_size {v:?}"))?,
                 "opaque" => c.opaque = v == "true" || v == "1",
+                "jwks" => jwks_file = Some(v.to_string()),
+                "jwk_names" => jwk_names = Some(v.split('+').map(String::from).collect::<Vec<_>>()),
                 _ => return Err(format!("unknown key {k:?}")),
             }
+        }
+        if let Some(path) = jwks_file {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+            let v: Value = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+            c.jwks = match (v.get("keys").and_then(Value::as_array), &jwk_names) {
+                (Some(keys), None) => keys.clone(),
+                (_, Some(names)) => names
+                    .iter()
+                    .map(|n| v.get(n).cloned().ok_or_else(|| format!("{path}: no JWK named {n:?}")))
+                    .collect::<Result<_, _>>()?,
+                (None, None) => v.as_object().map(|o| o.values().cloned().collect()).unwrap_or_default(),
+            };
         }
         if c.id.is_empty() {
             return Err("a client needs id=".into());
