@@ -131,6 +131,13 @@ impl Client {
         self.inner.prepared.load().transport.send(Instant::now() + self.inner.prepared.load().config.timeout)
     }
 
+    /// Signs one client assertion, as a token request would, and returns its
+    /// length (0 for a method without one): for benchmarks only.
+    #[doc(hidden)]
+    pub fn bench_client_assertion(&self) -> Result<usize, Error> {
+        self.inner.prepared.load().transport.sign_assertion().map(|a| a.map_or(0, |a| a.len()))
+    }
+
     /// Replaces the client secret (after a rotation). Ends a pause caused by
     /// rejected credentials; the cached token stays in use until renewal.
     pub fn set_secret(&self, secret: impl Into<Secret>) -> Result<(), Error> {

@@ -102,6 +102,11 @@ impl Transport {
         })
     }
 
+    /// A freshly signed client assertion (None for the methods without one).
+    pub(crate) fn sign_assertion(&self) -> Result<Option<Zeroizing<String>>, Error> {
+        self.assertion.as_ref().map(|a| a.sign()).transpose()
+    }
+
     /// The `private_key_jwt` key's RFC 7638 thumbprint (None for the other methods).
     pub(crate) fn key_thumbprint(&self) -> Option<String> {
         self.assertion.as_ref().and_then(|a| a.key_thumbprint())
