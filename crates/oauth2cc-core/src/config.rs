@@ -22,6 +22,14 @@ pub enum AuthMethod {
     ClientSecretBasicRaw,
     /// `client_id` and `client_secret` in the form body.
     ClientSecretPost,
+    /// RFC 8705 section 2.1: the client's certificate (issued by a CA the
+    /// server trusts, matched on its subject) over mutual TLS; `client_id` in
+    /// the form body, no secret. Needs [`Config::client_cert`] and [`Config::client_key`].
+    TlsClientAuth,
+    /// RFC 8705 section 2.2: a self-signed certificate registered with the
+    /// client (its JWKS `x5c`), over mutual TLS; `client_id` in the form body,
+    /// no secret. Needs [`Config::client_cert`] and [`Config::client_key`].
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -30,7 +38,19 @@ impl AuthMethod {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretBasicRaw => "client_secret_basic_raw",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+
+    /// Whether the client authenticates with its TLS certificate (RFC 8705).
+    pub fn uses_client_certificate(self) -> bool {
+        matches!(self, AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth)
+    }
+
+    /// Whether the method sends the client secret (the TLS methods do not).
+    pub fn uses_secret(self) -> bool {
+        !self.uses_client_certificate()
     }
 }
 
@@ -42,6 +62,8 @@ impl FromStr for AuthMethod {
             "client_secret_basic" => Ok(AuthMethod::ClientSecretBasic),
             "client_secret_basic_raw" => Ok(AuthMethod::ClientSecretBasicRaw),
             "client_secret_post" => Ok(AuthMethod::ClientSecretPost),
+            "tls_client_auth" => Ok(AuthMethod::TlsClientAuth),
+            "self_signed_tls_client_auth" => Ok(AuthMethod::SelfSignedTlsClientAuth),
             other => Err(Error::config(format!(
                 "unknown auth method {:?} (expected client_secret_basic, client_secret_basic_raw or client_secret_post)",
                 crate::error::sanitize(other, 40)
@@ -80,6 +102,8 @@ pub struct Config {
     pub(crate) max_requests_per_second: f64,
     pub(crate) credential_cool_down: Duration,
     pub(crate) cache_dir: Option<PathBuf>,
+    pub(crate) client_cert: Option<PathBuf>,
+    pub(crate) client_key: Option<PathBuf>,
 }
 
 /// Defaults, as documented in the C header (include/oauth2cc.h) and README.md.
@@ -116,6 +140,8 @@ impl Config {
             max_requests_per_second: crate::endpoint::DEFAULT_RATE,
             credential_cool_down: crate::backoff::DEFAULT_COOL_DOWN,
             cache_dir: None,
+            client_cert: None,
+            client_key: None,
         }
     }
 
@@ -229,6 +255,36 @@ impl Config {
         self
     }
 
+    /// A PEM file with the client's certificate for mutual TLS (RFC 8705),
+    /// then any intermediate certificates. Presented to the token endpoint
+    /// with every method (the TLS methods need it; with the others it gets
+    /// certificate-bound tokens) and to APIs through [`Client::call_api`](crate::Client::call_api).
+    pub fn client_cert(mut self, path: impl Into<PathBuf>) -> Config {
+        self.client_cert = Some(path.into());
+        self
+    }
+
+    /// The PEM file of the private key of [`Config::client_cert`]: PKCS#8,
+    /// PKCS#1 (RSA) or SEC1 (EC), unencrypted. Read and checked against the
+    /// certificate when the client is created.
+    pub fn client_key(mut self, path: impl Into<PathBuf>) -> Config {
+        self.client_key = Some(path.into());
+        self
+    }
+
+    /// Whether the client presents a TLS client certificate (RFC 8705): to
+    /// the token endpoint, which then issues certificate-bound tokens, and to
+    /// APIs. Discovery uses the server's `mtls_endpoint_aliases` when true.
+    pub fn uses_client_certificate(&self) -> bool {
+        self.client_cert.is_some() || self.auth_method.uses_client_certificate()
+    }
+
+    /// The client certificate and key files, when configured (for wrappers
+    /// that must present the same certificate to APIs, such as the libcurl helper).
+    pub fn client_cert_files(&self) -> Option<(&std::path::Path, &std::path::Path)> {
+        Some((self.client_cert.as_deref()?, self.client_key.as_deref()?))
+    }
+
     pub fn token_url_str(&self) -> &str {
         &self.token_url
     }
@@ -246,7 +302,7 @@ impl Config {
         if self.client_id.is_empty() {
             return Err(Error::config("client id is empty"));
         }
-        if self.client_secret.expose().is_empty() {
+        if self.client_secret.expose().is_empty() && self.auth_method.uses_secret() {
             return Err(Error::config("client secret is empty"));
         }
         if self.auth_method == AuthMethod::ClientSecretBasicRaw && self.client_id.contains(':') {
@@ -335,6 +391,8 @@ impl fmt::Debug for Config {
             .field("max_requests_per_second", &self.max_requests_per_second)
             .field("credential_cool_down", &self.credential_cool_down)
             .field("cache_dir", &self.cache_dir)
+            .field("client_cert", &self.client_cert)
+            .field("client_key", &self.client_key)
             .finish()
     }
 }
