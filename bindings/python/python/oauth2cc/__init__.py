@@ -55,14 +55,14 @@ if TYPE_CHECKING:
     from typing_extensions import TypeAlias
 
     from ._httpx import HttpxAuth as HttpxAuth
+    from ._mtls import httpx_async_client as httpx_async_client
+    from ._mtls import httpx_client as httpx_client
+    from ._mtls import requests_session as requests_session
 
     # Types for annotations only (they do not exist at run time). The aliases
     # are assignments, not `import _X as X`, so that type checkers see them
     # exported (mypy --strict: no implicit re-export).
     from ._native import Stats as Stats
-    from ._mtls import httpx_async_client as httpx_async_client
-    from ._mtls import httpx_client as httpx_client
-    from ._mtls import requests_session as requests_session
     from ._native import _AuthMethod, _ErrorKind, _ResponseAction
     from ._requests import RequestsAuth as RequestsAuth
 
