@@ -68,7 +68,7 @@ pub(crate) fn load(cert_path: &Path, key_path: &Path) -> Result<ClientCert, Erro
         };
         Error::config(format!("client key file {} {why}", key_path.display()))
     })?;
-    let checked = check_pair(&chain, &key, key_path);
+    let checked = check_pair(&chain, &key, cert_path, key_path);
     key.zeroize();
     checked?;
     // ureq's own parse of the same first key (its key type has no public constructor from ours).
@@ -79,7 +79,12 @@ pub(crate) fn load(cert_path: &Path, key_path: &Path) -> Result<ClientCert, Erro
 }
 
 /// The key is one rustls can sign with, and it belongs to the first certificate.
-fn check_pair(chain: &[CertificateDer<'static>], key: &PrivateKeyDer<'static>, key_path: &Path) -> Result<(), Error> {
+fn check_pair(
+    chain: &[CertificateDer<'static>],
+    key: &PrivateKeyDer<'static>,
+    cert_path: &Path,
+    key_path: &Path,
+) -> Result<(), Error> {
     use rustls::sign::CertifiedKey;
     let signing = rustls::crypto::ring::sign::any_supported_type(key).map_err(|_| {
         Error::config(format!(
@@ -89,13 +94,19 @@ fn check_pair(chain: &[CertificateDer<'static>], key: &PrivateKeyDer<'static>, k
     })?;
     match CertifiedKey::new(chain.to_vec(), signing).keys_match() {
         Ok(()) => Ok(()),
-        // A certificate whose public key rustls cannot read: the server will say.
-        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => Ok(()),
         Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => Err(Error::config(format!(
             "client key file {} does not match the client certificate's public key (the first certificate of the file)",
             key_path.display()
         ))),
-        Err(_) => Err(Error::config("the client certificate is not a valid X.509 certificate")),
+        // The key's public half unknown: accepted, as rustls does (the server decides).
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => Ok(()),
+        // Refused here as rustls would refuse it when the TLS configuration is
+        // built (ureq would panic there): for example an X.509 v1 certificate.
+        Err(e) => Err(Error::config(format!(
+            "the first certificate of {} cannot be used by the TLS library ({}); it must be an X.509 v3 certificate",
+            cert_path.display(),
+            crate::error::sanitize(&e.to_string(), 120)
+        ))),
     }
 }
 
