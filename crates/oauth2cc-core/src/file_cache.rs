@@ -427,6 +427,14 @@ fn cache_key(key: &ring::hmac::Key, cfg: &Config) -> String {
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part.as_bytes());
     }
+    // A token the server bound to the client certificate (RFC 8705) serves only
+    // the processes presenting it; without one the key is as before.
+    if let Some(cert) = &cfg.client_cert {
+        let part = cert.to_string_lossy();
+        ctx.update(b"client_cert");
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part.as_bytes());
+    }
     ctx.sign().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
