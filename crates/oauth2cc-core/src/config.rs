@@ -80,6 +80,11 @@ pub struct Config {
     pub(crate) max_requests_per_second: f64,
     pub(crate) credential_cool_down: Duration,
     pub(crate) cache_dir: Option<PathBuf>,
+    /// Fleet mode (src/fleet.rs): the Redis/Valkey URL, a file holding its
+    /// password, and the limit for each exchange with it.
+    pub(crate) shared_cache_url: Option<Secret>,
+    pub(crate) shared_cache_password_file: Option<PathBuf>,
+    pub(crate) shared_cache_timeout: Duration,
 }
 
 /// Defaults, as documented in the C header (include/oauth2cc.h) and README.md.
@@ -87,6 +92,8 @@ pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 pub(crate) const DEFAULT_RENEW_AFTER: (f64, f64) = (0.8, 0.9);
 pub(crate) const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
+/// The limit for each exchange with the shared cache (README, "Fleet mode").
+pub(crate) const DEFAULT_SHARED_CACHE_TIMEOUT: Duration = Duration::from_millis(50);
 
 /// Form parameters that oauth2cc sets itself and an extra parameter may not override.
 const RESERVED_PARAMS: &[&str] = &["grant_type", "client_id", "client_secret", "scope", "audience", "resource"];
@@ -116,6 +123,9 @@ impl Config {
             max_requests_per_second: crate::endpoint::DEFAULT_RATE,
             credential_cool_down: crate::backoff::DEFAULT_COOL_DOWN,
             cache_dir: None,
+            shared_cache_url: None,
+            shared_cache_password_file: None,
+            shared_cache_timeout: DEFAULT_SHARED_CACHE_TIMEOUT,
         }
     }
 
@@ -229,6 +239,35 @@ impl Config {
         self
     }
 
+    /// Fleet mode: shares one token, one request budget and one pause per
+    /// client with every process (on any host) using the same Redis or Valkey:
+    /// `redis://[user:password@]host:port[/db]`, `rediss://...` (TLS, trusting
+    /// the system store and [`Config::ca_file`], as the token endpoint does)
+    /// or `redis+unix:///path/to/socket`. The local cache stays in front:
+    /// Redis is asked only when this process has no token or is due to renew
+    /// it. Entries are encrypted under a key derived from the client's
+    /// credential. When Redis fails, the client works standalone (README,
+    /// "Fleet mode (Redis/Valkey)").
+    pub fn shared_cache_url(mut self, url: impl Into<Secret>) -> Config {
+        self.shared_cache_url = Some(url.into());
+        self
+    }
+
+    /// A file whose first line is the shared cache's password (it wins over
+    /// a password in the URL; the user name stays the URL's).
+    pub fn shared_cache_password_file(mut self, path: impl Into<PathBuf>) -> Config {
+        self.shared_cache_password_file = Some(path.into());
+        self
+    }
+
+    /// The limit for connecting to the shared cache and for each exchange
+    /// with it (default 50 ms, at most 10 s): past it the client works
+    /// standalone for a while.
+    pub fn shared_cache_timeout(mut self, d: Duration) -> Config {
+        self.shared_cache_timeout = d;
+        self
+    }
+
     pub fn token_url_str(&self) -> &str {
         &self.token_url
     }
@@ -275,6 +314,12 @@ impl Config {
         }
         if self.default_lifetime < Duration::from_secs(1) {
             return Err(Error::config("default lifetime must be at least 1 s"));
+        }
+        if self.shared_cache_url.is_some() {
+            crate::fleet::check_url(self)?;
+        }
+        if self.shared_cache_timeout.is_zero() || self.shared_cache_timeout > Duration::from_secs(10) {
+            return Err(Error::config("shared cache timeout must be more than 0 and at most 10 s"));
         }
         for (name, _) in &self.extra_params {
             if name.is_empty() {
@@ -335,6 +380,9 @@ impl fmt::Debug for Config {
             .field("max_requests_per_second", &self.max_requests_per_second)
             .field("credential_cool_down", &self.credential_cool_down)
             .field("cache_dir", &self.cache_dir)
+            .field("shared_cache_url", &self.shared_cache_url.as_ref().map(|u| redact_url(u.expose())))
+            .field("shared_cache_password_file", &self.shared_cache_password_file)
+            .field("shared_cache_timeout", &self.shared_cache_timeout)
             .finish()
     }
 }
@@ -370,7 +418,7 @@ pub(crate) fn redact_url(url: &str) -> String {
     crate::error::sanitize(&shown, 200)
 }
 
-fn parse_url(what: &str, url: &str) -> Result<ParsedUrl, Error> {
+pub(crate) fn parse_url(what: &str, url: &str) -> Result<ParsedUrl, Error> {
     let shown = redact_url(url);
     let uri: ureq::http::Uri =
         url.parse().map_err(|_| Error::config(format!("{what} {shown:?} is not a valid URL")))?;
