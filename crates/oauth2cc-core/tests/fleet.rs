@@ -342,3 +342,40 @@ fn a_dead_redis_costs_nothing_and_is_logged_without_credentials() {
     assert!(lines.iter().all(|l| !l.contains("hunter2") && !l.contains("s3cret")), "{lines:?}");
     assert!(!format!("{c:?}{:?}", c.config()).contains("hunter2"));
 }
+
+#[test]
+fn a_slow_flushed_or_full_redis_is_worked_around_within_the_timeout() {
+    let Some(redis) = redis() else { return };
+    let sim = sim_with(vec![]);
+    let cfg = || config(&sim, "svc", "s3cret-value").shared_cache_url(redis.url());
+    // Slow: Redis busy for 3 s. The call falls back at the 50 ms timeout.
+    let busy = {
+        let mut conn = redis.conn();
+        std::thread::spawn(move || redis::cmd("DEBUG").arg("SLEEP").arg(3).query::<()>(&mut conn))
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let a = Client::new(cfg()).unwrap();
+    let t0 = Instant::now();
+    a.token().unwrap();
+    assert!(t0.elapsed() < Duration::from_millis(1500), "{:?}", t0.elapsed());
+    assert!(!a.shared_cache_status().unwrap().available);
+    busy.join().unwrap().unwrap();
+    // Flushed: the next process requests one token and shares it again (after the rejoin pause).
+    let _: () = redis::cmd("FLUSHALL").query(&mut redis.conn()).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let before = requests(&sim);
+    let b = Client::new(cfg()).unwrap();
+    b.token().unwrap();
+    assert!(b.shared_cache_status().unwrap().available);
+    let c = Client::new(cfg()).unwrap();
+    c.token().unwrap();
+    assert!(c.shared_cache_status().unwrap().token_from_shared_cache);
+    assert_eq!(requests(&sim), before + 1);
+    // Full (OOM on writes): tokens still come, standalone.
+    let _: () = redis::cmd("FLUSHALL").query(&mut redis.conn()).unwrap();
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg("1").query(&mut redis.conn()).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let d = Client::new(cfg()).unwrap();
+    d.token().unwrap();
+    assert!(!d.shared_cache_status().unwrap().available);
+}

@@ -71,6 +71,8 @@ impl RedisServer {
         let child = Command::new(&self.bin)
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"])
+            // DEBUG SLEEP stands in for a slow or busy server (Redis 7 and Valkey).
+            .args(["--enable-debug-command", "yes"])
             .arg("--dir")
             .arg(&self.dir)
             .current_dir(&self.dir)
