@@ -45,10 +45,12 @@ impl RedisServer {
             if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
                 panic!("redis-server not found and CI=true: `make test` installs it (apt-get install redis-server)");
             }
-            eprintln!();
-            eprintln!("!!!!!!!! SKIPPED: no redis-server or valkey-server on PATH (REDIS_SERVER names one).");
-            eprintln!("!!!!!!!! The fleet tests did NOT run. `make test` installs redis-server.");
-            eprintln!();
+            // Straight to the stream, past the test harness's capture of eprintln!.
+            use std::io::Write as _;
+            let _ = std::io::stderr().write_all(
+                b"\n!!!!!!!! SKIPPED: no redis-server or valkey-server on PATH (REDIS_SERVER names one).\n\
+                  !!!!!!!! The fleet tests did NOT run. `make test` installs redis-server.\n\n",
+            );
             return None;
         };
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
