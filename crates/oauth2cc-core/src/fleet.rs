@@ -366,6 +366,13 @@ fn credential_material(cfg: &Config) -> Zeroizing<Vec<u8>> {
 /// AES-256-GCM under HKDF-SHA-256(salt "oauth2cc fleet v1", credential, info = entry id).
 fn sealing_key(cfg: &Config, id: &str) -> Result<aead::LessSafeKey, Error> {
     let ikm = credential_material(cfg);
+    // Without credential material anyone could derive the key (and forge entries).
+    if ikm.is_empty() {
+        return Err(Error::config(format!(
+            "the shared cache is not supported yet with {}: its entries' key is derived from the client secret",
+            cfg.auth_method.as_str()
+        )));
+    }
     let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"oauth2cc fleet v1").extract(&ikm);
     let info = [id.as_bytes()];
     let okm = prk
