@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::deferred::say;
 use crate::error::Error;
 use crate::file_cache::FileCache;
+use crate::fleet::{Fleet, SharedCacheStatus};
 use crate::secret::Secret;
 use crate::stats::Stats;
 use crate::token::Token;
@@ -34,6 +35,8 @@ struct Prepared {
     config: Config,
     transport: Transport,
     files: Option<FileCache>,
+    /// Fleet mode: the shared cache in Redis (see `fleet.rs`).
+    fleet: Option<Fleet>,
 }
 
 impl Prepared {
@@ -43,7 +46,11 @@ impl Prepared {
             Some(dir) => Some(FileCache::new(dir, &config)?),
             None => None,
         };
-        Ok(Prepared { config, transport, files })
+        let fleet = match &config.shared_cache_url {
+            Some(_) => Some(Fleet::new(&config)?),
+            None => None,
+        };
+        Ok(Prepared { config, transport, files, fleet })
     }
 }
 
@@ -117,9 +124,14 @@ impl Client {
                 counters.token_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             })
         };
-        let fetch = || match &prepared.files {
+        let local = || match &prepared.files {
             Some(files) => files.get(&request, &inner.cache.policy, deadline),
             None => request().map_err(Failed::from),
+        };
+        // Fleet mode: asked only here, on the slow path; the local fetch when Redis fails.
+        let fetch = || match &prepared.fleet {
+            Some(fleet) => fleet.get(&local, inner.cache.peek().as_deref(), &inner.cache.policy, deadline),
+            None => local(),
         };
         inner.cache.get(&fetch, deadline)
     }
@@ -146,6 +158,13 @@ impl Client {
         Ok(())
     }
 
+    /// Fleet mode's state (None without a shared cache URL): the URL without
+    /// user information, whether Redis answers, and whether the current
+    /// token was read from the shared cache.
+    pub fn shared_cache_status(&self) -> Option<SharedCacheStatus> {
+        self.inner.prepared.load().fleet.as_ref().map(Fleet::status)
+    }
+
     /// Counters and state, for monitoring.
     pub fn stats(&self) -> Stats {
         self.inner.cache.stats()
@@ -157,6 +176,9 @@ impl Client {
     pub fn invalidate(&self, access_token: &str) -> bool {
         if let Some(files) = &self.inner.prepared.load().files {
             files.invalidate(access_token);
+        }
+        if let Some(fleet) = &self.inner.prepared.load().fleet {
+            fleet.invalidate(access_token);
         }
         self.inner.cache.invalidate(access_token)
     }

@@ -402,8 +402,15 @@ impl Config {
         self
     }
 
-    /// A Redis URL (`redis://`, `rediss://`, `redis+unix://`) through which
-    /// many hosts share one token, one request budget and one pause.
+    /// Fleet mode: shares one token, one request budget and one pause per
+    /// client with every process (on any host) using the same Redis or Valkey:
+    /// `redis://[user:password@]host:port[/db]`, `rediss://...` (TLS, trusting
+    /// the system store and [`Config::ca_file`], as the token endpoint does)
+    /// or `redis+unix:///path/to/socket`. The local cache stays in front:
+    /// Redis is asked only when this process has no token or is due to renew
+    /// it. Entries are encrypted under a key derived from the client's
+    /// credential. When Redis fails, the client works standalone (README,
+    /// "Fleet mode (Redis/Valkey)").
     pub fn shared_cache_url(mut self, url: impl Into<String>) -> Config {
         self.shared_cache_url = Some(Secret::new(url.into()));
         self
@@ -470,6 +477,12 @@ impl Config {
         if self.default_lifetime < Duration::from_secs(1) {
             return Err(Error::config("default lifetime must be at least 1 s"));
         }
+        if self.shared_cache_url.is_some() {
+            crate::fleet::check_url(self)?;
+        }
+        if self.shared_cache_timeout.is_zero() || self.shared_cache_timeout > Duration::from_secs(10) {
+            return Err(Error::config("shared cache timeout must be more than 0 and at most 10 s"));
+        }
         for (name, _) in &self.extra_params {
             if name.is_empty() {
                 return Err(Error::config("extra form parameter with an empty name"));
@@ -507,8 +520,6 @@ impl Config {
             (self.dpop, "dpop"),
             (self.dpop_key.is_some(), "dpop_key"),
             (self.issuer.is_some(), "issuer"),
-            (self.shared_cache_url.is_some(), "shared_cache_url"),
-            (self.shared_cache_password_file.is_some(), "shared_cache_password_file"),
         ] {
             if set {
                 unsupported.push(name);
@@ -612,7 +623,7 @@ pub(crate) fn redact_url(url: &str) -> String {
     crate::error::sanitize(&shown, 200)
 }
 
-fn parse_url(what: &str, url: &str) -> Result<ParsedUrl, Error> {
+pub(crate) fn parse_url(what: &str, url: &str) -> Result<ParsedUrl, Error> {
     let shown = redact_url(url);
     let uri: ureq::http::Uri =
         url.parse().map_err(|_| Error::config(format!("{what} {shown:?} is not a valid URL")))?;
