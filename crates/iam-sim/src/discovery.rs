@@ -132,6 +132,10 @@ fn faulty(fault: Fault) -> Option<Response> {
             r.ending = Ending::CloseMidBody;
             r
         }
+        Fault::Delay(d) => {
+            std::thread::sleep(d);
+            return None;
+        }
         _ => return None,
     })
 }

@@ -80,6 +80,13 @@ pub struct Config {
     pub(crate) max_requests_per_second: f64,
     pub(crate) credential_cool_down: Duration,
     pub(crate) cache_dir: Option<PathBuf>,
+    /// The issuer whose metadata names the token endpoint (with an empty token URL).
+    pub(crate) issuer: Option<String>,
+    /// Whether [`Config::auth_method`] was called: with discovery, an
+    /// unchosen method is picked from what the server supports.
+    pub(crate) auth_method_chosen: bool,
+    /// How long a discovery document is used before a token request fetches it again.
+    pub(crate) discovery_max_age: Duration,
 }
 
 /// Defaults, as documented in the C header (include/oauth2cc.h) and README.md.
@@ -116,11 +123,38 @@ impl Config {
             max_requests_per_second: crate::endpoint::DEFAULT_RATE,
             credential_cool_down: crate::backoff::DEFAULT_COOL_DOWN,
             cache_dir: None,
+            issuer: None,
+            auth_method_chosen: false,
+            discovery_max_age: crate::discovery::DEFAULT_MAX_AGE,
         }
     }
 
+    /// The client authentication method. Without this call the method is
+    /// `client_secret_basic`, or, with an [issuer](Config::issuer), one the
+    /// server's metadata lists that this configuration can do.
     pub fn auth_method(mut self, m: AuthMethod) -> Config {
         self.auth_method = m;
+        self.auth_method_chosen = true;
+        self
+    }
+
+    /// Finds the token endpoint through the issuer's metadata instead of a
+    /// token URL (pass `""` as the token URL to [`Config::new`]): OpenID
+    /// Connect Discovery (`<issuer>/.well-known/openid-configuration`), or on
+    /// a 404 RFC 8414 (`<origin>/.well-known/oauth-authorization-server<path>`).
+    /// The published `issuer` must equal this one exactly. Fetched by the
+    /// first call that needs a token (not at creation), once per process and
+    /// issuer, and again at most hourly. README, "Discovery".
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Config {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// How long a discovery document is used before the next token request
+    /// fetches it again (1 h). For tests.
+    #[doc(hidden)]
+    pub fn discovery_max_age(mut self, d: Duration) -> Config {
+        self.discovery_max_age = d;
         self
     }
 
@@ -241,8 +275,31 @@ impl Config {
         self.auth_method
     }
 
+    /// The issuer, when the token endpoint is found through discovery.
+    pub fn issuer_str(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// Whether the auth method was chosen ([`Config::auth_method`]) rather than left to the default.
+    pub fn auth_method_chosen(&self) -> bool {
+        self.auth_method_chosen
+    }
+
+    /// Checks every setting. The URL returned is the token URL's, or, with
+    /// discovery, the issuer's (the first one contacted).
     pub(crate) fn validate(&self) -> Result<ParsedUrl, Error> {
-        let url = self.check_url("token URL", &self.token_url, "the client secret")?;
+        let url = match &self.issuer {
+            Some(_) if !self.token_url.is_empty() => {
+                return Err(Error::config(
+                    "both a token URL and an issuer are set: give the token URL, or the issuer to discover it from",
+                ))
+            }
+            Some(issuer) => crate::discovery::check_issuer(self, issuer)?,
+            None if self.token_url.is_empty() => {
+                return Err(Error::config("the token URL is empty (give it, or an issuer to discover it from)"))
+            }
+            None => self.check_url("token URL", &self.token_url, "the client secret")?,
+        };
         if self.client_id.is_empty() {
             return Err(Error::config("client id is empty"));
         }
@@ -298,7 +355,7 @@ impl Config {
         self.check_url("API URL", url, "the access token").map(|_| ())
     }
 
-    fn check_url(&self, what: &str, url: &str, carried: &str) -> Result<ParsedUrl, Error> {
+    pub(crate) fn check_url(&self, what: &str, url: &str, carried: &str) -> Result<ParsedUrl, Error> {
         let parsed = parse_url(what, url)?;
         if parsed.scheme == "http" && !parsed.is_loopback() && !self.allow_insecure_http {
             return Err(Error::config(format!(
@@ -335,6 +392,8 @@ impl fmt::Debug for Config {
             .field("max_requests_per_second", &self.max_requests_per_second)
             .field("credential_cool_down", &self.credential_cool_down)
             .field("cache_dir", &self.cache_dir)
+            .field("issuer", &self.issuer.as_deref().map(redact_url))
+            .field("auth_method_chosen", &self.auth_method_chosen)
             .finish()
     }
 }

@@ -25,6 +25,7 @@ mod client;
 mod clock;
 mod config;
 mod deferred;
+mod discovery;
 mod endpoint;
 mod error;
 #[cfg(unix)]
