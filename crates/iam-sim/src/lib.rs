@@ -106,9 +106,14 @@ impl Sim {
 
     /// Applies `fault` to the next `count` metadata requests (either path).
     pub fn push_discovery_fault(&self, fault: Fault, count: usize) {
+        self.push_discovery_fault_delayed(fault, Duration::ZERO, count);
+    }
+
+    /// Like [`Sim::push_discovery_fault`], answering only after `delay`.
+    pub fn push_discovery_fault_delayed(&self, fault: Fault, delay: Duration, count: usize) {
         let mut d = self.state.discovery.lock();
         for _ in 0..count {
-            d.faults.push_back((Duration::ZERO, fault.clone()));
+            d.faults.push_back((delay, fault.clone()));
         }
     }
 

@@ -42,6 +42,28 @@ fn the_document_is_fetched_once_for_many_clients_and_threads() {
 }
 
 #[test]
+fn clients_waiting_for_a_failing_fetch_share_its_failure() {
+    let sim = sim();
+    // Slow enough that every thread is waiting for it when it fails.
+    sim.push_discovery_fault_delayed(
+        Fault::Status { status: 503, retry_after: None, body: None },
+        Duration::from_millis(800),
+        1,
+    );
+    let barrier = std::sync::Barrier::new(8);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                let c = Client::new(from_issuer(&sim, "svc", "s3cret-value")).unwrap();
+                barrier.wait();
+                assert_eq!(c.token().unwrap_err().kind(), ErrorKind::Server);
+            });
+        }
+    });
+    assert_eq!((fetches(&sim), requests(&sim)), (1, 0));
+}
+
+#[test]
 fn the_document_is_refreshed_only_when_a_token_is_needed_after_its_max_age() {
     let sim = sim();
     let max_age = Duration::from_millis(300);
