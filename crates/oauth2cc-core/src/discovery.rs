@@ -329,9 +329,11 @@ fn uses_client_certificate(_cfg: &Config, _method: AuthMethod) -> bool {
     false
 }
 
+/// Whether a configuration holds the credential a method needs.
+type Can = fn(&Config) -> bool;
+
 /// Methods in the order they are preferred, each with whether a configuration can do it.
-const PREFERENCE: &[(&str, fn(&Config) -> bool)] =
-    &[("client_secret_basic", has_secret), ("client_secret_post", has_secret)];
+const PREFERENCE: &[(&str, Can)] = &[("client_secret_basic", has_secret), ("client_secret_post", has_secret)];
 
 fn has_secret(cfg: &Config) -> bool {
     !cfg.client_secret.expose().is_empty()
