@@ -39,7 +39,7 @@ pub(crate) fn route(st: &State, req: &Request) -> Response {
         ("POST", "/sim/reset") => {
             *st.stats.lock() = Stats::default();
             st.faults.lock().clear();
-            st.discovery.lock().faults.clear();
+            *st.discovery.lock() = Default::default();
             Response::json(200, &json!({"ok": true}))
         }
         ("POST", "/sim/revoke") => {
