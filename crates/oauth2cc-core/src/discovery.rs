@@ -324,16 +324,25 @@ pub(crate) fn route(cfg: &Config, meta: &Metadata) -> Result<(String, AuthMethod
     Ok((endpoint, method))
 }
 
-/// Whether the token request presents a client certificate (RFC 8705).
-fn uses_client_certificate(_cfg: &Config, _method: AuthMethod) -> bool {
-    false
+/// Whether the token request presents a client certificate (RFC 8705):
+/// one is configured, or the method authenticates with one.
+fn uses_client_certificate(cfg: &Config, method: AuthMethod) -> bool {
+    cfg.client_cert.is_some() || matches!(method, AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth)
 }
 
 /// Whether a configuration holds the credential a method needs.
 type Can = fn(&Config) -> bool;
 
-/// Methods in the order they are preferred, each with whether a configuration can do it.
-const PREFERENCE: &[(&str, Can)] = &[("client_secret_basic", has_secret), ("client_secret_post", has_secret)];
+/// Methods in the order they are preferred (the strongest credential
+/// first), each with whether a configuration can do it.
+const PREFERENCE: &[(&str, Can)] = &[
+    ("private_key_jwt", |c| c.private_key.is_some()),
+    ("tls_client_auth", |c| c.client_cert.is_some()),
+    ("self_signed_tls_client_auth", |c| c.client_cert.is_some()),
+    ("client_secret_basic", has_secret),
+    ("client_secret_post", has_secret),
+    ("client_secret_jwt", has_secret),
+];
 
 fn has_secret(cfg: &Config) -> bool {
     !cfg.client_secret.expose().is_empty()
@@ -445,5 +454,45 @@ mod tests {
         assert_eq!(pick(&cfg, Some(&list(&["none", "client_secret_post"]))).unwrap(), AuthMethod::ClientSecretPost);
         assert_eq!(pick(&cfg, Some(&list(&["private_key_jwt"]))).unwrap_err().kind(), ErrorKind::InvalidConfig);
         assert_eq!(pick(&cfg, Some(&[])).unwrap_err().kind(), ErrorKind::InvalidConfig);
+        assert_eq!(pick(&cfg, Some(&list(&["client_secret_jwt"]))).unwrap(), AuthMethod::ClientSecretJwt);
+    }
+
+    #[test]
+    fn a_key_or_a_certificate_is_preferred_to_the_secret() {
+        let all = [
+            "client_secret_jwt",
+            "client_secret_post",
+            "client_secret_basic",
+            "self_signed_tls_client_auth",
+            "tls_client_auth",
+            "private_key_jwt",
+        ]
+        .map(String::from);
+        let key = || crate::config::KeySource::Pem(crate::Secret::new("-----BEGIN PRIVATE KEY-----".to_string()));
+        let secret_only = Config::new("", "id", "secret");
+        let with_cert = Config::new("", "id", "secret").client_cert("/c.pem");
+        let with_key = Config::new("", "id", "").private_key(key()).client_cert("/c.pem");
+        assert_eq!(pick(&secret_only, Some(&all)).unwrap(), AuthMethod::ClientSecretBasic);
+        assert_eq!(pick(&with_cert, Some(&all)).unwrap(), AuthMethod::TlsClientAuth);
+        assert_eq!(pick(&with_cert, Some(&all[..4])).unwrap(), AuthMethod::SelfSignedTlsClientAuth);
+        assert_eq!(pick(&with_key, Some(&all)).unwrap(), AuthMethod::PrivateKeyJwt);
+        assert!(pick(&with_key, Some(&all[..3])).is_err(), "no secret for the secret methods");
+    }
+
+    #[test]
+    fn the_mtls_alias_is_used_when_a_certificate_is_presented() {
+        let meta = Metadata {
+            token_endpoint: "https://as/token".into(),
+            mtls_token_endpoint: Some("https://mtls.as/token".into()),
+            auth_methods: None,
+        };
+        let plain = Config::new("", "id", "secret");
+        assert_eq!(route(&plain, &meta).unwrap(), ("https://as/token".into(), AuthMethod::ClientSecretBasic));
+        let cert = Config::new("", "id", "secret").client_cert("/c.pem").client_key("/k.pem");
+        assert_eq!(route(&cert, &meta).unwrap().0, "https://mtls.as/token", "a certificate with any method");
+        let tls = Config::new("", "id", "").auth_method(AuthMethod::SelfSignedTlsClientAuth);
+        assert_eq!(route(&tls, &meta).unwrap(), ("https://mtls.as/token".into(), AuthMethod::SelfSignedTlsClientAuth));
+        let no_alias = Metadata { mtls_token_endpoint: None, ..meta };
+        assert_eq!(route(&cert, &no_alias).unwrap().0, "https://as/token");
     }
 }
