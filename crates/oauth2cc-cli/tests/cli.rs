@@ -658,10 +658,19 @@ fn an_issuer_instead_of_a_token_url_from_a_flag_the_environment_or_a_profile() {
     assert_eq!(code(&o), 0, "{}", stderr_of(&o));
     assert_eq!(sim.stats().discovery_requests, 3, "one per process (no file cache)");
 
+    // With the file cache, a later process reuses the token: no document, no token request.
+    let before = (sim.stats().discovery_requests, sim.stats().token_requests);
+    for _ in 0..2 {
+        let mut c = cmd(&sim, &cache, "svc");
+        without_url(&mut c);
+        assert_eq!(code(&run(c.args(["--issuer", &sim.issuer(), "token"]))), 0);
+    }
+    assert_eq!((sim.stats().discovery_requests, sim.stats().token_requests), (before.0 + 1, before.1 + 1));
+
     // A flag beats the environment: --issuer over OAUTH2CC_TOKEN_URL.
     let o = run(cmd(&sim, &cache, "svc").args(["--no-cache", "--issuer", &sim.issuer(), "token"]));
     assert_eq!(code(&o), 0, "{}", stderr_of(&o));
-    assert_eq!(sim.stats().discovery_requests, 4);
+    assert_eq!(sim.stats().discovery_requests, 5);
 
     // The published issuer has no trailing slash: refused, exit status 2, no token request.
     let before = sim.stats().token_requests;
