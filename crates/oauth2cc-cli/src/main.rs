@@ -365,6 +365,9 @@ fn inspect(client: &Client, out: &mut impl Write) -> Result<(), Failure> {
         format!("renews_in: {:.0} s", t.renew_at().saturating_duration_since(std::time::Instant::now()).as_secs_f64()),
         format!("fingerprint: {}", t.fingerprint()),
     ];
+    if let Some(endpoint) = client.token_endpoint().filter(|_| client.config().issuer_str().is_some()) {
+        lines.push(format!("token_endpoint: {endpoint} (discovered)"));
+    }
     if !t.missing_scopes().is_empty() {
         lines.push(format!("missing_scope: {} (requested, not granted)", t.missing_scopes().join(" ")));
     }

@@ -435,6 +435,13 @@ fn cache_key(key: &ring::hmac::Key, cfg: &Config) -> String {
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part.as_bytes());
     }
+    // Only when set, so that the names of configurations without one stay as they were.
+    if let Some(issuer) = &cfg.issuer {
+        for part in ["issuer", issuer.as_str()] {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part.as_bytes());
+        }
+    }
     ctx.sign().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 

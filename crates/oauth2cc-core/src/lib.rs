@@ -26,6 +26,7 @@ mod client_cert;
 mod clock;
 mod config;
 mod deferred;
+mod discovery;
 mod endpoint;
 mod error;
 #[cfg(unix)]
