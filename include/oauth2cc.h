@@ -159,7 +159,9 @@ typedef struct oauth_options {
    */
   unsigned int version;
   /**
-   * One of the `OAUTH_AUTH_*` values; 0 is `OAUTH_AUTH_CLIENT_SECRET_BASIC`.
+   * One of the `OAUTH_AUTH_*` values; 0 is `OAUTH_AUTH_CLIENT_SECRET_BASIC`,
+   * or with `issuer` the first method the server lists that this
+   * configuration can do (README, "Discovery"); set another value to choose.
    */
   int auth_method;
   /**
@@ -287,7 +289,17 @@ typedef struct oauth_options {
   const char *dpop_key_file;
   /**
    * An issuer URL whose discovery document names the token endpoint (the
-   * `token_url` argument may then be NULL), or NULL. Since version 4.
+   * `token_url` argument must then be NULL or ""), or NULL. Keycloak's is
+   * `https://HOST/realms/REALM`. The document
+   * (`<issuer>/.well-known/openid-configuration`, or on a 404 RFC 8414's
+   * `/.well-known/oauth-authorization-server<path>`) is fetched by the first
+   * `oauth_get_token` that needs a token, not by `oauth_client_new` (which
+   * only checks the URL: `https://`, or `http://` to loopback), once per
+   * process and issuer, and again at most hourly. Its `issuer` must equal
+   * this one exactly, else `OAUTH_ERR_INVALID_ARGUMENT` and no token request.
+   * Without `auth_method` set, the method is picked from the methods the
+   * document lists. A failure to fetch it has a token request's status
+   * (`OAUTH_ERR_NETWORK`, `OAUTH_ERR_SERVER`, ...) and pause. Since version 4.
    */
   const char *issuer;
   /**
@@ -846,6 +858,31 @@ oauth_status oauth_set_secret(const struct oauth_client *client,
  * `client` must be NULL or come from `oauth_client_new`, and be freed once.
  */
 void oauth_free(struct oauth_client *client);
+
+/**
+ * The client certificate and private key files the client presents over
+ * mutual TLS (options `client_cert_file` and `client_key_file`, or
+ * `OAUTH2CC_CLIENT_CERT` and `OAUTH2CC_CLIENT_KEY`), for API calls made
+ * with another HTTP library: the token endpoint binds the tokens of such a
+ * client to its certificate (RFC 8705 `cnf.x5t#S256`), and an API refuses a
+ * bound token sent over a connection without that certificate. The libcurl
+ * helper (`oauth_curl_perform`) sets them on the request itself.
+ *
+ * - `cert_file`, `key_file`: receive the paths as given when the client was
+ *   created (NUL-terminated, owned by the client and valid until
+ *   `oauth_free`; do not free them), or NULL both when the client has no
+ *   certificate. The files are PEM; the key is never returned, only its path.
+ *
+ * Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` for a NULL pointer
+ * (then nothing is written). Thread-safe.
+ *
+ * # Safety
+ * `client` must come from `oauth_client_new` and not be freed; `cert_file`
+ * and `key_file` must be valid for a write.
+ */
+oauth_status oauth_get_client_cert_files(const struct oauth_client *client,
+                                         const char **cert_file,
+                                         const char **key_file);
 
 /**
  * Fills `*out` with this thread's last failure: status, message, HTTP

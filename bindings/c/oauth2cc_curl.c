@@ -148,6 +148,21 @@ static void free_token(char *t) {
     }
 }
 
+/* The client's certificate (mutual TLS) on the handle: a certificate-bound
+ * token (RFC 8705) is refused over a connection without it. */
+static oauth_status use_client_cert(const oauth_client *client, CURL *curl) {
+    const char *cert = NULL;
+    const char *key = NULL;
+    oauth_status rc = oauth_get_client_cert_files(client, &cert, &key);
+    if (rc != OAUTH_OK || cert == NULL) return rc;
+    if (curl_easy_setopt(curl, CURLOPT_SSLCERT, cert) != CURLE_OK ||
+        curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM") != CURLE_OK ||
+        curl_easy_setopt(curl, CURLOPT_SSLKEY, key) != CURLE_OK ||
+        curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM") != CURLE_OK)
+        return fail(OAUTH_CURL_ERR_TRANSFER, "libcurl refused the client certificate options (built without TLS?)");
+    return OAUTH_OK;
+}
+
 oauth_status oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_request *req,
                                 long *http_status, CURLcode *curl_code) {
     int attempt;
@@ -156,6 +171,8 @@ oauth_status oauth_curl_perform(const oauth_client *client, CURL *curl, const oa
         return fail(OAUTH_ERR_INVALID_ARGUMENT, client == NULL ? "client is NULL"
                                                 : curl == NULL ? "curl is NULL"
                                                                : "req is NULL");
+    rc = use_client_cert(client, curl);
+    if (rc != OAUTH_OK) return rc;
     for (attempt = 0; attempt < 2; ++attempt) {
         struct sink s;
         struct curl_slist *list;

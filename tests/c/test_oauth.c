@@ -952,6 +952,59 @@ static void test_tls(void) {
     oauth_free(c);
 }
 
+/* Mutual TLS: the certificate files are checked at creation and given back
+ * by oauth_get_client_cert_files (for API calls made with another library). */
+static void test_client_certificate(void) {
+    char url[512], buf[TOKEN_MAX];
+    size_t len;
+    oauth_client *c = NULL;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    const char *base = getenv("OAUTH2CC_SIM_TLS_URL");
+    const char *cert = getenv("OAUTH2CC_SIM_CLIENT_CERT"), *key = getenv("OAUTH2CC_SIM_CLIENT_KEY");
+    const char *got_cert = "unset", *got_key = "unset";
+    CHECK(base != NULL && cert != NULL && key != NULL);
+    if (base == NULL || cert == NULL || key == NULL) return;
+    snprintf(url, sizeof url, "%s/realms/test/protocol/openid-connect/token", base);
+    o.proxy = "";
+    o.ca_file = getenv("OAUTH2CC_SIM_CA_FILE");
+    /* No certificate: both NULL. */
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    CHECK(oauth_get_client_cert_files(c, &got_cert, &got_key) == OAUTH_OK);
+    CHECK(got_cert == NULL && got_key == NULL);
+    CHECK(oauth_get_client_cert_files(c, NULL, &got_key) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_get_client_cert_files(c, &got_cert, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_get_client_cert_files(NULL, &got_cert, &got_key) == OAUTH_ERR_INVALID_ARGUMENT);
+    oauth_free(c);
+    /* A missing key file, the certificate as its own key, a key without its
+     * certificate: refused at creation, naming the file. */
+    o.client_cert_file = cert;
+    o.client_key_file = "/nonexistent/client.key";
+    c = NULL;
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT && c == NULL);
+    CHECK(strstr(oauth_last_error(), "/nonexistent/client.key") != NULL);
+    o.client_key_file = cert;
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "no private key") != NULL);
+    o.client_cert_file = NULL;
+    o.client_key_file = key;
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    /* A TLS method without a certificate, and with no secret. */
+    o.client_key_file = NULL;
+    o.auth_method = OAUTH_AUTH_TLS_CLIENT_AUTH;
+    CHECK(oauth_client_new(url, "svc", NULL, &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "client certificate") != NULL);
+    /* Both files: the token request presents the certificate. */
+    o.auth_method = OAUTH_AUTH_CLIENT_SECRET_BASIC;
+    o.client_cert_file = cert;
+    o.client_key_file = key;
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    CHECK(oauth_get_client_cert_files(c, &got_cert, &got_key) == OAUTH_OK);
+    CHECK(got_cert != NULL && strcmp(got_cert, cert) == 0);
+    CHECK(got_key != NULL && strcmp(got_key, key) == 0);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    oauth_free(c);
+}
+
 static void test_cache_dir_shares_between_processes(void) {
     char dir[] = "/tmp/oauth2cc-c-cache-XXXXXX", tok[TOKEN_MAX];
     size_t len;
@@ -1190,6 +1243,59 @@ static void test_stats_v2_named_failures(void) {
 }
 
 /* Each test starts with the simulator's statistics and faults cleared. */
+/* Discovery: the issuer option with a NULL token URL; the token endpoint comes
+ * from the realm's metadata, fetched once; a mismatched issuer (a trailing
+ * slash the server does not publish) is refused without a token request. */
+static void test_issuer_option_with_null_token_url(void) {
+    char buf[TOKEN_MAX], issuer[300], other[310];
+    size_t len = 0;
+    oauth_client *c = NULL;
+    oauth_options o;
+    snprintf(issuer, sizeof issuer, "%s/realms/test", sim_url());
+    CHECK(oauth_options_init(&o, OAUTH_OPTIONS_VERSION) == OAUTH_OK);
+    o.issuer = issuer;
+    CHECK(oauth_client_new(NULL, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    CHECK(sim_stat("discovery_requests") == 0); /* nothing sent at creation */
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(len > 100);
+    CHECK(sim_stat("discovery_requests") == 1 && sim_stat("token_requests") == 1);
+    oauth_free(c);
+
+    snprintf(other, sizeof other, "%s/", issuer);
+    o.issuer = other;
+    c = NULL;
+    CHECK(oauth_client_new(NULL, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    len = 7;
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(len == 7);
+    CHECK(strstr(oauth_last_error(), "names issuer") != NULL);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(sim_stat("token_requests") == 1);
+    oauth_free(c);
+
+    /* No auth method set: picked from the methods the metadata lists. Another
+     * spelling of the issuer (the simulator publishes the Host it was asked
+     * for), so that the document cached above is not the one used. */
+    CHECK(sim_request("POST", "/sim/discovery", NULL,
+                      "{\"members\":{\"token_endpoint_auth_methods_supported\":[\"client_secret_post\"]}}", buf,
+                      sizeof buf) == 200);
+    snprintf(other, sizeof other, "http://localhost:%s", strrchr(sim_url(), ':') + 1);
+    strcat(other, "/realms/test");
+    o.issuer = other;
+    c = NULL;
+    CHECK(oauth_client_new(NULL, "post-only", "post-secret", &o, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(sim_request("GET", "/sim/stats", NULL, NULL, buf, sizeof buf) == 200);
+    CHECK(strstr(buf, "\"last_method\":\"post\"") != NULL);
+    oauth_free(c);
+
+    /* An issuer the secret may not go to is refused at creation. */
+    o.issuer = "http://iam.example.com/realms/test";
+    c = NULL;
+    CHECK(oauth_client_new(NULL, "svc", "s3cret-value", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(c == NULL);
+}
+
 static void run(const char *name, void (*fn)(void)) {
     if (sim_reset() != 0) {
         fprintf(stderr, "cannot reset the simulator\n");
@@ -1218,6 +1324,7 @@ int main(void) {
     run("granted scope", test_granted_scope);
     run("bare 403 is a credential rejection", test_bare_403_is_a_credential_rejection);
     run("404 is a configuration error", test_404_is_a_configuration_error);
+    run("issuer option with a NULL token URL (discovery)", test_issuer_option_with_null_token_url);
     run("a caught panic is OAUTH_ERR_INTERNAL, silent on stderr", test_caught_panic_is_silent);
     run("64 threads on a cold client", test_64_threads_cold_client);
     run("short-lived token renewed before expiry", test_short_lived_token_is_renewed_before_expiry);
@@ -1232,6 +1339,7 @@ int main(void) {
     run("log callback taking an app lock vs oauth_get_stats", test_log_callback_taking_an_app_lock_vs_stats);
     run("fork", test_fork);
     run("TLS: CA file accepted, unknown CA refused", test_tls);
+    run("mutual TLS: certificate files checked and given back", test_client_certificate);
     run("cache_dir shares tokens between processes", test_cache_dir_shares_between_processes);
     run("oauth_options v1 caller: only its fields read and written", test_options_v1_caller);
     run("oauth_options v2 caller: only its fields read and written", test_options_v2_caller);

@@ -3,7 +3,9 @@
 // OS-chosen port and prints "listening on http://127.0.0.1:PORT" when ready.
 // Exits when its standard input closes, so it never outlives the test harness.
 //
-//   node server.mjs [--ttl SECONDS] [--short-ttl SECONDS]
+//   node server.mjs [--ttl SECONDS] [--short-ttl SECONDS] [--mtls DIR]
+//
+// --mtls DIR: https:// with mutual TLS and four more clients (see mtls.mjs).
 //
 // Clients (ids and secrets are test fixtures):
 //   basic-client / basic-secret       client_secret_basic, scope api:read allowed
@@ -20,6 +22,7 @@
 //   jwt-short                         private_key_jwt (p256), tokens live --short-ttl seconds
 // Extra routes:
 //   GET  /api/echo        protected: 200 for a valid token, 401 with an RFC 6750 challenge otherwise
+//                         (also for a certificate-bound token sent without its certificate)
 //   GET  /test/stats      {"token_requests": n, "api_ok": n, "api_expired": n, "api_invalid": n}
 //   POST /test/revoke-all revokes every token issued so far
 //   GET  /test/last-assertion {"client_id", "client_assertion"} of the last token request that had one
@@ -27,7 +30,9 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import https from 'node:https';
 import Provider from 'oidc-provider';
+import { mtls, presentedThumbprint } from './mtls.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -35,6 +40,8 @@ const arg = (name, dflt) => {
 };
 const TTL = arg('--ttl', 300);
 const SHORT_TTL = arg('--short-ttl', 3);
+const mtlsDir = process.argv.includes('--mtls') ? process.argv[process.argv.indexOf('--mtls') + 1] : null;
+const MTLS = mtlsDir ? mtls(mtlsDir) : null;
 
 export const ODD_ID = 'svc:a%b+c/d e&f=g#h~i';
 export const ODD_SECRET = 's:e%c+r/e t&=#~';
@@ -57,7 +64,7 @@ const keyClient = (client_id, keys) => ({
   ...cc(client_id, undefined, 'private_key_jwt'),
   jwks: { keys: keys.map((k) => PUBLIC_JWKS[k]) },
 });
-const SHORT_CLIENTS = ['short-client', 'jwt-short'];
+const SHORT_CLIENTS = ['short-client', 'jwt-short', 'mtls-short'];
 let lastAssertion = {};
 
 const cc = (client_id, client_secret, method, scope = 'api:read') => ({
@@ -70,13 +77,13 @@ const cc = (client_id, client_secret, method, scope = 'api:read') => ({
   scope,
 });
 
-const stats = { token_requests: 0, api_ok: 0, api_expired: 0, api_invalid: 0 };
+const stats = { token_requests: 0, api_ok: 0, api_expired: 0, api_invalid: 0, api_unbound: 0 };
 const issued = new Map(); // token value -> { exp (s), model }
 
-const server = http.createServer();
+const server = MTLS ? https.createServer(MTLS.serverOptions) : http.createServer();
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${MTLS ? 'https' : 'http'}://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
     clients: [
       cc('basic-client', 'basic-secret', 'client_secret_basic', 'api:read api:write'),
@@ -91,15 +98,18 @@ server.listen(0, '127.0.0.1', () => {
       keyClient('jwt-ec', ['p256', 'p384']),
       keyClient('jwt-ed', ['ed25519']),
       keyClient('jwt-short', ['p256']),
+      ...(MTLS ? MTLS.clients : []),
     ],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
     enabledJWA: {
       clientAuthSigningAlgValues: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'],
     },
     scopes: ['api:read', 'api:write', 'admin'],
+    ...(MTLS ? { clientAuthMethods: MTLS.clientAuthMethods } : {}),
     features: {
       clientCredentials: { enabled: true },
       devInteractions: { enabled: false },
+      ...(MTLS ? { mTLS: MTLS.feature } : {}),
     },
     ttl: {
       ClientCredentials: (ctx, token, client) => (SHORT_CLIENTS.includes(client.clientId) ? SHORT_TTL : TTL),
@@ -164,6 +174,13 @@ server.listen(0, '127.0.0.1', () => {
         else stats.api_invalid += 1;
         ctx.status = 401;
         ctx.set('WWW-Authenticate', 'Bearer realm="interop", error="invalid_token", error_description="invalid token"');
+        return;
+      }
+      // RFC 8705 section 3: a certificate-bound token comes with its certificate.
+      if (token['x5t#S256'] && token['x5t#S256'] !== presentedThumbprint(ctx)) {
+        stats.api_unbound += 1;
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', 'Bearer realm="interop", error="invalid_token", error_description="certificate-bound token presented without its certificate"');
         return;
       }
       stats.api_ok += 1;

@@ -523,14 +523,24 @@ impl Client {
         Ok(d)
     }
 
+    /// The token endpoint's URL: as given, or with an issuer the one its
+    /// metadata names ("" until the first token request found it).
     #[getter]
     fn token_url(&self) -> String {
-        self.inner.config().token_url_str().to_string()
+        self.inner.token_endpoint().unwrap_or_default()
     }
 
     #[getter]
     fn client_id(&self) -> String {
         self.inner.config().client_id().to_string()
+    }
+
+    /// The client certificate and key files (mutual TLS) as given, or None.
+    #[getter]
+    fn client_cert_files(&self) -> Option<(String, String)> {
+        let c = self.inner.config();
+        let (cert, key) = c.client_cert_files()?;
+        Some((cert.to_string_lossy().into_owned(), key.to_string_lossy().into_owned()))
     }
 
     /// The URL and the client id; never the secret or a token.

@@ -34,9 +34,15 @@ class Sim:
         for c in CLIENTS:
             args += ["--client", c]
         self.ca_file: Optional[str] = None
+        # A test-only client certificate and key (mutual TLS; HTTPS only).
+        self.client_cert: Optional[str] = None
+        self.client_key: Optional[str] = None
         if tls:
             self.ca_file = str(Path(self.dir.name) / "ca.pem")
-            args += ["--tls", "localhost,127.0.0.1", "--ca-out", self.ca_file]
+            self.client_cert = str(Path(self.dir.name) / "client.pem")
+            self.client_key = str(Path(self.dir.name) / "client.key")
+            args += ["--tls", "localhost,127.0.0.1", "--ca-out", self.ca_file,
+                     "--client-cert-out", str(Path(self.dir.name) / "client")]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while not (port_file.exists() and port_file.read_text().strip()):
@@ -49,6 +55,7 @@ class Sim:
         self.base = f"{scheme}://127.0.0.1:{self.port}"
         self.token_url = f"{self.base}/realms/test/protocol/openid-connect/token"
         self.api_url = f"{self.base}/api/echo"
+        self.issuer = f"{self.base}/realms/test"
 
     def _plain(self, path: str, body: Optional[bytes] = None) -> Any:
         assert self.base.startswith("http://"), "control requests go to the plain simulator"
@@ -64,6 +71,10 @@ class Sim:
 
     def fault(self, **fault: Any) -> None:
         self._plain("/sim/faults", json.dumps(fault).encode())
+
+    def discovery(self, **settings: Any) -> None:
+        """members={...} replaces published metadata members; openid_configuration=False withholds that document."""
+        self._plain("/sim/discovery", json.dumps(settings).encode())
 
     def revoke(self) -> None:
         self._plain("/sim/revoke", b"")

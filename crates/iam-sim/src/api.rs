@@ -63,6 +63,10 @@ pub(crate) fn api(st: &State, req: &Request) -> Response {
     let Some(token) = token else {
         return Response::json(401, &json!({"error": "unauthorized"})).with_header("WWW-Authenticate", REALM_CHALLENGE);
     };
+    // RFC 8705 section 3: a certificate-bound token comes with its certificate.
+    if let Err(r) = crate::mtls::check(st, &token, req) {
+        return r;
+    }
     let need_scope = req.path.strip_prefix("/api/scope/");
     if let Some(code) = req.path.strip_prefix("/api/respond/") {
         let Ok(code) = code.parse::<u16>() else {

@@ -8,6 +8,7 @@ use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A token the simulator issued, as the protected API looks it up.
@@ -16,6 +17,9 @@ pub(crate) struct Issued {
     pub(crate) scopes: Vec<String>,
     pub(crate) expires: Instant,
     pub(crate) revoked: bool,
+    /// The client certificate (DER) the token is bound to (RFC 8705 `x5t#S256`):
+    /// the one presented with the token request, if any.
+    pub(crate) bound_to: Option<Arc<Vec<u8>>>,
 }
 
 /// Everything the handlers share, behind one `Arc`.
@@ -24,6 +28,7 @@ pub(crate) struct State {
     pub(crate) clients: Mutex<HashMap<String, ClientSpec>>,
     pub(crate) stats: Mutex<Stats>,
     pub(crate) faults: Mutex<VecDeque<(Duration, Fault)>>,
+    pub(crate) discovery: Mutex<crate::discovery::DiscoveryState>,
     pub(crate) issued: Mutex<HashMap<String, Issued>>,
     pub(crate) recent: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
     /// When each token request arrived (after its body was read), in order.

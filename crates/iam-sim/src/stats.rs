@@ -18,6 +18,8 @@ pub struct Stats {
     /// API calls that presented a token the simulator had issued but which had expired.
     pub api_expired_tokens: u64,
     pub api_revoked_tokens: u64,
+    /// Certificate-bound tokens that came without their certificate.
+    pub api_unbound_tokens: u64,
     /// The last token request's form parameters, `client_secret` left out.
     pub last_params: Vec<(String, String)>,
     /// The last token request's `Accept` header.
@@ -26,6 +28,9 @@ pub struct Stats {
     pub last_method: Option<String>,
     /// Why the last refused client assertion was refused.
     pub last_assertion_error: Option<String>,
+    /// Metadata requests (OpenID Connect Discovery and RFC 8414), and their paths in order.
+    pub discovery_requests: u64,
+    pub discovery_paths: Vec<String>,
 }
 
 impl Stats {
@@ -41,10 +46,13 @@ impl Stats {
             "api_ok": self.api_ok,
             "api_expired_tokens": self.api_expired_tokens,
             "api_revoked_tokens": self.api_revoked_tokens,
+            "api_unbound_tokens": self.api_unbound_tokens,
             "last_params": self.last_params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
             "last_accept": self.last_accept,
             "last_method": self.last_method,
             "last_assertion_error": self.last_assertion_error,
+            "discovery_requests": self.discovery_requests,
+            "discovery_paths": self.discovery_paths,
         })
     }
 }

@@ -299,6 +299,7 @@ pub(crate) fn token_endpoint(st: &State, req: &Request) -> Response {
         );
     }
     let token = issue(st, &client, &scopes, get("audience"), get("resource"));
+    crate::mtls::bind(st, &token, req);
     let scope = scopes.join(" ");
     let retry_after_on_200 = match &fault {
         Some(Fault::RetryAfterOn200(v)) => Some(v.clone()),
@@ -381,6 +382,7 @@ fn remember(st: &State, token: &str, c: &ClientSpec, scopes: &[String]) {
             scopes: scopes.to_vec(),
             expires: Instant::now() + Duration::from_secs(c.lifetime_secs),
             revoked: false,
+            bound_to: None,
         },
     );
 }

@@ -43,6 +43,23 @@ impl std::fmt::Debug for Assertion {
     }
 }
 
+/// Loads and checks the key a configuration names before its token endpoint
+/// (and so, maybe, its method) is known from discovery: a bad key fails at
+/// client creation all the same. The private key's RFC 7638 thumbprint, if any.
+pub(crate) fn preflight(cfg: &Config) -> Result<Option<String>, Error> {
+    let alg = cfg.signing_alg.as_deref();
+    match &cfg.private_key {
+        Some(KeySource::File(path)) => Ok(SigningKey::from_file(path, alg)?.thumbprint()),
+        Some(KeySource::Pem(pem)) => Ok(SigningKey::from_pem(pem.expose().as_bytes(), alg)?.thumbprint()),
+        None if cfg.auth_method == AuthMethod::ClientSecretJwt => {
+            SigningKey::hmac(cfg.client_secret.expose().as_bytes(), alg)
+                .map_err(|e| Error::config(format!("client_secret_jwt: {}", e.message())))?;
+            Ok(None)
+        }
+        None => Ok(None),
+    }
+}
+
 impl Assertion {
     /// The assertion maker for a JWT method; None for the other methods.
     /// Loads and checks the key now, so a bad key fails client creation.

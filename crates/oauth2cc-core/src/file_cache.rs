@@ -429,10 +429,27 @@ fn cache_key(key: &ring::hmac::Key, cfg: &Config, key_thumbprint: Option<&str>) 
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part.as_bytes());
     }
-    // Only when there is one, so the names of the other methods' files stay as they were.
+    // The private_key_jwt key, only when there is one (as for the ones below).
     if let Some(t) = key_thumbprint {
-        ctx.update(&(t.len() as u64).to_be_bytes());
-        ctx.update(t.as_bytes());
+        for part in ["private_key_jwt key", t] {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part.as_bytes());
+        }
+    }
+    // A token the server bound to the client certificate (RFC 8705) serves only
+    // the processes presenting it; without one the key is as before.
+    if let Some(cert) = &cfg.client_cert {
+        let part = cert.to_string_lossy();
+        ctx.update(b"client_cert");
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part.as_bytes());
+    }
+    // Only when set, so that the names of configurations without one stay as they were.
+    if let Some(issuer) = &cfg.issuer {
+        for part in ["issuer", issuer.as_str()] {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part.as_bytes());
+        }
     }
     ctx.sign().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -14,7 +14,7 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use base64::Engine as _;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::tls::{Certificate, ClientCert, PemItem, RootCerts, TlsConfig};
 use zeroize::Zeroizing;
 
 const IP_BLOCK_HINT: &str = "the IAM may be blocking this IP after the rejected logins or rate limiting just before; \
@@ -43,9 +43,11 @@ pub(crate) struct Transport {
     /// `client_id=..&client_secret=..` for client_secret_post.
     post_credentials: Option<Zeroizing<String>>,
     /// Signs a fresh client assertion per request (client_secret_jwt, private_key_jwt).
-    assertion: Option<crate::assertion::Assertion>,
+    assertion: Option<Box<crate::assertion::Assertion>>,
     default_lifetime: std::time::Duration,
     renew_after: (f64, f64),
+    /// The client certificate (mutual TLS), loaded once, also presented to APIs.
+    client_cert: Option<ClientCert>,
 }
 
 impl Transport {
@@ -62,9 +64,13 @@ impl Transport {
             .max_response_header_size(16 * 1024)
             .input_buffer_size(16 * 1024)
             .output_buffer_size(16 * 1024);
+        let client_cert = crate::client_cert::from_config(cfg)?;
+        if client_cert.is_some() && url.scheme != "https" {
+            return Err(Error::config("a client certificate needs an https:// token URL (mutual TLS)"));
+        }
         // A bad CA file is reported even for a loopback http:// URL, so a typo shows at once.
         if url.scheme == "https" || cfg.ca_file.is_some() {
-            builder = builder.tls_config(tls(cfg)?);
+            builder = builder.tls_config(tls(cfg, client_cert.as_ref())?);
         }
         let agent_config = builder.build();
         let agent = ArcSwap::from_pointee((fork::generation(), wipe::agent(agent_config.clone())));
@@ -79,7 +85,7 @@ impl Transport {
         let form_body = form::encode_pairs(pairs);
 
         // The key is loaded and checked here, at client creation.
-        let assertion = crate::assertion::Assertion::new(cfg)?;
+        let assertion = crate::assertion::Assertion::new(cfg)?.map(Box::new);
         let (basic, post_credentials) = credentials(cfg);
         let basic = match basic {
             Some(b) => Some(wipe::header_value(b).ok_or_else(|| Error::config("client credentials are not valid"))?),
@@ -99,6 +105,7 @@ impl Transport {
             assertion,
             default_lifetime: cfg.default_lifetime,
             renew_after: cfg.renew_after,
+            client_cert,
         })
     }
 
@@ -110,6 +117,16 @@ impl Transport {
     /// The `private_key_jwt` key's RFC 7638 thumbprint (None for the other methods).
     pub(crate) fn key_thumbprint(&self) -> Option<String> {
         self.assertion.as_ref().and_then(|a| a.key_thumbprint())
+    }
+
+    /// The client certificate presented with every request, if any.
+    pub(crate) fn client_cert(&self) -> Option<&ClientCert> {
+        self.client_cert.as_ref()
+    }
+
+    /// The token endpoint's URL.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     fn agent(&self) -> ureq::Agent {
@@ -263,6 +280,13 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
     match cfg.auth_method {
         AuthMethod::ClientSecretBasic => (Some(basic(true)), None),
         AuthMethod::ClientSecretBasicRaw => (Some(basic(false)), None),
+        // RFC 8705 section 2: the certificate authenticates; the body names the client.
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+            let mut post = Zeroizing::new(String::with_capacity("client_id=".len() + form::encoded_len(id, false)));
+            post.push_str("client_id=");
+            form::encode_into(&mut post, id);
+            (None, Some(post))
+        }
         AuthMethod::ClientSecretPost => {
             let len =
                 "client_id=&client_secret=".len() + form::encoded_len(id, false) + form::encoded_len(secret, false);
@@ -275,8 +299,6 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
         }
         // The client assertion is signed per request (see `assertion`).
         AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => (None, None),
-        // Refused by `Config::validate` until their modules land.
-        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => (None, None),
     }
 }
 
@@ -333,8 +355,13 @@ pub struct ApiResponse {
 }
 
 /// Sends `req` with `Authorization: Bearer <access_token>` through an agent
-/// with the client's trust, proxy (and `NO_PROXY` bypass) and timeouts.
-pub(crate) fn call_api(cfg: &Config, req: &ApiRequest, access_token: &str) -> Result<ApiResponse, Error> {
+/// with the client's trust, client certificate, proxy (and `NO_PROXY` bypass) and timeouts.
+pub(crate) fn call_api(
+    cfg: &Config,
+    client_cert: Option<&ClientCert>,
+    req: &ApiRequest,
+    access_token: &str,
+) -> Result<ApiResponse, Error> {
     // The token goes only where the secret may go: https, or http to loopback unless allowed.
     cfg.check_api_url(&req.url)?;
     let method: ureq::http::Method = req
@@ -357,7 +384,7 @@ pub(crate) fn call_api(cfg: &Config, req: &ApiRequest, access_token: &str) -> Re
         .header("Authorization", value)
         .body(req.body.clone().unwrap_or_default())
         .map_err(|e| Error::config(format!("the API request is not valid: {}", sanitize(&e.to_string(), 160))))?;
-    let mut resp = api_agent(cfg)?.run(http_req).map_err(|e| api_call_error(&e, &req.url))?;
+    let mut resp = api_agent(cfg, client_cert)?.run(http_req).map_err(|e| api_call_error(&e, &req.url))?;
     let status = resp.status().as_u16();
     let text = |v: &ureq::http::HeaderValue| v.to_str().ok().map(str::to_owned);
     let headers =
@@ -379,13 +406,14 @@ pub(crate) fn call_api(cfg: &Config, req: &ApiRequest, access_token: &str) -> Re
 }
 
 /// An HTTP agent for calling APIs with the same trust (system store plus the
-/// CA file), proxy and timeouts as the token requests; statuses are returned,
-/// not turned into errors, and up to 5 redirects are followed. Loopback
-/// destinations and those `NO_PROXY` lists are reached directly, redirects included.
-pub(crate) fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
+/// CA file), client certificate, proxy and timeouts as the token requests;
+/// statuses are returned, not turned into errors, and up to 5 redirects are
+/// followed. Loopback destinations and those `NO_PROXY` lists are reached
+/// directly, redirects included.
+pub(crate) fn api_agent(cfg: &Config, client_cert: Option<&ClientCert>) -> Result<ureq::Agent, Error> {
     cfg.validate()?;
     let plan = ProxyPlan::new(cfg)?;
-    let tls = tls(cfg)?;
+    let tls = tls(cfg, client_cert)?;
     // APIs may send long challenges (libcurl allows 100 KiB a header): room for them.
     let config = |proxy| {
         agent_builder(cfg, proxy).max_redirects(5).max_response_header_size(256 * 1024).tls_config(tls.clone()).build()
@@ -413,7 +441,10 @@ pub(crate) fn api_call_error(e: &ureq::Error, url: &str) -> Error {
 
 /// What every agent of a client shares: statuses returned rather than turned
 /// into errors, the timeouts, the user agent and the proxy.
-fn agent_builder(cfg: &Config, proxy: Option<ureq::Proxy>) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+pub(crate) fn agent_builder(
+    cfg: &Config,
+    proxy: Option<ureq::Proxy>,
+) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(cfg.connect_timeout))
@@ -422,8 +453,8 @@ fn agent_builder(cfg: &Config, proxy: Option<ureq::Proxy>) -> ureq::config::Conf
         .proxy(proxy)
 }
 
-fn tls(cfg: &Config) -> Result<TlsConfig, Error> {
-    Ok(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build())
+pub(crate) fn tls(cfg: &Config, client_cert: Option<&ClientCert>) -> Result<TlsConfig, Error> {
+    Ok(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).client_cert(client_cert.cloned()).build())
 }
 
 /// The system trust store (loaded once per process, kept without a lock: a
@@ -476,7 +507,7 @@ fn host_port(url: &str) -> String {
 }
 
 /// A transport failure as an error naming the token endpoint's `host:port` (from `url`).
-fn map_transport_error(e: &ureq::Error, url: &str) -> Error {
+pub(crate) fn map_transport_error(e: &ureq::Error, url: &str) -> Error {
     use ureq::Error as U;
     let at = || host_port(url);
     match e {

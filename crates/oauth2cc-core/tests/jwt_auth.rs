@@ -259,3 +259,20 @@ fn pem_text_works_like_a_file() {
     c.token().unwrap();
     assert!(!format!("{c:?}").contains(&text[40..80]));
 }
+
+#[test]
+fn with_discovery_the_key_is_checked_at_creation_and_private_key_jwt_is_picked() {
+    let sim = jwt_sim();
+    let from_issuer = |key: KeySource| Config::new("", "key-ec", "").issuer(sim.issuer()).private_key(key);
+    // A bad key fails client creation before the metadata is even fetched.
+    let e = Client::new(from_issuer(KeySource::File(key_file("rsa1024.pkcs8.pem")))).map(|_| ()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+    assert!(e.message().contains("refused"), "{e}");
+    assert_eq!(sim.stats().discovery_requests + requests(&sim), 0);
+    // A good one: the metadata lists private_key_jwt first, so it is picked; aud is the discovered endpoint.
+    let c = Client::new(from_issuer(KeySource::File(key_file("p384.sec1.pem")))).unwrap();
+    c.token().unwrap_or_else(|e| panic!("{e} ({:?})", sim.stats().last_assertion_error));
+    assert_eq!(sim.stats().last_method.as_deref(), Some("private_key_jwt"));
+    let (header, claims) = last_assertion(&sim);
+    assert_eq!((header["alg"].as_str(), claims["aud"].as_str()), (Some("ES384"), Some(sim.token_url().as_str())));
+}
