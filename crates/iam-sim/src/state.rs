@@ -16,6 +16,8 @@ pub(crate) struct Issued {
     pub(crate) scopes: Vec<String>,
     pub(crate) expires: Instant,
     pub(crate) revoked: bool,
+    /// The `cnf.jkt` of a DPoP-bound token (RFC 9449 section 6.1).
+    pub(crate) jkt: Option<String>,
 }
 
 /// Everything the handlers share, behind one `Arc`.
@@ -32,6 +34,7 @@ pub(crate) struct State {
     pub(crate) failure_rate: Mutex<f64>,
     pub(crate) seq: AtomicU64,
     pub(crate) rng: Mutex<u64>,
+    pub(crate) dpop: Mutex<crate::dpop::DpopState>,
 }
 
 pub(crate) fn next_random(st: &State) -> u64 {

@@ -24,6 +24,14 @@ pub struct Stats {
     pub last_accept: Option<String>,
     /// The last token request's auth method as the simulator read it.
     pub last_method: Option<String>,
+    /// DPoP-bound tokens issued (token_type DPoP, `cnf.jkt`).
+    pub dpop_tokens_issued: u64,
+    /// DPoP proofs accepted, at the token endpoint and the API.
+    pub dpop_proofs_ok: u64,
+    /// DPoP proofs refused (any reason, `use_dpop_nonce` included).
+    pub dpop_refused: u64,
+    /// Proofs refused because their `jti` was seen before.
+    pub dpop_replays: u64,
 }
 
 impl Stats {
@@ -42,6 +50,10 @@ impl Stats {
             "last_params": self.last_params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
             "last_accept": self.last_accept,
             "last_method": self.last_method,
+            "dpop_tokens_issued": self.dpop_tokens_issued,
+            "dpop_proofs_ok": self.dpop_proofs_ok,
+            "dpop_refused": self.dpop_refused,
+            "dpop_replays": self.dpop_replays,
         })
     }
 }
