@@ -32,6 +32,11 @@ mod file_cache;
 mod fork;
 mod form;
 mod jitter;
+// Shared by the client assertion (RFC 7523) and DPoP (RFC 9449); parts are used by one only.
+#[allow(dead_code)]
+mod jose;
+#[allow(dead_code)]
+mod keys;
 mod outcome;
 mod panic;
 mod proxy;
