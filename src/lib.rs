@@ -7,6 +7,7 @@
 pub mod api_response;
 mod boundary;
 pub mod client;
+pub mod dpop;
 pub mod last_error;
 pub mod logging;
 pub mod options;
@@ -16,6 +17,7 @@ pub mod version;
 
 pub use api_response::*;
 pub use client::*;
+pub use dpop::*;
 pub use last_error::*;
 pub use logging::*;
 pub use options::*;

@@ -481,9 +481,11 @@ impl ResponseOutcome {
     fn of(py: Python<'_>, r: Result<ResponseAction, oauth2cc_core::Error>) -> PyResult<Py<ResponseOutcome>> {
         static PROCEED: PyOnceLock<Py<ResponseOutcome>> = PyOnceLock::new();
         static RETRY: PyOnceLock<Py<ResponseOutcome>> = PyOnceLock::new();
+        static RETRY_WITH_NONCE: PyOnceLock<Py<ResponseOutcome>> = PyOnceLock::new();
         let (cell, action) = match r {
             Ok(ResponseAction::Retry) => (&RETRY, "retry"),
-            Ok(_) => (&PROCEED, "proceed"),
+            Ok(ResponseAction::RetryWithNonce) => (&RETRY_WITH_NONCE, "retry_with_nonce"),
+            Ok(ResponseAction::Proceed) => (&PROCEED, "proceed"),
             // A bad argument (a status outside 100..=999) is raised, not an answer.
             Err(e) if e.kind() == oauth2cc_core::ErrorKind::InvalidConfig => return Err(to_py_err(&e)),
             Err(e) => {
@@ -497,10 +499,12 @@ impl ResponseOutcome {
 
 #[pymethods]
 impl ResponseOutcome {
-    /// True when the request should be sent once more with a new token.
+    /// True when the request should be sent once more: with a new token
+    /// ("retry"), or with the same token and a new DPoP proof that carries
+    /// the server's new nonce ("retry_with_nonce").
     #[getter]
     fn should_retry(&self) -> bool {
-        self.action == "retry"
+        self.action == "retry" || self.action == "retry_with_nonce"
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -111,8 +111,8 @@ pub(crate) fn check(st: &State, req: &Request, access_token: Option<&str>) -> Re
     let (Some(h), Some(c), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(refuse("invalid_dpop_proof", "the DPoP proof is not a compact JWS"));
     };
-    let header: Value = serde_json::from_slice(&b64(h)?)
-        .map_err(|_| refuse("invalid_dpop_proof", "the proof's header is not JSON"))?;
+    let header: Value =
+        serde_json::from_slice(&b64(h)?).map_err(|_| refuse("invalid_dpop_proof", "the proof's header is not JSON"))?;
     let claims: Value = serde_json::from_slice(&b64(c)?)
         .map_err(|_| refuse("invalid_dpop_proof", "the proof's claims are not JSON"))?;
     if header["typ"] != "dpop+jwt" {
@@ -160,6 +160,10 @@ pub(crate) fn check(st: &State, req: &Request, access_token: Option<&str>) -> Re
     }
     let jkt = thumbprint(jwk).ok_or_else(|| refuse("invalid_dpop_proof", "jwk lacks a member"))?;
     let mut d = st.dpop.lock();
+    if d.rotate_always {
+        // A server that never settles: whatever nonce the proof carries is already stale.
+        d.nonce = fresh_nonce(st);
+    }
     if d.require_nonce && claims["nonce"] != d.nonce.as_str() {
         return Err(refuse("use_dpop_nonce", "Authorization server requires nonce in DPoP proof"));
     }
@@ -224,7 +228,10 @@ pub(crate) fn check_presentation(st: &State, req: &Request, dpop_scheme: bool, t
         (Some(jkt), true) => {
             let proof = check(st, req, Some(token)).map_err(|why| api_refusal(st, why))?;
             if proof.jkt != jkt {
-                return Err(api_refusal(st, refuse("invalid_dpop_proof", "the proof's key is not the token's (cnf.jkt)")));
+                return Err(api_refusal(
+                    st,
+                    refuse("invalid_dpop_proof", "the proof's key is not the token's (cnf.jkt)"),
+                ));
             }
             st.stats.lock().dpop_proofs_ok += 1;
             Ok(())

@@ -80,6 +80,8 @@ pub struct Config {
     pub(crate) max_requests_per_second: f64,
     pub(crate) credential_cool_down: Duration,
     pub(crate) cache_dir: Option<PathBuf>,
+    pub(crate) dpop: bool,
+    pub(crate) dpop_key: Option<PathBuf>,
 }
 
 /// Defaults, as documented in the C header (include/oauth2cc.h) and README.md.
@@ -116,6 +118,8 @@ impl Config {
             max_requests_per_second: crate::endpoint::DEFAULT_RATE,
             credential_cool_down: crate::backoff::DEFAULT_COOL_DOWN,
             cache_dir: None,
+            dpop: false,
+            dpop_key: None,
         }
     }
 
@@ -229,6 +233,26 @@ impl Config {
         self
     }
 
+    /// DPoP (RFC 9449): bind tokens to a key of this client's, so that a
+    /// leaked token is useless without it. Token requests carry a proof,
+    /// `token_type` must be `DPoP` (a server that ignores the proof and
+    /// issues a Bearer token is refused), and API calls send
+    /// `Authorization: DPoP <token>` plus a proof ([`Client::dpop_proof`](crate::Client::dpop_proof)).
+    pub fn dpop(mut self, on: bool) -> Config {
+        self.dpop = on;
+        self
+    }
+
+    /// The DPoP key: a PEM file holding an EC P-256 private key (PKCS#8 or
+    /// SEC1), so that bound tokens survive a restart (with a cache
+    /// directory) and several processes share them. Without it a key is
+    /// generated when the client is created. Implies [`Config::dpop`].
+    pub fn dpop_key(mut self, path: impl Into<PathBuf>) -> Config {
+        self.dpop_key = Some(path.into());
+        self.dpop = true;
+        self
+    }
+
     pub fn token_url_str(&self) -> &str {
         &self.token_url
     }
@@ -335,6 +359,8 @@ impl fmt::Debug for Config {
             .field("max_requests_per_second", &self.max_requests_per_second)
             .field("credential_cool_down", &self.credential_cool_down)
             .field("cache_dir", &self.cache_dir)
+            .field("dpop", &self.dpop)
+            .field("dpop_key", &self.dpop_key)
             .finish()
     }
 }
