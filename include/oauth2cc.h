@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 /* Defaults for every setting; see oauth_options. Keep in step with the struct. */
-#define OAUTH_OPTIONS_INIT { OAUTH_OPTIONS_VERSION, OAUTH_AUTH_CLIENT_SECRET_BASIC, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, NULL }
+#define OAUTH_OPTIONS_INIT { OAUTH_OPTIONS_VERSION, OAUTH_AUTH_CLIENT_SECRET_BASIC, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0 }
 /* An oauth_error_info for oauth_last_error_info(). */
 #define OAUTH_ERROR_INFO_INIT { OAUTH_ERROR_INFO_VERSION, 0, NULL, 0, NULL, NULL, NULL, -1 }
 
@@ -65,9 +65,10 @@
  * caller's `version` tells the library exactly which fields exist, and the
  * library reads and writes only those bytes; a field the caller's version
  * lacks gets its default. 1: `version` to `extra_params`; 2: adds
- * `max_requests_per_second` and `credential_cool_down_s`; 3: adds `cache_dir`.
+ * `max_requests_per_second` and `credential_cool_down_s`; 3: adds `cache_dir`;
+ * 4: adds `signing_key_file` to `shared_cache_timeout_ms`.
  */
-#define OAUTH_OPTIONS_VERSION 3
+#define OAUTH_OPTIONS_VERSION 4
 
 /**
  * HTTP Basic with id and secret form-urlencoded first (RFC 6749 section 2.3.1). The default.
@@ -83,6 +84,29 @@
  * `client_id` and `client_secret` in the form body.
  */
 #define OAUTH_AUTH_CLIENT_SECRET_POST 2
+
+/**
+ * A JWT signed with HMAC under the client secret (`client_secret_jwt`, RFC 7523).
+ */
+#define OAUTH_AUTH_CLIENT_SECRET_JWT 3
+
+/**
+ * A JWT signed with the client's private key (`private_key_jwt`, RFC 7523):
+ * set `signing_key_file` or `signing_key_pem`; the secret may be NULL.
+ */
+#define OAUTH_AUTH_PRIVATE_KEY_JWT 4
+
+/**
+ * Mutual TLS with a CA-issued client certificate (`tls_client_auth`, RFC 8705):
+ * set `client_cert_file` and `client_key_file`; the secret may be NULL.
+ */
+#define OAUTH_AUTH_TLS_CLIENT_AUTH 5
+
+/**
+ * Mutual TLS with a self-signed certificate registered at the server
+ * (`self_signed_tls_client_auth`, RFC 8705); the secret may be NULL.
+ */
+#define OAUTH_AUTH_SELF_SIGNED_TLS_CLIENT_AUTH 6
 
 /**
  * The version of `oauth_stats` this header describes. Fields are only ever
@@ -217,6 +241,70 @@ typedef struct oauth_options {
    * tokens in this process only. Since version 3.
    */
   const char *cache_dir;
+  /**
+   * A PEM file with the private key (PKCS#8, PKCS#1 RSA or SEC1 EC) that
+   * signs `OAUTH_AUTH_PRIVATE_KEY_JWT` assertions, or NULL. Read and checked
+   * by `oauth_client_new`. Since version 4.
+   */
+  const char *signing_key_file;
+  /**
+   * The same key as PEM text instead of a file, or NULL. Since version 4.
+   */
+  const char *signing_key_pem;
+  /**
+   * The assertion's JWS algorithm (`"HS256"`, `"HS384"`, `"HS512"`,
+   * `"RS256"`, `"PS256"`, `"ES256"`, `"ES384"`, `"EdDSA"`), or NULL: HS256
+   * for `OAUTH_AUTH_CLIENT_SECRET_JWT`, the key's own (RS256 for RSA) for
+   * `OAUTH_AUTH_PRIVATE_KEY_JWT`. Since version 4.
+   */
+  const char *signing_alg;
+  /**
+   * The assertion's `kid` header, or NULL (the key's RFC 7638 thumbprint
+   * for `OAUTH_AUTH_PRIVATE_KEY_JWT`). Since version 4.
+   */
+  const char *key_id;
+  /**
+   * The assertion's `aud` claim, or NULL for the token URL. Since version 4.
+   */
+  const char *assertion_audience;
+  /**
+   * A PEM file with the client certificate (and chain) for mutual TLS, or
+   * NULL. Since version 4.
+   */
+  const char *client_cert_file;
+  /**
+   * A PEM file with the client certificate's private key, or NULL. Since version 4.
+   */
+  const char *client_key_file;
+  /**
+   * Non-zero asks for DPoP-bound tokens (RFC 9449). Since version 4.
+   */
+  int dpop;
+  /**
+   * A PEM file with the EC P-256 DPoP key, or NULL for a key generated per
+   * client. Since version 4.
+   */
+  const char *dpop_key_file;
+  /**
+   * An issuer URL whose discovery document names the token endpoint (the
+   * `token_url` argument may then be NULL), or NULL. Since version 4.
+   */
+  const char *issuer;
+  /**
+   * A Redis or Valkey URL (`redis://`, `rediss://`, `redis+unix://`)
+   * through which hosts share one token, one request budget and one pause,
+   * or NULL. Since version 4.
+   */
+  const char *shared_cache_url;
+  /**
+   * A file holding the shared cache's password, or NULL. Since version 4.
+   */
+  const char *shared_cache_password_file;
+  /**
+   * How long one shared cache operation may take, in milliseconds, before
+   * the client falls back to standalone behaviour; 0 means 50. Since version 4.
+   */
+  unsigned int shared_cache_timeout_ms;
 } oauth_options;
 
 /**
@@ -577,7 +665,10 @@ oauth_status oauth_handle_unauthorized(const struct oauth_client *client,
  *   `https://iam.example.com/auth/realms/REALM/protocol/openid-connect/token`.
  *   `http://` is refused unless the host is a loopback address or
  *   `options->allow_insecure_http` is set.
- * - `client_id`, `client_secret`: the client's credentials.
+ *   NULL (or "") when `options->issuer` is set (discovery finds it).
+ * - `client_id`, `client_secret`: the client's credentials. The secret may
+ *   be NULL for methods that do not use it (`OAUTH_AUTH_PRIVATE_KEY_JWT`,
+ *   `OAUTH_AUTH_TLS_CLIENT_AUTH`, `OAUTH_AUTH_SELF_SIGNED_TLS_CLIENT_AUTH`).
  * - `options`: NULL for the defaults, or settings initialised with
  *   `OAUTH_OPTIONS_INIT` / `oauth_options_init()`. Only the fields of
  *   `options->version` are read; the others take their defaults.

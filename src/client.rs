@@ -27,7 +27,10 @@ impl oauth_client {
 ///   `https://iam.example.com/auth/realms/REALM/protocol/openid-connect/token`.
 ///   `http://` is refused unless the host is a loopback address or
 ///   `options->allow_insecure_http` is set.
-/// - `client_id`, `client_secret`: the client's credentials.
+///   NULL (or "") when `options->issuer` is set (discovery finds it).
+/// - `client_id`, `client_secret`: the client's credentials. The secret may
+///   be NULL for methods that do not use it (`OAUTH_AUTH_PRIVATE_KEY_JWT`,
+///   `OAUTH_AUTH_TLS_CLIENT_AUTH`, `OAUTH_AUTH_SELF_SIGNED_TLS_CLIENT_AUTH`).
 /// - `options`: NULL for the defaults, or settings initialised with
 ///   `OAUTH_OPTIONS_INIT` / `oauth_options_init()`. Only the fields of
 ///   `options->version` are read; the others take their defaults.
@@ -55,15 +58,23 @@ pub unsafe extern "C" fn oauth_client_new(
         if out.is_null() {
             return Err(invalid("out is NULL"));
         }
-        let url = c_str(token_url, "token_url")?;
+        let url = opt_c_str(token_url, "token_url")?.filter(|u| !u.is_empty());
         let id = c_str(client_id, "client_id")?;
-        let secret = c_str(client_secret, "client_secret")?;
-        let mut cfg = Config::new(url, id, secret);
+        let secret = opt_c_str(client_secret, "client_secret")?;
+        let mut cfg = Config::new(url.unwrap_or_default(), id, secret.unwrap_or_default());
+        let mut issuer = false;
         if !options.is_null() {
             // SAFETY: a valid options struct of the version it names, as documented;
             // only that version's bytes are read.
             let opts = unsafe { read_versioned(options) }?;
+            issuer = !opts.issuer.is_null();
             cfg = apply(&opts, cfg)?;
+        }
+        if url.is_none() && !issuer {
+            return Err(invalid("token_url is NULL or empty: pass the token endpoint's URL, or set options->issuer"));
+        }
+        if secret.is_none() && cfg.method().uses_secret() {
+            return Err(invalid(format!("client_secret is NULL, and auth method {} needs it", cfg.method().as_str())));
         }
         let client = Client::new(cfg)?;
         // SAFETY: `out` is non-NULL and writable, as documented.

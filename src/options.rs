@@ -3,7 +3,7 @@
 use crate::boundary::{c_str, guard, invalid, opt_c_str, Failure};
 use crate::status::oauth_status;
 use crate::status::OAUTH_OK;
-use oauth2cc_core::{AuthMethod, Config};
+use oauth2cc_core::{AuthMethod, Config, KeySource, Secret};
 use std::ffi::c_char;
 use std::mem::offset_of;
 use std::os::raw::{c_int, c_uint};
@@ -14,8 +14,9 @@ use std::time::Duration;
 /// caller's `version` tells the library exactly which fields exist, and the
 /// library reads and writes only those bytes; a field the caller's version
 /// lacks gets its default. 1: `version` to `extra_params`; 2: adds
-/// `max_requests_per_second` and `credential_cool_down_s`; 3: adds `cache_dir`.
-pub const OAUTH_OPTIONS_VERSION: c_uint = 3;
+/// `max_requests_per_second` and `credential_cool_down_s`; 3: adds `cache_dir`;
+/// 4: adds `signing_key_file` to `shared_cache_timeout_ms`.
+pub const OAUTH_OPTIONS_VERSION: c_uint = 4;
 
 /// HTTP Basic with id and secret form-urlencoded first (RFC 6749 section 2.3.1). The default.
 pub const OAUTH_AUTH_CLIENT_SECRET_BASIC: c_int = 0;
@@ -23,6 +24,17 @@ pub const OAUTH_AUTH_CLIENT_SECRET_BASIC: c_int = 0;
 pub const OAUTH_AUTH_CLIENT_SECRET_BASIC_RAW: c_int = 1;
 /// `client_id` and `client_secret` in the form body.
 pub const OAUTH_AUTH_CLIENT_SECRET_POST: c_int = 2;
+/// A JWT signed with HMAC under the client secret (`client_secret_jwt`, RFC 7523).
+pub const OAUTH_AUTH_CLIENT_SECRET_JWT: c_int = 3;
+/// A JWT signed with the client's private key (`private_key_jwt`, RFC 7523):
+/// set `signing_key_file` or `signing_key_pem`; the secret may be NULL.
+pub const OAUTH_AUTH_PRIVATE_KEY_JWT: c_int = 4;
+/// Mutual TLS with a CA-issued client certificate (`tls_client_auth`, RFC 8705):
+/// set `client_cert_file` and `client_key_file`; the secret may be NULL.
+pub const OAUTH_AUTH_TLS_CLIENT_AUTH: c_int = 5;
+/// Mutual TLS with a self-signed certificate registered at the server
+/// (`self_signed_tls_client_auth`, RFC 8705); the secret may be NULL.
+pub const OAUTH_AUTH_SELF_SIGNED_TLS_CLIENT_AUTH: c_int = 6;
 
 /// Settings for `oauth_client_new`. Initialise with `OAUTH_OPTIONS_INIT` or
 /// `oauth_options_init()`, then set what you need: every zero or NULL field
@@ -83,6 +95,44 @@ pub struct oauth_options {
     /// inside it (or is refused, see the README). NULL (the default) keeps
     /// tokens in this process only. Since version 3.
     pub cache_dir: *const c_char,
+    /// A PEM file with the private key (PKCS#8, PKCS#1 RSA or SEC1 EC) that
+    /// signs `OAUTH_AUTH_PRIVATE_KEY_JWT` assertions, or NULL. Read and checked
+    /// by `oauth_client_new`. Since version 4.
+    pub signing_key_file: *const c_char,
+    /// The same key as PEM text instead of a file, or NULL. Since version 4.
+    pub signing_key_pem: *const c_char,
+    /// The assertion's JWS algorithm (`"HS256"`, `"HS384"`, `"HS512"`,
+    /// `"RS256"`, `"PS256"`, `"ES256"`, `"ES384"`, `"EdDSA"`), or NULL: HS256
+    /// for `OAUTH_AUTH_CLIENT_SECRET_JWT`, the key's own (RS256 for RSA) for
+    /// `OAUTH_AUTH_PRIVATE_KEY_JWT`. Since version 4.
+    pub signing_alg: *const c_char,
+    /// The assertion's `kid` header, or NULL (the key's RFC 7638 thumbprint
+    /// for `OAUTH_AUTH_PRIVATE_KEY_JWT`). Since version 4.
+    pub key_id: *const c_char,
+    /// The assertion's `aud` claim, or NULL for the token URL. Since version 4.
+    pub assertion_audience: *const c_char,
+    /// A PEM file with the client certificate (and chain) for mutual TLS, or
+    /// NULL. Since version 4.
+    pub client_cert_file: *const c_char,
+    /// A PEM file with the client certificate's private key, or NULL. Since version 4.
+    pub client_key_file: *const c_char,
+    /// Non-zero asks for DPoP-bound tokens (RFC 9449). Since version 4.
+    pub dpop: c_int,
+    /// A PEM file with the EC P-256 DPoP key, or NULL for a key generated per
+    /// client. Since version 4.
+    pub dpop_key_file: *const c_char,
+    /// An issuer URL whose discovery document names the token endpoint (the
+    /// `token_url` argument may then be NULL), or NULL. Since version 4.
+    pub issuer: *const c_char,
+    /// A Redis or Valkey URL (`redis://`, `rediss://`, `redis+unix://`)
+    /// through which hosts share one token, one request budget and one pause,
+    /// or NULL. Since version 4.
+    pub shared_cache_url: *const c_char,
+    /// A file holding the shared cache's password, or NULL. Since version 4.
+    pub shared_cache_password_file: *const c_char,
+    /// How long one shared cache operation may take, in milliseconds, before
+    /// the client falls back to standalone behaviour; 0 means 50. Since version 4.
+    pub shared_cache_timeout_ms: c_uint,
 }
 
 /// Fills `*opts` with the defaults for `version` (pass `OAUTH_OPTIONS_VERSION`)
@@ -129,6 +179,19 @@ impl oauth_options {
             max_requests_per_second: 0,
             credential_cool_down_s: 0,
             cache_dir: std::ptr::null(),
+            signing_key_file: std::ptr::null(),
+            signing_key_pem: std::ptr::null(),
+            signing_alg: std::ptr::null(),
+            key_id: std::ptr::null(),
+            assertion_audience: std::ptr::null(),
+            client_cert_file: std::ptr::null(),
+            client_key_file: std::ptr::null(),
+            dpop: 0,
+            dpop_key_file: std::ptr::null(),
+            issuer: std::ptr::null(),
+            shared_cache_url: std::ptr::null(),
+            shared_cache_password_file: std::ptr::null(),
+            shared_cache_timeout_ms: 0,
         }
     }
 }
@@ -140,6 +203,7 @@ fn version_len(version: c_uint) -> Result<usize, Failure> {
         1 => Ok(offset_of!(oauth_options, extra_params) + PTR),
         2 => Ok(offset_of!(oauth_options, credential_cool_down_s) + std::mem::size_of::<c_uint>()),
         3 => Ok(offset_of!(oauth_options, cache_dir) + PTR),
+        4 => Ok(offset_of!(oauth_options, shared_cache_timeout_ms) + std::mem::size_of::<c_uint>()),
         0 => Err(invalid("options->version is 0: initialise options with OAUTH_OPTIONS_INIT or oauth_options_init()")),
         v => Err(invalid(format!(
             "options->version {v} is newer than this library supports ({OAUTH_OPTIONS_VERSION}); link a newer liboauth2cc"
@@ -163,15 +227,18 @@ pub(crate) unsafe fn read_versioned(opts: *const oauth_options) -> Result<oauth_
     Ok(full)
 }
 
+/// The method an `OAUTH_AUTH_*` value names.
+pub(crate) fn auth_method(value: c_int) -> Result<AuthMethod, Failure> {
+    usize::try_from(value)
+        .ok()
+        .and_then(|i| AuthMethod::ALL.get(i).copied())
+        .ok_or_else(|| invalid(format!("options->auth_method {value} is not one of the OAUTH_AUTH_* values")))
+}
+
 /// Applies the caller's options to `cfg`.
 /// `opts` comes from [`read_versioned`], so every field exists.
 pub(crate) fn apply(opts: &oauth_options, mut cfg: Config) -> Result<Config, Failure> {
-    cfg = cfg.auth_method(match opts.auth_method {
-        OAUTH_AUTH_CLIENT_SECRET_BASIC => AuthMethod::ClientSecretBasic,
-        OAUTH_AUTH_CLIENT_SECRET_BASIC_RAW => AuthMethod::ClientSecretBasicRaw,
-        OAUTH_AUTH_CLIENT_SECRET_POST => AuthMethod::ClientSecretPost,
-        m => return Err(invalid(format!("options->auth_method {m} is not one of the OAUTH_AUTH_* values"))),
-    });
+    cfg = cfg.auth_method(auth_method(opts.auth_method)?);
     if let Some(s) = opt_c_str(opts.scope, "options->scope")? {
         cfg = cfg.scope(s);
     }
@@ -217,6 +284,46 @@ pub(crate) fn apply(opts: &oauth_options, mut cfg: Config) -> Result<Config, Fai
     if let Some(d) = opt_c_str(opts.cache_dir, "options->cache_dir")? {
         cfg = cfg.cache_dir(d);
     }
+    if let Some(p) = opt_c_str(opts.signing_key_file, "options->signing_key_file")? {
+        cfg = cfg.private_key(KeySource::File(p.into()));
+    }
+    if let Some(pem) = opt_c_str(opts.signing_key_pem, "options->signing_key_pem")? {
+        if !opts.signing_key_file.is_null() {
+            return Err(invalid("set options->signing_key_file or options->signing_key_pem, not both"));
+        }
+        cfg = cfg.private_key(KeySource::Pem(Secret::new(pem)));
+    }
+    if let Some(s) = opt_c_str(opts.signing_alg, "options->signing_alg")? {
+        cfg = cfg.signing_alg(s);
+    }
+    if let Some(s) = opt_c_str(opts.key_id, "options->key_id")? {
+        cfg = cfg.key_id(s);
+    }
+    if let Some(s) = opt_c_str(opts.assertion_audience, "options->assertion_audience")? {
+        cfg = cfg.assertion_audience(s);
+    }
+    if let Some(p) = opt_c_str(opts.client_cert_file, "options->client_cert_file")? {
+        cfg = cfg.client_cert(p);
+    }
+    if let Some(p) = opt_c_str(opts.client_key_file, "options->client_key_file")? {
+        cfg = cfg.client_key(p);
+    }
+    cfg = cfg.dpop(opts.dpop != 0);
+    if let Some(p) = opt_c_str(opts.dpop_key_file, "options->dpop_key_file")? {
+        cfg = cfg.dpop_key(p);
+    }
+    if let Some(s) = opt_c_str(opts.issuer, "options->issuer")? {
+        cfg = cfg.issuer(s);
+    }
+    if let Some(s) = opt_c_str(opts.shared_cache_url, "options->shared_cache_url")? {
+        cfg = cfg.shared_cache_url(s);
+    }
+    if let Some(p) = opt_c_str(opts.shared_cache_password_file, "options->shared_cache_password_file")? {
+        cfg = cfg.shared_cache_password_file(p);
+    }
+    if opts.shared_cache_timeout_ms != 0 {
+        cfg = cfg.shared_cache_timeout(Duration::from_millis(opts.shared_cache_timeout_ms.into()));
+    }
     if !opts.extra_params.is_null() {
         let mut i = 0;
         loop {
@@ -233,4 +340,26 @@ pub(crate) fn apply(opts: &oauth_options, mut cfg: Config) -> Result<Config, Fai
         }
     }
     Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_auth_method_constant_names_its_method() {
+        for (value, name) in [
+            (OAUTH_AUTH_CLIENT_SECRET_BASIC, "client_secret_basic"),
+            (OAUTH_AUTH_CLIENT_SECRET_BASIC_RAW, "client_secret_basic_raw"),
+            (OAUTH_AUTH_CLIENT_SECRET_POST, "client_secret_post"),
+            (OAUTH_AUTH_CLIENT_SECRET_JWT, "client_secret_jwt"),
+            (OAUTH_AUTH_PRIVATE_KEY_JWT, "private_key_jwt"),
+            (OAUTH_AUTH_TLS_CLIENT_AUTH, "tls_client_auth"),
+            (OAUTH_AUTH_SELF_SIGNED_TLS_CLIENT_AUTH, "self_signed_tls_client_auth"),
+        ] {
+            assert_eq!(auth_method(value).map(AuthMethod::as_str).ok(), Some(name));
+        }
+        assert_eq!(AuthMethod::ALL.len(), 7, "a new method needs its OAUTH_AUTH_* constant");
+        assert!(auth_method(7).is_err() && auth_method(-1).is_err());
+    }
 }

@@ -80,6 +80,19 @@ public:
     Options &ca_file(const std::string &s) { return str(CA_FILE, s); }
     Options &proxy(const std::string &s) { return str(PROXY, s); }
     Options &cache_dir(const std::string &s) { return str(CACHE_DIR, s); }
+    Options &signing_key_file(const std::string &s) { return str(SIGNING_KEY_FILE, s); }
+    Options &signing_key_pem(const std::string &s) { return str(SIGNING_KEY_PEM, s); }
+    Options &signing_alg(const std::string &s) { return str(SIGNING_ALG, s); }
+    Options &key_id(const std::string &s) { return str(KEY_ID, s); }
+    Options &assertion_audience(const std::string &s) { return str(ASSERTION_AUDIENCE, s); }
+    Options &client_cert_file(const std::string &s) { return str(CLIENT_CERT_FILE, s); }
+    Options &client_key_file(const std::string &s) { return str(CLIENT_KEY_FILE, s); }
+    Options &dpop(bool on) { opts_.dpop = on ? 1 : 0; return *this; }
+    Options &dpop_key_file(const std::string &s) { return str(DPOP_KEY_FILE, s); }
+    Options &issuer(const std::string &s) { return str(ISSUER, s); }
+    Options &shared_cache_url(const std::string &s) { return str(SHARED_CACHE_URL, s); }
+    Options &shared_cache_password_file(const std::string &s) { return str(SHARED_CACHE_PASSWORD_FILE, s); }
+    Options &shared_cache_timeout_ms(unsigned ms) { opts_.shared_cache_timeout_ms = ms; return *this; }
     Options &connect_timeout_ms(unsigned ms) { opts_.connect_timeout_ms = ms; return *this; }
     Options &timeout_ms(unsigned ms) { opts_.timeout_ms = ms; return *this; }
     Options &renew_between_percent(unsigned lo, unsigned hi) {
@@ -115,6 +128,17 @@ public:
         out.ca_file = c_str(CA_FILE);
         out.proxy = c_str(PROXY);
         out.cache_dir = c_str(CACHE_DIR);
+        out.signing_key_file = c_str(SIGNING_KEY_FILE);
+        out.signing_key_pem = c_str(SIGNING_KEY_PEM);
+        out.signing_alg = c_str(SIGNING_ALG);
+        out.key_id = c_str(KEY_ID);
+        out.assertion_audience = c_str(ASSERTION_AUDIENCE);
+        out.client_cert_file = c_str(CLIENT_CERT_FILE);
+        out.client_key_file = c_str(CLIENT_KEY_FILE);
+        out.dpop_key_file = c_str(DPOP_KEY_FILE);
+        out.issuer = c_str(ISSUER);
+        out.shared_cache_url = c_str(SHARED_CACHE_URL);
+        out.shared_cache_password_file = c_str(SHARED_CACHE_PASSWORD_FILE);
         extra_ptrs.clear();
         for (size_t i = 0; i < extra_.size(); ++i) extra_ptrs.push_back(extra_[i].c_str());
         extra_ptrs.push_back(nullptr);
@@ -122,7 +146,26 @@ public:
     }
 
 private:
-    enum { SCOPE, AUDIENCE, RESOURCE, CA_FILE, PROXY, CACHE_DIR, STRINGS };
+    enum {
+        SCOPE,
+        AUDIENCE,
+        RESOURCE,
+        CA_FILE,
+        PROXY,
+        CACHE_DIR,
+        SIGNING_KEY_FILE,
+        SIGNING_KEY_PEM,
+        SIGNING_ALG,
+        KEY_ID,
+        ASSERTION_AUDIENCE,
+        CLIENT_CERT_FILE,
+        CLIENT_KEY_FILE,
+        DPOP_KEY_FILE,
+        ISSUER,
+        SHARED_CACHE_URL,
+        SHARED_CACHE_PASSWORD_FILE,
+        STRINGS
+    };
     const char *c_str(size_t field) const { return set_[field] ? strings_[field].c_str() : nullptr; }
     Options &str(size_t field, const std::string &s) {
         strings_[field] = s;
@@ -132,7 +175,7 @@ private:
     // The scalars; its pointers are only ever set by fill().
     mutable oauth_options opts_;
     std::string strings_[STRINGS];
-    bool set_[STRINGS] = {false, false, false, false, false, false};
+    bool set_[STRINGS] = {};
     std::vector<std::string> extra_;
     mutable std::vector<const char *> extra_ptrs_;
 };

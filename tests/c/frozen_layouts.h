@@ -45,6 +45,27 @@ typedef struct oauth_options_v2 {
     unsigned int credential_cool_down_s;
 } oauth_options_v2;
 
+/* oauth_options version 3 (commit 4f52698): v2 + cache_dir. */
+typedef struct oauth_options_v3 {
+    unsigned int version;
+    int auth_method;
+    const char *scope;
+    const char *audience;
+    const char *resource;
+    const char *ca_file;
+    unsigned int connect_timeout_ms;
+    unsigned int timeout_ms;
+    unsigned int renew_min_percent;
+    unsigned int renew_max_percent;
+    unsigned int default_lifetime_s;
+    int allow_insecure_http;
+    const char *proxy;
+    const char *const *extra_params;
+    unsigned int max_requests_per_second;
+    unsigned int credential_cool_down_s;
+    const char *cache_dir;
+} oauth_options_v3;
+
 /* oauth_stats version 1 (commit c3bb21e; unchanged since). */
 typedef struct oauth_stats_v1 {
     unsigned int version;

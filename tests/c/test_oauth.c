@@ -892,6 +892,7 @@ static void test_last_error_is_per_thread(void) {
 /* Each past layout is the current struct's prefix up to the next version's first field. */
 _Static_assert(sizeof(oauth_options_v1) == offsetof(oauth_options, max_requests_per_second), "v1 prefix");
 _Static_assert(sizeof(oauth_options_v2) == offsetof(oauth_options, cache_dir), "v2 prefix");
+_Static_assert(sizeof(oauth_options_v3) == offsetof(oauth_options, signing_key_file), "v3 prefix");
 _Static_assert(sizeof(oauth_stats_v1) == offsetof(oauth_stats, failures_invalid_config), "stats v1 prefix");
 /* When a field is appended to one of these, freeze its layout as is and add the next. */
 _Static_assert(sizeof(oauth_stats_v2) == sizeof(oauth_stats), "stats v2 is the current layout");
@@ -911,6 +912,8 @@ static unsigned char *guarded(const void *old, size_t len, unsigned char *snap) 
     tail.max_requests_per_second = 1;
     tail.credential_cool_down_s = 7;
     tail.cache_dir = poison_dir;
+    tail.signing_alg = "poison"; /* v4: refused by oauth_client_new if read */
+    tail.issuer = "https://poison.invalid";
     memset(buf, 0xA5, total);
     memcpy(buf, &tail, sizeof tail);
     memcpy(buf, old, len);
@@ -977,6 +980,28 @@ static void test_options_v2_caller(void) {
     CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
     CHECK(!poison_dir_exists()); /* cache_dir (v3) was not read */
     CHECK(oauth_options_init((oauth_options *)buf, 2) == OAUTH_OK);
+    CHECK(guard_intact(buf, sizeof *o, snap));
+    oauth_free(c);
+    free(buf);
+    free(o);
+}
+
+static void test_options_v3_caller(void) {
+    unsigned char snap[sizeof(oauth_options) + GUARD_LEN], *buf;
+    char dir[] = "/tmp/oauth2cc-c-v3-XXXXXX", tok[TOKEN_MAX];
+    size_t len;
+    oauth_client *c = NULL;
+    oauth_options_v3 *o = malloc(sizeof *o);
+    memset(o, 0x5A, sizeof *o);
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(oauth_options_init((oauth_options *)o, 3) == OAUTH_OK);
+    CHECK(o->version == 3 && o->cache_dir == NULL && o->credential_cool_down_s == 0);
+    o->cache_dir = dir; /* a v3 field: read */
+    buf = guarded(o, sizeof *o, snap);
+    CHECK(oauth_client_new(token_url, "svc", "s3cret-value", (const oauth_options *)buf, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    CHECK(access(dir, F_OK) == 0);
+    CHECK(oauth_options_init((oauth_options *)buf, 3) == OAUTH_OK);
     CHECK(guard_intact(buf, sizeof *o, snap));
     oauth_free(c);
     free(buf);
@@ -1108,6 +1133,7 @@ int main(void) {
     run("cache_dir shares tokens between processes", test_cache_dir_shares_between_processes);
     run("oauth_options v1 caller: only its fields read and written", test_options_v1_caller);
     run("oauth_options v2 caller: only its fields read and written", test_options_v2_caller);
+    run("oauth_options v3 caller: only its fields read and written", test_options_v3_caller);
     run("oauth_stats v1 caller: only its fields written", test_stats_v1_caller);
     run("oauth_stats v2: named failure counters", test_stats_v2_named_failures);
     run("oauth_last_error_info: one record, v1 caller", test_last_error_info);

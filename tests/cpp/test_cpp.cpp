@@ -184,6 +184,20 @@ static void test_options_copies_keep_their_strings() {
     c1.scope("x");
     oauth2cc::Options c2 = c1;
     CHECK(c2.get()->scope != c1.get()->scope && std::strcmp(c2.get()->scope, "x") == 0);
+    // Every string setter lands in its own field of the C struct, in copies too.
+    oauth2cc::Options all;
+    all.signing_key_file("kf").signing_key_pem("kp").signing_alg("al").key_id("ki").assertion_audience("aa");
+    all.client_cert_file("cc").client_key_file("ck").dpop_key_file("dk").issuer("is").shared_cache_url("su");
+    all.shared_cache_password_file("sp").dpop(true).shared_cache_timeout_ms(7);
+    oauth2cc::Options all_copy = all;
+    const oauth_options *o = all_copy.get();
+    CHECK(std::strcmp(o->signing_key_file, "kf") == 0 && std::strcmp(o->signing_key_pem, "kp") == 0);
+    CHECK(std::strcmp(o->signing_alg, "al") == 0 && std::strcmp(o->key_id, "ki") == 0);
+    CHECK(std::strcmp(o->assertion_audience, "aa") == 0 && std::strcmp(o->client_cert_file, "cc") == 0);
+    CHECK(std::strcmp(o->client_key_file, "ck") == 0 && std::strcmp(o->dpop_key_file, "dk") == 0);
+    CHECK(std::strcmp(o->issuer, "is") == 0 && std::strcmp(o->shared_cache_url, "su") == 0);
+    CHECK(std::strcmp(o->shared_cache_password_file, "sp") == 0 && o->dpop == 1 && o->shared_cache_timeout_ms == 7);
+    CHECK(o->issuer != all.get()->issuer);
 }
 
 static void test_version_matches_header() {

@@ -10,7 +10,7 @@ mod errors;
 mod logging;
 
 use errors::{guarded, to_py_err};
-use oauth2cc_core::{AuthMethod, Config, ResponseAction, Token};
+use oauth2cc_core::{AuthMethod, Config, KeySource, ResponseAction, Token};
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -104,6 +104,18 @@ struct Options<'a> {
     credential_cool_down: Option<f64>,
     proxy: Option<&'a str>,
     cache_dir: Option<std::path::PathBuf>,
+    private_key: Option<std::path::PathBuf>,
+    signing_alg: Option<&'a str>,
+    key_id: Option<&'a str>,
+    assertion_audience: Option<&'a str>,
+    client_cert: Option<std::path::PathBuf>,
+    client_key: Option<std::path::PathBuf>,
+    dpop: Option<bool>,
+    dpop_key: Option<std::path::PathBuf>,
+    issuer: Option<&'a str>,
+    shared_cache_url: Option<&'a str>,
+    shared_cache_password_file: Option<std::path::PathBuf>,
+    shared_cache_timeout: Option<f64>,
 }
 
 impl Options<'_> {
@@ -155,6 +167,46 @@ impl Options<'_> {
         if let Some(d) = self.cache_dir {
             cfg = cfg.cache_dir(d);
         }
+        if let Some(k) = self.private_key {
+            // A str holding a PEM header is the key itself, anything else a path.
+            cfg = cfg.private_key(match k.to_str() {
+                Some(text) => KeySource::from_path_or_pem(text),
+                None => KeySource::File(k),
+            });
+        }
+        if let Some(v) = self.signing_alg {
+            cfg = cfg.signing_alg(v);
+        }
+        if let Some(v) = self.key_id {
+            cfg = cfg.key_id(v);
+        }
+        if let Some(v) = self.assertion_audience {
+            cfg = cfg.assertion_audience(v);
+        }
+        if let Some(v) = self.client_cert {
+            cfg = cfg.client_cert(v);
+        }
+        if let Some(v) = self.client_key {
+            cfg = cfg.client_key(v);
+        }
+        if let Some(v) = self.dpop {
+            cfg = cfg.dpop(v);
+        }
+        if let Some(v) = self.dpop_key {
+            cfg = cfg.dpop_key(v);
+        }
+        if let Some(v) = self.issuer {
+            cfg = cfg.issuer(v);
+        }
+        if let Some(v) = self.shared_cache_url {
+            cfg = cfg.shared_cache_url(v);
+        }
+        if let Some(v) = self.shared_cache_password_file {
+            cfg = cfg.shared_cache_password_file(v);
+        }
+        if let Some(v) = self.shared_cache_timeout {
+            cfg = cfg.shared_cache_timeout(secs("shared_cache_timeout", v)?);
+        }
         Ok(cfg)
     }
 }
@@ -167,19 +219,24 @@ struct Prepared(Mutex<Option<oauth2cc_core::Client>>);
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (token_url, client_id, client_secret, *, auth_method = None, scope = None,
+    #[pyo3(signature = (token_url, client_id, client_secret = None, *, auth_method = None, scope = None,
         audience = None, resource = None, extra_params = None, ca_file = None, connect_timeout = None, timeout = None,
         renew_between = None, allow_insecure_http = None, default_lifetime = None,
-        max_requests_per_second = None, credential_cool_down = None, proxy = None, cache_dir = None, _prepared = None),
-        text_signature = "(token_url, client_id, client_secret, *, auth_method=None, scope=None, \
+        max_requests_per_second = None, credential_cool_down = None, proxy = None, cache_dir = None,
+        private_key = None, signing_alg = None, key_id = None, assertion_audience = None,
+        client_cert = None, client_key = None, dpop = None, dpop_key = None, issuer = None, shared_cache_url = None,
+        shared_cache_password_file = None, shared_cache_timeout = None, _prepared = None),
+        text_signature = "(token_url, client_id, client_secret=None, *, auth_method=None, scope=None, \
         audience=None, resource=None, extra_params=None, ca_file=None, connect_timeout=None, timeout=None, \
         renew_between=None, allow_insecure_http=None, default_lifetime=None, max_requests_per_second=None, \
-        credential_cool_down=None, proxy=None, cache_dir=None)")]
+        credential_cool_down=None, proxy=None, cache_dir=None, private_key=None, signing_alg=None, key_id=None, assertion_audience=None, \
+        client_cert=None, client_key=None, dpop=None, dpop_key=None, issuer=None, shared_cache_url=None, \
+        shared_cache_password_file=None, shared_cache_timeout=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        token_url: &str,
+        token_url: Option<&str>,
         client_id: &str,
-        client_secret: &str,
+        client_secret: Option<&str>,
         auth_method: Option<&str>,
         scope: Option<&str>,
         audience: Option<&str>,
@@ -195,6 +252,18 @@ impl Client {
         credential_cool_down: Option<f64>,
         proxy: Option<&str>,
         cache_dir: Option<std::path::PathBuf>,
+        private_key: Option<std::path::PathBuf>,
+        signing_alg: Option<&str>,
+        key_id: Option<&str>,
+        assertion_audience: Option<&str>,
+        client_cert: Option<std::path::PathBuf>,
+        client_key: Option<std::path::PathBuf>,
+        dpop: Option<bool>,
+        dpop_key: Option<std::path::PathBuf>,
+        issuer: Option<&str>,
+        shared_cache_url: Option<&str>,
+        shared_cache_password_file: Option<std::path::PathBuf>,
+        shared_cache_timeout: Option<f64>,
         _prepared: Option<PyRef<'_, Prepared>>,
     ) -> PyResult<Client> {
         if let Some(p) = _prepared {
@@ -217,8 +286,26 @@ impl Client {
             credential_cool_down,
             proxy,
             cache_dir,
+            private_key,
+            signing_alg,
+            key_id,
+            assertion_audience,
+            client_cert,
+            client_key,
+            dpop,
+            dpop_key,
+            issuer,
+            shared_cache_url,
+            shared_cache_password_file,
+            shared_cache_timeout,
         };
-        let cfg = options.apply(Config::new(token_url, client_id, client_secret))?;
+        if token_url.is_none() && options.issuer.is_none() {
+            return Err(errors::config_error(
+                "token_url is None: pass the token endpoint's URL, or use Client.from_issuer()",
+            ));
+        }
+        let cfg =
+            options.apply(Config::new(token_url.unwrap_or_default(), client_id, client_secret.unwrap_or_default()))?;
         let inner = guarded(|| oauth2cc_core::Client::new(cfg)).map_err(|e| to_py_err(&e))?;
         Ok(Client { inner, last: Mutex::new(None) })
     }
@@ -234,7 +321,9 @@ impl Client {
         auth_method = None, scope = None, audience = None, resource = None, extra_params = None, ca_file = None,
         connect_timeout = None, timeout = None, renew_between = None, allow_insecure_http = None,
         default_lifetime = None, max_requests_per_second = None, credential_cool_down = None, proxy = None,
-        cache_dir = None))]
+        cache_dir = None, private_key = None, signing_alg = None, key_id = None, assertion_audience = None,
+        client_cert = None, client_key = None, dpop = None, dpop_key = None, issuer = None, shared_cache_url = None,
+        shared_cache_password_file = None, shared_cache_timeout = None))]
     #[allow(clippy::too_many_arguments)]
     fn from_env<'py>(
         cls: &Bound<'py, pyo3::types::PyType>,
@@ -257,6 +346,18 @@ impl Client {
         credential_cool_down: Option<f64>,
         proxy: Option<&str>,
         cache_dir: Option<std::path::PathBuf>,
+        private_key: Option<std::path::PathBuf>,
+        signing_alg: Option<&str>,
+        key_id: Option<&str>,
+        assertion_audience: Option<&str>,
+        client_cert: Option<std::path::PathBuf>,
+        client_key: Option<std::path::PathBuf>,
+        dpop: Option<bool>,
+        dpop_key: Option<std::path::PathBuf>,
+        issuer: Option<&str>,
+        shared_cache_url: Option<&str>,
+        shared_cache_password_file: Option<std::path::PathBuf>,
+        shared_cache_timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = cls.py();
         let options = Options {
@@ -275,6 +376,18 @@ impl Client {
             credential_cool_down,
             proxy,
             cache_dir,
+            private_key,
+            signing_alg,
+            key_id,
+            assertion_audience,
+            client_cert,
+            client_key,
+            dpop,
+            dpop_key,
+            issuer,
+            shared_cache_url,
+            shared_cache_password_file,
+            shared_cache_timeout,
         };
         let cfg = guarded(|| {
             let mut s = oauth2cc_core::Settings::load(profile, None)?;
@@ -287,6 +400,18 @@ impl Client {
             if let Some(c) = client_secret.filter(|c| !c.is_empty()) {
                 s.set_secret(c);
             }
+            // What decides which settings are required (a token URL or an
+            // issuer; a secret, or a key or certificate instead).
+            for (key, value) in [
+                ("issuer", options.issuer.map(str::to_string)),
+                ("auth_method", options.auth_method.map(str::to_string)),
+                ("private_key", options.private_key.as_ref().map(|p| p.to_string_lossy().into_owned())),
+                ("client_cert", options.client_cert.as_ref().map(|p| p.to_string_lossy().into_owned())),
+            ] {
+                if let Some(v) = value {
+                    s.set(key, v)?;
+                }
+            }
             s.config()
         })
         .map_err(|e| to_py_err(&e))?;
@@ -294,7 +419,7 @@ impl Client {
         let inner = guarded(|| oauth2cc_core::Client::new(cfg)).map_err(|e| to_py_err(&e))?;
         let kwargs = PyDict::new(py);
         kwargs.set_item("_prepared", Prepared(Mutex::new(Some(inner))))?;
-        cls.call(("", "", ""), Some(&kwargs))
+        cls.call(("", ""), Some(&kwargs))
     }
 
     /// A valid access token (str), from the cache when possible. Blocks, with

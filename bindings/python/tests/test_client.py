@@ -58,6 +58,15 @@ def test_every_option(sim: Sim) -> None:
     assert params["acr_values"] == "gold" and params["client_id"] == "post-only"
 
 
+def test_a_token_url_or_an_issuer_and_a_secret_when_the_method_uses_one(sim: Sim) -> None:
+    with pytest.raises(oauth2cc.ConfigurationError, match="from_issuer"):
+        oauth2cc.Client(None, "svc", "s3cret-value")
+    for method in ("client_secret_basic", "client_secret_post", "client_secret_jwt"):
+        with pytest.raises(oauth2cc.ConfigurationError, match="client secret is empty"):
+            oauth2cc.Client(sim.token_url, "svc", auth_method=method)  # type: ignore[arg-type]
+    assert sim.requests() == 0
+
+
 def test_repr_shows_url_and_id_never_secret_or_token(sim: Sim) -> None:
     c = oauth2cc.Client(sim.token_url, "svc", "s3cret-value")
     t = c.token()

@@ -35,7 +35,26 @@ environment, which beats the profile:
   --client-secret-stdin         the secret from the first line of standard input
                                 (or OAUTH2CC_CLIENT_SECRET: the secret itself)
   --auth-method METHOD          OAUTH2CC_AUTH_METHOD: client_secret_basic (default),
-                                client_secret_basic_raw, client_secret_post
+                                client_secret_basic_raw, client_secret_post,
+                                client_secret_jwt, private_key_jwt, tls_client_auth,
+                                self_signed_tls_client_auth
+  --private-key FILE            OAUTH2CC_PRIVATE_KEY (PEM file, or PEM text in the
+                                variable): signs private_key_jwt assertions
+  --signing-alg ALG             OAUTH2CC_SIGNING_ALG (HS256/384/512, RS256, PS256,
+                                ES256, ES384, EdDSA; default from the method and key)
+  --key-id KID                  OAUTH2CC_KEY_ID (the assertion's kid)
+  --assertion-audience AUD      OAUTH2CC_ASSERTION_AUDIENCE (default the token URL)
+  --client-cert FILE            OAUTH2CC_CLIENT_CERT (PEM; mutual TLS)
+  --client-key FILE             OAUTH2CC_CLIENT_KEY (PEM key of --client-cert)
+  --dpop                        OAUTH2CC_DPOP=1: DPoP-bound tokens (RFC 9449)
+  --dpop-key FILE               OAUTH2CC_DPOP_KEY (PEM EC P-256 key; default: generated)
+  --issuer URL                  OAUTH2CC_ISSUER: find the token URL by discovery
+  --shared-cache URL            OAUTH2CC_SHARED_CACHE_URL (redis://, rediss://,
+                                redis+unix://): share tokens, budget and pauses
+                                with other hosts
+  --shared-cache-password-file FILE
+                                OAUTH2CC_SHARED_CACHE_PASSWORD_FILE
+  --shared-cache-timeout SECS   OAUTH2CC_SHARED_CACHE_TIMEOUT (default 0.05)
   --scope S                     OAUTH2CC_SCOPE (space-separated scopes)
   --audience A                  OAUTH2CC_AUDIENCE
   --resource R                  OAUTH2CC_RESOURCE (RFC 8707)
@@ -173,6 +192,10 @@ fn parse_args(args: Vec<String>) -> Result<Parsed, Failure> {
             "--client-secret-stdin" => a.secret_stdin = takes_no_value(&name)?,
             "--no-cache" => a.no_cache = takes_no_value(&name)?,
             "--allow-insecure-http" => a.insecure = takes_no_value(&name)?,
+            "--dpop" => {
+                takes_no_value(&name)?;
+                a.flags.insert("dpop", "1".to_string());
+            }
             "--profile" => a.profile = Some(value("--profile")?),
             "--config" => a.config = Some(value("--config")?),
             n if REQUEST_OPTIONS.contains(&n) => {

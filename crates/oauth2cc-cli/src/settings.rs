@@ -24,6 +24,17 @@ pub const FLAGS: &[(&str, &str)] = &[
     ("timeout", "--timeout"),
     ("connect_timeout", "--connect-timeout"),
     ("cache_dir", "--cache-dir"),
+    ("private_key", "--private-key"),
+    ("signing_alg", "--signing-alg"),
+    ("key_id", "--key-id"),
+    ("assertion_audience", "--assertion-audience"),
+    ("client_cert", "--client-cert"),
+    ("client_key", "--client-key"),
+    ("dpop_key", "--dpop-key"),
+    ("issuer", "--issuer"),
+    ("shared_cache_url", "--shared-cache"),
+    ("shared_cache_password_file", "--shared-cache-password-file"),
+    ("shared_cache_timeout", "--shared-cache-timeout"),
 ];
 
 /// What the command line says beyond the core's sources.

@@ -52,7 +52,7 @@ mod www_authenticate;
 
 pub use api_response::ResponseAction;
 pub use client::Client;
-pub use config::{AuthMethod, Config};
+pub use config::{AuthMethod, Config, KeySource};
 pub use deferred::is_oauth2cc_log_target;
 pub use error::{Error, ErrorKind, OAuthErrorBody};
 #[cfg(unix)]

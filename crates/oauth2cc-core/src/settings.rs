@@ -26,7 +26,7 @@
 //! `OAUTH2CC_PROFILE`, else `[default]` if the file has one. A named profile
 //! that is missing, or a config file named explicitly that is missing, is an error.
 
-use crate::config::{AuthMethod, Config};
+use crate::config::{AuthMethod, Config, KeySource};
 use crate::error::{sanitize, Error};
 use crate::secret::Secret;
 use std::collections::HashMap;
@@ -58,6 +58,18 @@ pub const KEYS: &[(&str, &str)] = &[
     ("max_requests_per_second", "OAUTH2CC_MAX_REQUESTS_PER_SECOND"),
     ("allow_insecure_http", "OAUTH2CC_ALLOW_INSECURE_HTTP"),
     ("cache_dir", "OAUTH2CC_CACHE_DIR"),
+    ("private_key", "OAUTH2CC_PRIVATE_KEY"),
+    ("signing_alg", "OAUTH2CC_SIGNING_ALG"),
+    ("key_id", "OAUTH2CC_KEY_ID"),
+    ("assertion_audience", "OAUTH2CC_ASSERTION_AUDIENCE"),
+    ("client_cert", "OAUTH2CC_CLIENT_CERT"),
+    ("client_key", "OAUTH2CC_CLIENT_KEY"),
+    ("dpop", "OAUTH2CC_DPOP"),
+    ("dpop_key", "OAUTH2CC_DPOP_KEY"),
+    ("issuer", "OAUTH2CC_ISSUER"),
+    ("shared_cache_url", "OAUTH2CC_SHARED_CACHE_URL"),
+    ("shared_cache_password_file", "OAUTH2CC_SHARED_CACHE_PASSWORD_FILE"),
+    ("shared_cache_timeout", "OAUTH2CC_SHARED_CACHE_TIMEOUT"),
 ];
 
 /// The variable that holds the secret itself (never a profile key).
@@ -317,15 +329,26 @@ impl Settings {
     pub fn config(&self) -> Result<Config, Error> {
         let mut missing = Vec::new();
         let url = self.get("token_url").filter(|v| !v.is_empty());
+        let issuer = self.get("issuer").filter(|v| !v.is_empty());
         let id = self.get("client_id").filter(|v| !v.is_empty());
-        if url.is_none() {
-            missing.push("token_url (OAUTH2CC_TOKEN_URL)");
+        let method = match self.get("auth_method") {
+            Some(m) => Some(m.parse::<AuthMethod>().map_err(|e| self.invalid("auth_method", e.message()))?),
+            None => None,
+        };
+        // The secret is needed unless the method does without it: named so,
+        // or left to discovery with a key or a certificate to offer.
+        let needs_secret = match method {
+            Some(m) => m.uses_secret(),
+            None => self.get("private_key").is_none() && self.get("client_cert").is_none(),
+        };
+        if url.is_none() && issuer.is_none() {
+            missing.push("token_url (OAUTH2CC_TOKEN_URL) or issuer (OAUTH2CC_ISSUER)");
         }
         if id.is_none() {
             missing.push("client_id (OAUTH2CC_CLIENT_ID)");
         }
         let secret = self.secret();
-        if matches!(secret, Ok(None)) {
+        if needs_secret && matches!(secret, Ok(None)) {
             missing.push("the client secret (OAUTH2CC_CLIENT_SECRET or OAUTH2CC_CLIENT_SECRET_FILE)");
         }
         if !missing.is_empty() {
@@ -333,11 +356,50 @@ impl Settings {
                 "set them in the environment (the variables named), in a profile of the config file, or with the caller's own settings (command-line flags, keyword arguments); never the secret itself in a profile",
             ));
         }
-        let (Some(url), Some(id), Some(secret)) = (url, id, secret?) else { unreachable!("checked above") };
-        let mut cfg = Config::new(url, id, secret);
-        if let Some(m) = self.get("auth_method") {
-            let m = m.parse::<AuthMethod>().map_err(|e| self.invalid("auth_method", e.message()))?;
+        let Some(id) = id else { unreachable!("checked above") };
+        let secret = secret?.unwrap_or_else(|| Secret::new(""));
+        let mut cfg = Config::new(url.unwrap_or_default(), id, secret);
+        if let Some(m) = method {
             cfg = cfg.auth_method(m);
+        }
+        if let Some(v) = self.get("private_key") {
+            cfg = cfg.private_key(match KeySource::from_path_or_pem(v) {
+                KeySource::File(_) => KeySource::File(expand_home(v)),
+                pem => pem,
+            });
+        }
+        if let Some(v) = self.get("signing_alg") {
+            cfg = cfg.signing_alg(v);
+        }
+        if let Some(v) = self.get("key_id") {
+            cfg = cfg.key_id(v);
+        }
+        if let Some(v) = self.get("assertion_audience") {
+            cfg = cfg.assertion_audience(v);
+        }
+        if let Some(v) = self.get("client_cert") {
+            cfg = cfg.client_cert(expand_home(v));
+        }
+        if let Some(v) = self.get("client_key") {
+            cfg = cfg.client_key(expand_home(v));
+        }
+        if let Some(v) = self.get("dpop") {
+            cfg = cfg.dpop(self.flag("dpop", v)?);
+        }
+        if let Some(v) = self.get("dpop_key") {
+            cfg = cfg.dpop_key(expand_home(v));
+        }
+        if let Some(v) = issuer {
+            cfg = cfg.issuer(v);
+        }
+        if let Some(v) = self.get("shared_cache_url") {
+            cfg = cfg.shared_cache_url(v);
+        }
+        if let Some(v) = self.get("shared_cache_password_file") {
+            cfg = cfg.shared_cache_password_file(expand_home(v));
+        }
+        if let Some(v) = self.get("shared_cache_timeout") {
+            cfg = cfg.shared_cache_timeout(self.seconds("shared_cache_timeout", v)?);
         }
         if let Some(v) = self.get("scope") {
             cfg = cfg.scope(v);

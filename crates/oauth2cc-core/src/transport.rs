@@ -318,6 +318,11 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
             form::encode_into(&mut post, secret);
             (None, Some(post))
         }
+        // Refused by `Config::validate` until their modules land.
+        AuthMethod::ClientSecretJwt
+        | AuthMethod::PrivateKeyJwt
+        | AuthMethod::TlsClientAuth
+        | AuthMethod::SelfSignedTlsClientAuth => (None, None),
     }
 }
 

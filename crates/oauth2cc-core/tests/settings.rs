@@ -258,3 +258,60 @@ fn a_value_is_the_rest_of_its_line_verbatim_and_comments_are_whole_lines() {
     assert_eq!(s.get("client_id"), Some("svc  # not a comment"));
     assert_eq!(s.get("scope"), Some("a;b"));
 }
+
+#[test]
+fn every_new_setting_reaches_the_configuration_and_pem_text_stays_hidden() {
+    let (_g, _dir) = clean("issue14");
+    // An issuer stands in for the token URL; a key or certificate for the secret.
+    std::env::set_var("OAUTH2CC_ISSUER", "https://iam.example.com/realms/demo");
+    std::env::set_var("OAUTH2CC_CLIENT_ID", "svc");
+    std::env::set_var("OAUTH2CC_AUTH_METHOD", "private_key_jwt");
+    std::env::set_var(
+        "OAUTH2CC_PRIVATE_KEY",
+        "-----BEGIN PRIVATE KEY-----\nS3CRETKEYMATERIAL\n-----END PRIVATE KEY-----\n",
+    );
+    for (var, value) in [
+        ("OAUTH2CC_SIGNING_ALG", "PS256"),
+        ("OAUTH2CC_KEY_ID", "kid-7"),
+        ("OAUTH2CC_ASSERTION_AUDIENCE", "https://iam.example.com/realms/demo"),
+        ("OAUTH2CC_CLIENT_CERT", "/etc/svc/cert.pem"),
+        ("OAUTH2CC_CLIENT_KEY", "/etc/svc/key.pem"),
+        ("OAUTH2CC_DPOP", "yes"),
+        ("OAUTH2CC_DPOP_KEY", "/etc/svc/dpop.pem"),
+        ("OAUTH2CC_SHARED_CACHE_URL", "rediss://fleet:p4ssw0rd@redis.internal:6380/0"),
+        ("OAUTH2CC_SHARED_CACHE_PASSWORD_FILE", "/etc/svc/redis-password"),
+        ("OAUTH2CC_SHARED_CACHE_TIMEOUT", "0.02"),
+    ] {
+        std::env::set_var(var, value);
+    }
+    let cfg = Config::from_env(None).expect("no token URL and no secret needed");
+    let shown = format!("{cfg:?}");
+    for expected in [
+        "PrivateKeyJwt",
+        "Pem([redacted])",
+        "\"PS256\"",
+        "\"kid-7\"",
+        "/etc/svc/cert.pem",
+        "/etc/svc/key.pem",
+        "dpop: true",
+        "/etc/svc/dpop.pem",
+        "issuer: Some(\"https://iam.example.com/realms/demo\")",
+        "rediss://***@redis.internal:6380/0",
+        "/etc/svc/redis-password",
+        "20ms",
+    ] {
+        assert!(shown.contains(expected), "{expected} missing from {shown}");
+    }
+    assert!(!shown.contains("S3CRETKEYMATERIAL") && !shown.contains("p4ssw0rd"), "{shown}");
+    // A path is a file; a bad flag value is named.
+    std::env::set_var("OAUTH2CC_PRIVATE_KEY", "~/keys/svc.pem");
+    assert!(format!("{:?}", Config::from_env(None).unwrap()).contains("File(\""));
+    std::env::set_var("OAUTH2CC_DPOP", "maybe");
+    assert!(err(Config::from_env(None)).contains("OAUTH2CC_DPOP"));
+    // Without an issuer or a method that does without the secret, both are missing.
+    std::env::remove_var("OAUTH2CC_DPOP");
+    std::env::remove_var("OAUTH2CC_ISSUER");
+    std::env::set_var("OAUTH2CC_AUTH_METHOD", "client_secret_jwt");
+    let msg = err(Config::from_env(None));
+    assert!(msg.contains("OAUTH2CC_ISSUER") && msg.contains("OAUTH2CC_CLIENT_SECRET"), "{msg}");
+}

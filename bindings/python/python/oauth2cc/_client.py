@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from . import _native
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, TypeVar
+
+    _C = TypeVar("_C", bound="Client")
+
 
 class Client(_native.Client):
     """Gets OAuth 2.0 access tokens with the client credentials grant, caches
@@ -27,8 +33,34 @@ class Client(_native.Client):
     only; a directory shares tokens between processes, as the ``oauth2cc``
     command does).
 
+    Beyond a shared secret (``client_secret`` may then be None):
+    ``auth_method`` "client_secret_jwt" or "private_key_jwt" with
+    ``private_key`` (a PEM file's path, or PEM text), ``signing_alg``,
+    ``key_id`` and ``assertion_audience``; "tls_client_auth" or
+    "self_signed_tls_client_auth" with ``client_cert`` and ``client_key``
+    (PEM files); ``dpop=True`` for DPoP-bound tokens, with ``dpop_key`` (a
+    PEM file) to keep the key across restarts. ``shared_cache_url``
+    (``redis://``, ``rediss://``, ``redis+unix://``),
+    ``shared_cache_password_file`` and ``shared_cache_timeout`` (seconds)
+    share one token, budget and pause between hosts.
+
+    ``Client.from_issuer(issuer, client_id, client_secret=None, **keywords)``
+    finds the token endpoint in the issuer's discovery document.
     ``Client.from_env(profile=None, **keywords)`` reads the ``OAUTH2CC_*``
     environment and the config file's profiles, as the ``oauth2cc`` command does.
 
     Errors are subclasses of :class:`oauth2cc.OAuthError`.
     """
+
+    @classmethod
+    def from_issuer(
+        cls: type[_C], issuer: str, client_id: str, client_secret: Optional[str] = None, **keywords: Any
+    ) -> _C:
+        """A client whose token endpoint comes from ``issuer``'s discovery
+        document (``/.well-known/openid-configuration``, else
+        ``/.well-known/oauth-authorization-server``), fetched on the first
+        token request. The keywords are ``Client``'s.
+
+        >>> client = Client.from_issuer("https://iam.example.com/realms/demo", "svc", "s3cret")  # doctest: +SKIP
+        """
+        return cls(None, client_id, client_secret, issuer=issuer, **keywords)

@@ -14,7 +14,15 @@ __all__ = [
 
 # Types for annotations only (stub-only, hence private here; oauth2cc exports them without the underscore).
 
-_AuthMethod: TypeAlias = Literal["client_secret_basic", "client_secret_basic_raw", "client_secret_post"]
+_AuthMethod: TypeAlias = Literal[
+    "client_secret_basic",
+    "client_secret_basic_raw",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+    "tls_client_auth",
+    "self_signed_tls_client_auth",
+]
 _ErrorKind: TypeAlias = Literal[
     "invalid_config",
     "invalid_client",
@@ -74,9 +82,9 @@ _C = TypeVar("_C", bound="Client")
 class Client:
     def __new__(
         cls,
-        token_url: str,
+        token_url: Optional[str],
         client_id: str,
-        client_secret: str,
+        client_secret: Optional[str] = None,
         *,
         auth_method: Optional[_AuthMethod] = None,
         scope: Optional[str] = None,
@@ -93,6 +101,18 @@ class Client:
         credential_cool_down: Optional[float] = None,
         proxy: Optional[str] = None,
         cache_dir: Optional[Union[str, os.PathLike[str]]] = None,
+        private_key: Optional[Union[str, os.PathLike[str]]] = None,
+        signing_alg: Optional[str] = None,
+        key_id: Optional[str] = None,
+        assertion_audience: Optional[str] = None,
+        client_cert: Optional[Union[str, os.PathLike[str]]] = None,
+        client_key: Optional[Union[str, os.PathLike[str]]] = None,
+        dpop: Optional[bool] = None,
+        dpop_key: Optional[Union[str, os.PathLike[str]]] = None,
+        issuer: Optional[str] = None,
+        shared_cache_url: Optional[str] = None,
+        shared_cache_password_file: Optional[Union[str, os.PathLike[str]]] = None,
+        shared_cache_timeout: Optional[float] = None,
     ) -> "Client": ...
     @classmethod
     def from_env(
@@ -117,6 +137,18 @@ class Client:
         credential_cool_down: Optional[float] = None,
         proxy: Optional[str] = None,
         cache_dir: Optional[Union[str, os.PathLike[str]]] = None,
+        private_key: Optional[Union[str, os.PathLike[str]]] = None,
+        signing_alg: Optional[str] = None,
+        key_id: Optional[str] = None,
+        assertion_audience: Optional[str] = None,
+        client_cert: Optional[Union[str, os.PathLike[str]]] = None,
+        client_key: Optional[Union[str, os.PathLike[str]]] = None,
+        dpop: Optional[bool] = None,
+        dpop_key: Optional[Union[str, os.PathLike[str]]] = None,
+        issuer: Optional[str] = None,
+        shared_cache_url: Optional[str] = None,
+        shared_cache_password_file: Optional[Union[str, os.PathLike[str]]] = None,
+        shared_cache_timeout: Optional[float] = None,
     ) -> _C: ...
     def token(self) -> str: ...
     def cached_token(self) -> Optional[str]: ...
