@@ -917,6 +917,17 @@ oauth_status oauth_handle_dpop_response(const struct oauth_client *client,
                                         const char *dpop_nonce);
 
 /**
+ * 1 when `client` binds its tokens with DPoP (`options->dpop` or
+ * `options->dpop_key_file`), else 0 (NULL included). For wrappers that
+ * must choose between `Authorization: Bearer` and `Authorization: DPoP`
+ * plus `oauth_dpop_proof`.
+ *
+ * # Safety
+ * `client` must be NULL or come from `oauth_client_new`.
+ */
+int oauth_dpop_enabled(const struct oauth_client *client);
+
+/**
  * Fills `*out` with this thread's last failure: status, message, HTTP
  * status, the server's `error`, `error_description`, the required scope and
  * the retry-after time, in one call. `out->version` must be set; only the

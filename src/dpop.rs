@@ -129,3 +129,19 @@ pub unsafe extern "C" fn oauth_handle_dpop_response(
         }
     })
 }
+
+/// 1 when `client` binds its tokens with DPoP (`options->dpop` or
+/// `options->dpop_key_file`), else 0 (NULL included). For wrappers that
+/// must choose between `Authorization: Bearer` and `Authorization: DPoP`
+/// plus `oauth_dpop_proof`.
+///
+/// # Safety
+/// `client` must be NULL or come from `oauth_client_new`.
+#[no_mangle]
+pub unsafe extern "C" fn oauth_dpop_enabled(client: *const oauth_client) -> c_int {
+    // SAFETY: NULL or a valid client, as documented.
+    match unsafe { client.as_ref() } {
+        Some(c) => c_int::from(c.inner().is_dpop()),
+        None => 0,
+    }
+}
