@@ -848,6 +848,31 @@ oauth_status oauth_set_secret(const struct oauth_client *client,
 void oauth_free(struct oauth_client *client);
 
 /**
+ * The client certificate and private key files the client presents over
+ * mutual TLS (options `client_cert_file` and `client_key_file`, or
+ * `OAUTH2CC_CLIENT_CERT` and `OAUTH2CC_CLIENT_KEY`), for API calls made
+ * with another HTTP library: the token endpoint binds the tokens of such a
+ * client to its certificate (RFC 8705 `cnf.x5t#S256`), and an API refuses a
+ * bound token sent over a connection without that certificate. The libcurl
+ * helper (`oauth_curl_perform`) sets them on the request itself.
+ *
+ * - `cert_file`, `key_file`: receive the paths as given when the client was
+ *   created (NUL-terminated, owned by the client and valid until
+ *   `oauth_free`; do not free them), or NULL both when the client has no
+ *   certificate. The files are PEM; the key is never returned, only its path.
+ *
+ * Returns `OAUTH_OK`, or `OAUTH_ERR_INVALID_ARGUMENT` for a NULL pointer
+ * (then nothing is written). Thread-safe.
+ *
+ * # Safety
+ * `client` must come from `oauth_client_new` and not be freed; `cert_file`
+ * and `key_file` must be valid for a write.
+ */
+oauth_status oauth_get_client_cert_files(const struct oauth_client *client,
+                                         const char **cert_file,
+                                         const char **key_file);
+
+/**
  * Writes a DPoP proof (RFC 9449), NUL-terminated, into `buf`, for an API
  * call with a token from `oauth_get_token` on a client created with
  * `options->dpop` set.

@@ -13,11 +13,22 @@ use std::ffi::c_char;
 /// `const oauth_client *` may be used by any number of threads at once.
 pub struct oauth_client {
     inner: Client,
+    /// The client certificate and key file paths, for `oauth_get_client_cert_files`.
+    cert_files: Option<crate::client_cert::CertFiles>,
 }
 
 impl oauth_client {
+    fn new(inner: Client) -> oauth_client {
+        let cert_files = crate::client_cert::CertFiles::of(&inner);
+        oauth_client { inner, cert_files }
+    }
+
     pub(crate) fn inner(&self) -> &Client {
         &self.inner
+    }
+
+    pub(crate) fn cert_files(&self) -> Option<&crate::client_cert::CertFiles> {
+        self.cert_files.as_ref()
     }
 }
 
@@ -78,7 +89,7 @@ pub unsafe extern "C" fn oauth_client_new(
         }
         let client = Client::new(cfg)?;
         // SAFETY: `out` is non-NULL and writable, as documented.
-        unsafe { out.write(Box::into_raw(Box::new(oauth_client { inner: client }))) };
+        unsafe { out.write(Box::into_raw(Box::new(oauth_client::new(client)))) };
         Ok(OAUTH_OK)
     })
 }
@@ -129,7 +140,7 @@ pub unsafe extern "C" fn oauth_client_new_from_env(
         let profile = opt_c_str(profile, "profile")?;
         let client = Client::new(Config::from_env(profile)?)?;
         // SAFETY: `out` is non-NULL and writable, as documented.
-        unsafe { out.write(Box::into_raw(Box::new(oauth_client { inner: client }))) };
+        unsafe { out.write(Box::into_raw(Box::new(oauth_client::new(client)))) };
         Ok(OAUTH_OK)
     })
 }

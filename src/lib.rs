@@ -7,6 +7,7 @@
 pub mod api_response;
 mod boundary;
 pub mod client;
+pub mod client_cert;
 pub mod dpop;
 pub mod last_error;
 pub mod logging;

@@ -3,7 +3,9 @@
 #   tests/with-sim.sh [SIM_ARGS...] -- COMMAND [ARGS...]
 # The command gets OAUTH2CC_SIM_URL=http://127.0.0.1:PORT and
 # OAUTH2CC_TOKEN_URL (realm "test"), and for a second simulator serving HTTPS
-# OAUTH2CC_SIM_TLS_URL and OAUTH2CC_SIM_CA_FILE. The simulators are always stopped.
+# OAUTH2CC_SIM_TLS_URL and OAUTH2CC_SIM_CA_FILE, with a test-only client
+# certificate and key for mutual TLS in OAUTH2CC_SIM_CLIENT_CERT and
+# OAUTH2CC_SIM_CLIENT_KEY (tokens requested with it are bound to it). The simulators are always stopped.
 # The simulator: $IAM_SIM if set, else the newer of target/release/iam-sim
 # (make build) and target/debug/iam-sim (make build-debug, cargo build).
 set -eu
@@ -70,14 +72,16 @@ wait_for "$dir/port" "$pid" iam-sim
 port=$(cat "$dir/port")
 
 # A second simulator over HTTPS, with its CA in a file, for the TLS tests.
-"$SIM" --port-file "$dir/tls-port" --tls localhost,127.0.0.1 --ca-out "$dir/ca.pem" \
+"$SIM" --port-file "$dir/tls-port" --tls localhost,127.0.0.1 --ca-out "$dir/ca.pem" --client-cert-out "$dir/client" \
     --client id=svc,secret=s3cret-value --client id=short,secret=short-secret,lifetime=2 \
     --client id=big,secret=big-secret,token_size=1024 >"$dir/iam-sim-tls.out" 2>&1 &
 tls_pid=$!
 wait_for "$dir/tls-port" "$tls_pid" iam-sim-tls
 OAUTH2CC_SIM_TLS_URL="https://127.0.0.1:$(cat "$dir/tls-port")"
 OAUTH2CC_SIM_CA_FILE="$dir/ca.pem"
-export OAUTH2CC_SIM_TLS_URL OAUTH2CC_SIM_CA_FILE
+OAUTH2CC_SIM_CLIENT_CERT="$dir/client.pem"
+OAUTH2CC_SIM_CLIENT_KEY="$dir/client.key"
+export OAUTH2CC_SIM_TLS_URL OAUTH2CC_SIM_CA_FILE OAUTH2CC_SIM_CLIENT_CERT OAUTH2CC_SIM_CLIENT_KEY
 OAUTH2CC_SIM_URL="http://127.0.0.1:$port"
 OAUTH2CC_TOKEN_URL="$OAUTH2CC_SIM_URL/realms/test/protocol/openid-connect/token"
 export OAUTH2CC_SIM_URL OAUTH2CC_TOKEN_URL

@@ -196,6 +196,21 @@ static void free_token(char *t) {
     }
 }
 
+/* The client's certificate (mutual TLS) on the handle: a certificate-bound
+ * token (RFC 8705) is refused over a connection without it. */
+static oauth_status use_client_cert(const oauth_client *client, CURL *curl) {
+    const char *cert = NULL;
+    const char *key = NULL;
+    oauth_status rc = oauth_get_client_cert_files(client, &cert, &key);
+    if (rc != OAUTH_OK || cert == NULL) return rc;
+    if (curl_easy_setopt(curl, CURLOPT_SSLCERT, cert) != CURLE_OK ||
+        curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM") != CURLE_OK ||
+        curl_easy_setopt(curl, CURLOPT_SSLKEY, key) != CURLE_OK ||
+        curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM") != CURLE_OK)
+        return fail(OAUTH_CURL_ERR_TRANSFER, "libcurl refused the client certificate options (built without TLS?)");
+    return OAUTH_OK;
+}
+
 oauth_status oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_request *req,
                                 long *http_status, CURLcode *curl_code) {
     int attempt, dpop;
@@ -209,6 +224,8 @@ oauth_status oauth_curl_perform(const oauth_client *client, CURL *curl, const oa
     method = req->method != NULL ? req->method : "GET";
     if (dpop && req->url == NULL)
         return fail(OAUTH_ERR_INVALID_ARGUMENT, "req->url is NULL: a DPoP client's proof names the request's URL");
+    rc = use_client_cert(client, curl);
+    if (rc != OAUTH_OK) return rc;
     if (req->url != NULL) curl_easy_setopt(curl, CURLOPT_URL, req->url);
     for (attempt = 0; attempt < 2; ++attempt) {
         struct sink s;

@@ -81,6 +81,13 @@ typedef struct oauth_curl_request {
  *   OAUTH_ERR_INVALID_ARGUMENT for NULL client, curl or req.
  * http_status and curl_code may be NULL. Not thread-safe for one CURL handle
  * (as libcurl); the client may be shared.
+ *
+ * Mutual TLS: when the client has a certificate (options client_cert_file and
+ * client_key_file), its tokens may be bound to it (RFC 8705), so the helper
+ * sets CURLOPT_SSLCERT, CURLOPT_SSLKEY (and their types, "PEM") on `curl` to
+ * the client's files before the transfer; they stay set on the handle and
+ * replace any the caller had set. Without a client certificate these options
+ * are left as the caller set them.
  */
 oauth_status oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_request *req,
                                 long *http_status, CURLcode *curl_code);

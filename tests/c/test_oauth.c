@@ -853,6 +853,59 @@ static void test_tls(void) {
     oauth_free(c);
 }
 
+/* Mutual TLS: the certificate files are checked at creation and given back
+ * by oauth_get_client_cert_files (for API calls made with another library). */
+static void test_client_certificate(void) {
+    char url[512], buf[TOKEN_MAX];
+    size_t len;
+    oauth_client *c = NULL;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    const char *base = getenv("OAUTH2CC_SIM_TLS_URL");
+    const char *cert = getenv("OAUTH2CC_SIM_CLIENT_CERT"), *key = getenv("OAUTH2CC_SIM_CLIENT_KEY");
+    const char *got_cert = "unset", *got_key = "unset";
+    CHECK(base != NULL && cert != NULL && key != NULL);
+    if (base == NULL || cert == NULL || key == NULL) return;
+    snprintf(url, sizeof url, "%s/realms/test/protocol/openid-connect/token", base);
+    o.proxy = "";
+    o.ca_file = getenv("OAUTH2CC_SIM_CA_FILE");
+    /* No certificate: both NULL. */
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    CHECK(oauth_get_client_cert_files(c, &got_cert, &got_key) == OAUTH_OK);
+    CHECK(got_cert == NULL && got_key == NULL);
+    CHECK(oauth_get_client_cert_files(c, NULL, &got_key) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_get_client_cert_files(c, &got_cert, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_get_client_cert_files(NULL, &got_cert, &got_key) == OAUTH_ERR_INVALID_ARGUMENT);
+    oauth_free(c);
+    /* A missing key file, the certificate as its own key, a key without its
+     * certificate: refused at creation, naming the file. */
+    o.client_cert_file = cert;
+    o.client_key_file = "/nonexistent/client.key";
+    c = NULL;
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT && c == NULL);
+    CHECK(strstr(oauth_last_error(), "/nonexistent/client.key") != NULL);
+    o.client_key_file = cert;
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "no private key") != NULL);
+    o.client_cert_file = NULL;
+    o.client_key_file = key;
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    /* A TLS method without a certificate, and with no secret. */
+    o.client_key_file = NULL;
+    o.auth_method = OAUTH_AUTH_TLS_CLIENT_AUTH;
+    CHECK(oauth_client_new(url, "svc", NULL, &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "client certificate") != NULL);
+    /* Both files: the token request presents the certificate. */
+    o.auth_method = OAUTH_AUTH_CLIENT_SECRET_BASIC;
+    o.client_cert_file = cert;
+    o.client_key_file = key;
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    CHECK(oauth_get_client_cert_files(c, &got_cert, &got_key) == OAUTH_OK);
+    CHECK(got_cert != NULL && strcmp(got_cert, cert) == 0);
+    CHECK(got_key != NULL && strcmp(got_key, key) == 0);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    oauth_free(c);
+}
+
 static void test_cache_dir_shares_between_processes(void) {
     char dir[] = "/tmp/oauth2cc-c-cache-XXXXXX", tok[TOKEN_MAX];
     size_t len;
@@ -1257,6 +1310,7 @@ int main(void) {
     run("log callback taking an app lock vs oauth_get_stats", test_log_callback_taking_an_app_lock_vs_stats);
     run("fork", test_fork);
     run("TLS: CA file accepted, unknown CA refused", test_tls);
+    run("mutual TLS: certificate files checked and given back", test_client_certificate);
     run("cache_dir shares tokens between processes", test_cache_dir_shares_between_processes);
     run("oauth_options v1 caller: only its fields read and written", test_options_v1_caller);
     run("oauth_options v2 caller: only its fields read and written", test_options_v2_caller);

@@ -256,6 +256,62 @@ static void test_dpop(void) {
     oauth_free(c);
 }
 
+/* Mutual TLS: a token bound to the client's certificate reaches the API
+ * through the helper (which sets the certificate on the handle), and is
+ * refused over a connection without it. */
+static void test_the_client_certificate_goes_to_the_api(void) {
+    char url[512], api_url[512], auth[4200], token[4096];
+    size_t len = 0;
+    oauth_client *c = NULL;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    const char *base = getenv("OAUTH2CC_SIM_TLS_URL");
+    CURL *curl;
+    struct buffer b;
+    struct curl_slist *h;
+    oauth_curl_request req = OAUTH_CURL_REQUEST_INIT;
+    long status = 0;
+    CHECK(base != NULL);
+    if (base == NULL) return;
+    snprintf(url, sizeof url, "%s/realms/test/protocol/openid-connect/token", base);
+    snprintf(api_url, sizeof api_url, "%s/api/echo", base);
+    o.proxy = "";
+    o.ca_file = getenv("OAUTH2CC_SIM_CA_FILE");
+    o.client_cert_file = getenv("OAUTH2CC_SIM_CLIENT_CERT");
+    o.client_key_file = getenv("OAUTH2CC_SIM_CLIENT_KEY");
+    CHECK(oauth_client_new(url, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    if (c == NULL) return;
+    curl = curl_easy_init();
+    curl_easy_setopt(curl, CURLOPT_URL, api_url);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_file);
+    b.len = 0;
+    req.write = collect;
+    req.write_data = &b;
+    CHECK(oauth_curl_perform(c, curl, &req, &status, NULL) == OAUTH_OK);
+    CHECK(status == 200);
+    curl_easy_cleanup(curl);
+    /* The same (bound) token on a handle without the certificate: refused. */
+    CHECK(oauth_get_token(c, token, sizeof token, &len) == OAUTH_OK);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    h = curl_slist_append(NULL, auth);
+    curl = curl_easy_init();
+    curl_easy_setopt(curl, CURLOPT_URL, api_url);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_file);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    b.len = 0;
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, (void *)&b);
+    CHECK(curl_easy_perform(curl) == CURLE_OK);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    CHECK(status == 401);
+    curl_easy_cleanup(curl);
+    curl_slist_free_all(h);
+    memset(token, 0, sizeof token);
+    memset(auth, 0, sizeof auth);
+    oauth_free(c);
+}
+
 int main(void) {
     if (sim_init() != 0) return 2;
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -270,6 +326,7 @@ int main(void) {
     run_test("a failed rewind sets the message", test_a_failed_rewind_sets_the_message);
     run_test("API answers: the shared case table", test_the_case_table);
     run_test("DPoP: proof sent, nonce resent once", test_dpop);
+    run_test("mutual TLS: the client certificate goes to the API", test_the_client_certificate_goes_to_the_api);
     oauth_free(client);
     curl_global_cleanup();
     return check_summary();

@@ -3,7 +3,9 @@
 // OS-chosen port and prints "listening on http://127.0.0.1:PORT" when ready.
 // Exits when its standard input closes, so it never outlives the test harness.
 //
-//   node server.mjs [--ttl SECONDS] [--short-ttl SECONDS]
+//   node server.mjs [--ttl SECONDS] [--short-ttl SECONDS] [--mtls DIR]
+//
+// --mtls DIR: https:// with mutual TLS and four more clients (see mtls.mjs).
 //
 // Clients (ids and secrets are test fixtures):
 //   basic-client / basic-secret       client_secret_basic, scope api:read allowed
@@ -17,6 +19,7 @@
 //   dpop-short   / dpop-secret        the same, tokens live --short-ttl seconds
 // Extra routes:
 //   GET  /api/echo        protected: 200 for a valid token, 401 with an RFC 6750 challenge otherwise
+//                         (also for a certificate-bound token sent without its certificate)
 //   GET  /test/stats      {"token_requests": n, "api_ok": n, "api_expired": n, "api_invalid": n}
 //   POST /test/revoke-all revokes every token issued so far
 //   GET  /api/dpop        protected, DPoP only: the proof verified with jose (signature by the embedded
@@ -27,8 +30,10 @@
 
 import crypto from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import Provider from 'oidc-provider';
+import { mtls, presentedThumbprint } from './mtls.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -36,6 +41,8 @@ const arg = (name, dflt) => {
 };
 const TTL = arg('--ttl', 300);
 const SHORT_TTL = arg('--short-ttl', 3);
+const mtlsDir = process.argv.includes('--mtls') ? process.argv[process.argv.indexOf('--mtls') + 1] : null;
+const MTLS = mtlsDir ? mtls(mtlsDir) : null;
 
 export const ODD_ID = 'svc:a%b+c/d e&f=g#h~i';
 export const ODD_SECRET = 's:e%c+r/e t&=#~';
@@ -52,7 +59,7 @@ const cc = (client_id, client_secret, method, scope = 'api:read') => ({
 });
 
 const stats = {
-  token_requests: 0, api_ok: 0, api_expired: 0, api_invalid: 0,
+  token_requests: 0, api_ok: 0, api_expired: 0, api_invalid: 0, api_unbound: 0,
   dpop_ok: 0, dpop_refused: 0, dpop_replays: 0, dpop_nonce_refusals: 0,
 };
 const dpop = { tokenEndpointNonce: false, apiNonce: false, nonce: crypto.randomBytes(16).toString('base64url') };
@@ -60,10 +67,10 @@ const seenJti = new Set();
 const bound = (client) => ({ ...client, dpop_bound_access_tokens: true });
 const issued = new Map(); // token value -> { exp (s), model }
 
-const server = http.createServer();
+const server = MTLS ? https.createServer(MTLS.serverOptions) : http.createServer();
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${MTLS ? 'https' : 'http'}://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
     clients: [
       cc('basic-client', 'basic-secret', 'client_secret_basic', 'api:read api:write'),
@@ -75,8 +82,10 @@ server.listen(0, '127.0.0.1', () => {
       cc('spaced-client', SPACED_SECRET, 'client_secret_basic'),
       bound(cc('dpop-client', 'dpop-secret', 'client_secret_basic')),
       bound(cc('dpop-short', 'dpop-secret', 'client_secret_basic')),
+      ...(MTLS ? MTLS.clients : []),
     ],
     scopes: ['api:read', 'api:write', 'admin'],
+    ...(MTLS ? { clientAuthMethods: MTLS.clientAuthMethods } : {}),
     features: {
       clientCredentials: { enabled: true },
       devInteractions: { enabled: false },
@@ -85,9 +94,10 @@ server.listen(0, '127.0.0.1', () => {
         nonceSecret: crypto.randomBytes(32),
         requireNonce: () => dpop.tokenEndpointNonce,
       },
+      ...(MTLS ? { mTLS: MTLS.feature } : {}),
     },
     ttl: {
-      ClientCredentials: (ctx, token, client) => (['short-client', 'dpop-short'].includes(client.clientId) ? SHORT_TTL : TTL),
+      ClientCredentials: (ctx, token, client) => (['short-client', 'mtls-short', 'dpop-short'].includes(client.clientId) ? SHORT_TTL : TTL),
     },
   });
 
@@ -182,6 +192,13 @@ server.listen(0, '127.0.0.1', () => {
         else stats.api_invalid += 1;
         ctx.status = 401;
         ctx.set('WWW-Authenticate', 'Bearer realm="interop", error="invalid_token", error_description="invalid token"');
+        return;
+      }
+      // RFC 8705 section 3: a certificate-bound token comes with its certificate.
+      if (token['x5t#S256'] && token['x5t#S256'] !== presentedThumbprint(ctx)) {
+        stats.api_unbound += 1;
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', 'Bearer realm="interop", error="invalid_token", error_description="certificate-bound token presented without its certificate"');
         return;
       }
       stats.api_ok += 1;

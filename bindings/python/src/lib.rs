@@ -560,6 +560,14 @@ impl Client {
         self.inner.config().client_id().to_string()
     }
 
+    /// The client certificate and key files (mutual TLS) as given, or None.
+    #[getter]
+    fn client_cert_files(&self) -> Option<(String, String)> {
+        let c = self.inner.config();
+        let (cert, key) = c.client_cert_files()?;
+        Some((cert.to_string_lossy().into_owned(), key.to_string_lossy().into_owned()))
+    }
+
     /// The URL and the client id; never the secret or a token.
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let c = self.inner.config();

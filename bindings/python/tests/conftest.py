@@ -30,9 +30,15 @@ class Sim:
         for c in CLIENTS:
             args += ["--client", c]
         self.ca_file: Optional[str] = None
+        # A test-only client certificate and key (mutual TLS; HTTPS only).
+        self.client_cert: Optional[str] = None
+        self.client_key: Optional[str] = None
         if tls:
             self.ca_file = str(Path(self.dir.name) / "ca.pem")
-            args += ["--tls", "localhost,127.0.0.1", "--ca-out", self.ca_file]
+            self.client_cert = str(Path(self.dir.name) / "client.pem")
+            self.client_key = str(Path(self.dir.name) / "client.key")
+            args += ["--tls", "localhost,127.0.0.1", "--ca-out", self.ca_file,
+                     "--client-cert-out", str(Path(self.dir.name) / "client")]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while not (port_file.exists() and port_file.read_text().strip()):

@@ -63,7 +63,7 @@ def test_a_token_url_or_an_issuer_and_a_secret_when_the_method_uses_one(sim: Sim
         oauth2cc.Client(None, "svc", "s3cret-value")
     for method in ("client_secret_basic", "client_secret_post", "client_secret_jwt"):
         with pytest.raises(oauth2cc.ConfigurationError, match="client secret is empty"):
-            oauth2cc.Client(sim.token_url, "svc", auth_method=method)  # type: ignore[arg-type]
+            oauth2cc.Client(sim.token_url, "svc", auth_method=method)
     assert sim.requests() == 0
 
 

@@ -67,6 +67,10 @@ pub(crate) fn api(st: &State, req: &Request) -> Response {
     if let Err(r) = crate::dpop::check_presentation(st, req, dpop_scheme, &token) {
         return r;
     }
+    // RFC 8705 section 3: a certificate-bound token comes with its certificate.
+    if let Err(r) = crate::mtls::check(st, &token, req) {
+        return r;
+    }
     let need_scope = req.path.strip_prefix("/api/scope/");
     if let Some(code) = req.path.strip_prefix("/api/respond/") {
         let Ok(code) = code.parse::<u16>() else {

@@ -20,6 +20,8 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub peer: SocketAddr,
+    /// The DER certificate the TLS client presented (mutual TLS), if any.
+    pub client_cert: Option<Arc<Vec<u8>>>,
 }
 
 impl Request {
@@ -104,11 +106,19 @@ pub fn serve(listener: TcpListener, handler: Handler, stop: Arc<AtomicBool>, tls
             let _ = stream.set_nodelay(true);
             let Ok(raw) = stream.try_clone() else { return };
             let _ = match tls {
-                None => handle_connection(stream, raw, peer, handler, stop),
-                Some(cfg) => match rustls::ServerConnection::new(cfg) {
-                    Ok(conn) => handle_connection(rustls::StreamOwned::new(conn, stream), raw, peer, handler, stop),
-                    Err(_) => return,
-                },
+                None => handle_connection(stream, raw, peer, None, handler, stop),
+                Some(cfg) => {
+                    let Ok(mut conn) = rustls::ServerConnection::new(cfg) else { return };
+                    let mut stream = stream;
+                    // The handshake first, to know the client's certificate (if it sent one).
+                    while conn.is_handshaking() {
+                        if conn.complete_io(&mut stream).is_err() {
+                            return;
+                        }
+                    }
+                    let cert = conn.peer_certificates().and_then(|c| c.first()).map(|c| Arc::new(c.to_vec()));
+                    handle_connection(rustls::StreamOwned::new(conn, stream), raw, peer, cert, handler, stop)
+                }
             };
         });
     }
@@ -118,6 +128,7 @@ fn handle_connection<S: Read + Write>(
     stream: S,
     raw: TcpStream,
     peer: SocketAddr,
+    client_cert: Option<Arc<Vec<u8>>>,
     handler: Handler,
     stop: Arc<AtomicBool>,
 ) -> io::Result<()> {
@@ -127,7 +138,7 @@ fn handle_connection<S: Read + Write>(
             return Ok(());
         }
         let req = match read_request(&mut reader, peer) {
-            Ok(Some(r)) => r,
+            Ok(Some(r)) => Request { client_cert: client_cert.clone(), ..r },
             Ok(None) => return Ok(()),
             Err(e) => {
                 let msg = format!("bad request: {e}");
@@ -232,7 +243,7 @@ fn read_request<S: Read>(reader: &mut BufReader<S>, peer: SocketAddr) -> io::Res
     reader.read_exact(&mut body)?;
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let (path, query) = (path.to_string(), query.to_string());
-    Ok(Some(Request { method, path, query, headers, body, peer }))
+    Ok(Some(Request { method, path, query, headers, body, peer, client_cert: None }))
 }
 
 fn head_bytes(resp: &Response, close: bool) -> Vec<u8> {

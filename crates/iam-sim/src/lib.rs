@@ -13,6 +13,7 @@ mod config;
 mod dpop;
 mod faults;
 mod http;
+mod mtls;
 mod routes;
 mod state;
 mod stats;
@@ -39,6 +40,7 @@ pub struct Sim {
     state: Arc<State>,
     stop: Arc<AtomicBool>,
     ca_pem: Option<String>,
+    client_identity: Option<(String, String)>,
 }
 
 impl Sim {
@@ -75,12 +77,21 @@ impl Sim {
         let stop2 = stop.clone();
         let server_config = tls.as_ref().map(|t| t.config.clone());
         std::thread::spawn(move || http::serve(listener, handler, stop2, server_config));
-        Ok(Sim { addr, state, stop, ca_pem: tls.map(|t| t.ca_pem) })
+        let (ca_pem, client_identity) = tls.map(|t| (t.ca_pem, t.client_identity)).unzip();
+        Ok(Sim { addr, state, stop, ca_pem, client_identity })
     }
 
     /// The CA that signed the HTTPS certificate, as PEM (None for plain HTTP).
     pub fn ca_pem(&self) -> Option<&str> {
         self.ca_pem.as_deref()
+    }
+
+    /// For mutual TLS tests (HTTPS only): a client certificate from the
+    /// simulator's CA and its PKCS#8 key, as PEM. The HTTPS simulator asks
+    /// for a client certificate without requiring one; a token requested with
+    /// one is bound to it and the API refuses it without that certificate.
+    pub fn client_identity_pem(&self) -> Option<(&str, &str)> {
+        self.client_identity.as_ref().map(|(c, k)| (c.as_str(), k.as_str()))
     }
 
     pub fn addr(&self) -> SocketAddr {

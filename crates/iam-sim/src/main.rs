@@ -6,7 +6,7 @@ use std::io::Write;
 const USAGE: &str = "usage: iam-sim [--bind ADDR:PORT] [--realm NAME] [--rate-limit N]
                [--client id=ID,secret=S[,methods=basic+post+basic_raw][,lifetime=SECS][,scopes=a+b][,token_size=N]]...
                [--clients-file FILE.json] [--port-file FILE]
-               [--tls NAME,NAME... --ca-out FILE.pem] [--basic-decoding form|percent]
+               [--tls NAME,NAME... --ca-out FILE.pem [--client-cert-out PREFIX]] [--basic-decoding form|percent]
 
 Prints 'listening on http://ADDR:PORT' on the first line of standard output.
 Endpoints: POST /realms/REALM/protocol/openid-connect/token (also under /auth),
@@ -25,6 +25,7 @@ fn run() -> Result<(), String> {
     let mut bind = "127.0.0.1:0".to_string();
     let mut port_file = None;
     let mut ca_out: Option<String> = None;
+    let mut client_cert_out: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
@@ -44,6 +45,8 @@ fn run() -> Result<(), String> {
             "--port-file" => port_file = Some(val()?),
             "--tls" => cfg.tls_names = Some(val()?.split(',').map(String::from).collect()),
             "--ca-out" => ca_out = Some(val()?),
+            // A test-only client certificate and key: PREFIX.pem and PREFIX.key.
+            "--client-cert-out" => client_cert_out = Some(val()?),
             "--basic-decoding" => {
                 cfg.basic_decoding = match val()?.as_str() {
                     "form" => BasicDecoding::Form,
@@ -61,6 +64,12 @@ fn run() -> Result<(), String> {
     let sim = Sim::start_on(&bind, cfg).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     if let (Some(path), Some(pem)) = (&ca_out, sim.ca_pem()) {
         std::fs::write(path, pem).map_err(|e| format!("{path}: {e}"))?;
+    }
+    if let (Some(prefix), Some((cert, key))) = (&client_cert_out, sim.client_identity_pem()) {
+        for (ext, pem) in [("pem", cert), ("key", key)] {
+            let path = format!("{prefix}.{ext}");
+            std::fs::write(&path, pem).map_err(|e| format!("{path}: {e}"))?;
+        }
     }
     if let Some(p) = port_file {
         std::fs::write(&p, format!("{}\n", sim.addr().port())).map_err(|e| format!("{p}: {e}"))?;

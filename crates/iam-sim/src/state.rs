@@ -8,6 +8,7 @@ use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A token the simulator issued, as the protected API looks it up.
@@ -16,6 +17,9 @@ pub(crate) struct Issued {
     pub(crate) scopes: Vec<String>,
     pub(crate) expires: Instant,
     pub(crate) revoked: bool,
+    /// The client certificate (DER) the token is bound to (RFC 8705 `x5t#S256`):
+    /// the one presented with the token request, if any.
+    pub(crate) bound_to: Option<Arc<Vec<u8>>>,
     /// The `cnf.jkt` of a DPoP-bound token (RFC 9449 section 6.1).
     pub(crate) jkt: Option<String>,
 }

@@ -18,6 +18,8 @@ pub struct Stats {
     /// API calls that presented a token the simulator had issued but which had expired.
     pub api_expired_tokens: u64,
     pub api_revoked_tokens: u64,
+    /// Certificate-bound tokens that came without their certificate.
+    pub api_unbound_tokens: u64,
     /// The last token request's form parameters, `client_secret` left out.
     pub last_params: Vec<(String, String)>,
     /// The last token request's `Accept` header.
@@ -47,6 +49,7 @@ impl Stats {
             "api_ok": self.api_ok,
             "api_expired_tokens": self.api_expired_tokens,
             "api_revoked_tokens": self.api_revoked_tokens,
+            "api_unbound_tokens": self.api_unbound_tokens,
             "last_params": self.last_params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
             "last_accept": self.last_accept,
             "last_method": self.last_method,

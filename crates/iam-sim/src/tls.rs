@@ -6,6 +6,9 @@ use std::sync::Arc;
 pub struct Tls {
     pub config: Arc<rustls::ServerConfig>,
     pub ca_pem: String,
+    /// A client certificate from the same CA and its PKCS#8 key (test-only,
+    /// made per start) for mutual TLS tests: `(certificate PEM, key PEM)`.
+    pub client_identity: (String, String),
 }
 
 /// A CA and a server certificate for `names` (DNS names or IP addresses).
@@ -22,11 +25,16 @@ pub fn make(names: &[String]) -> Result<Tls, String> {
     let cert = params.signed_by(&key, &ca).map_err(e)?;
     let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let client_key = KeyPair::generate().map_err(e)?;
+    let mut client_params = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
+    client_params.distinguished_name.push(DnType::CommonName, "iam-sim test client");
+    let client_cert = client_params.signed_by(&client_key, &ca).map_err(e)?;
+    let client_identity = (client_cert.pem(), client_key.serialize_pem());
+    let config = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|x| x.to_string())?
-        .with_no_client_auth()
+        .with_client_cert_verifier(Arc::new(crate::mtls::AnyClientCert(provider.clone())))
         .with_single_cert(vec![cert.der().clone(), ca.der().clone()], key_der)
         .map_err(|x| x.to_string())?;
-    Ok(Tls { config: Arc::new(config), ca_pem: ca.pem() })
+    Ok(Tls { config: Arc::new(config), ca_pem: ca.pem(), client_identity })
 }

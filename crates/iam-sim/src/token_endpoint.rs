@@ -255,6 +255,7 @@ pub(crate) fn token_endpoint(st: &State, req: &Request) -> Response {
         None
     };
     let token = issue(st, &client, &scopes, get("audience"), get("resource"), jkt.as_deref());
+    crate::mtls::bind(st, &token, req);
     let scope = scopes.join(" ");
     let retry_after_on_200 = match &fault {
         Some(Fault::RetryAfterOn200(v)) => Some(v.clone()),
@@ -361,6 +362,7 @@ fn remember(st: &State, token: &str, c: &ClientSpec, scopes: &[String], jkt: Opt
             expires: Instant::now() + Duration::from_secs(c.lifetime_secs),
             revoked: false,
             jkt: jkt.map(String::from),
+            bound_to: None,
         },
     );
 }

@@ -299,7 +299,14 @@ impl Client {
     /// token requests' kinds (network, TLS, timeout, ...). What a 401/403
     /// means is the caller's next step (see [`Client::handle_unauthorized`]).
     pub fn call_api(&self, req: &crate::ApiRequest, access_token: &str) -> Result<crate::ApiResponse, Error> {
-        crate::transport::call_api(&self.inner.prepared.load().config, req, access_token, self.inner.dpop.as_deref())
+        let prepared = self.inner.prepared.load();
+        crate::transport::call_api(
+            &prepared.config,
+            prepared.transport.client_cert(),
+            req,
+            access_token,
+            self.inner.dpop.as_deref(),
+        )
     }
 
     /// The cached token, even if expired, without any request.

@@ -59,6 +59,11 @@ impl AuthMethod {
         AuthMethod::SelfSignedTlsClientAuth,
     ];
 
+    /// Whether the client authenticates with its TLS certificate (RFC 8705).
+    pub fn uses_client_certificate(self) -> bool {
+        matches!(self, AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth)
+    }
+
     /// Whether the method sends (or signs with) the client secret.
     pub fn uses_secret(self) -> bool {
         matches!(
@@ -347,17 +352,34 @@ impl Config {
         self
     }
 
-    /// A PEM file with the client certificate (and its chain) presented in
-    /// TLS to the token endpoint (and, for certificate-bound tokens, to APIs).
+    /// A PEM file with the client's certificate for mutual TLS (RFC 8705),
+    /// then any intermediate certificates. Presented to the token endpoint
+    /// with every method (the TLS methods need it; with the others the server
+    /// may bind the tokens to it) and to APIs through [`Client::call_api`](crate::Client::call_api).
     pub fn client_cert(mut self, path: impl Into<PathBuf>) -> Config {
         self.client_cert = Some(path.into());
         self
     }
 
-    /// The PEM file with the private key of [`Config::client_cert`].
+    /// The PEM file with the private key of [`Config::client_cert`]: PKCS#8,
+    /// PKCS#1 (RSA) or SEC1 (EC), unencrypted. Read and checked against the
+    /// certificate when the client is created.
     pub fn client_key(mut self, path: impl Into<PathBuf>) -> Config {
         self.client_key = Some(path.into());
         self
+    }
+
+    /// Whether the client presents a TLS client certificate (RFC 8705): to
+    /// the token endpoint, which may then bind the tokens to it, and to
+    /// APIs. Discovery uses the server's `mtls_endpoint_aliases` when true.
+    pub fn uses_client_certificate(&self) -> bool {
+        self.client_cert.is_some() || self.auth_method.uses_client_certificate()
+    }
+
+    /// The client certificate and key files, when configured (for wrappers
+    /// that must present the same certificate to APIs, such as the libcurl helper).
+    pub fn client_cert_files(&self) -> Option<(&std::path::Path, &std::path::Path)> {
+        Some((self.client_cert.as_deref()?, self.client_key.as_deref()?))
     }
 
     /// DPoP (RFC 9449): bind tokens to a key of this client's, so that a
@@ -475,7 +497,11 @@ impl Config {
         let mut unsupported = Vec::new();
         if !matches!(
             self.auth_method,
-            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretBasicRaw | AuthMethod::ClientSecretPost
+            AuthMethod::ClientSecretBasic
+                | AuthMethod::ClientSecretBasicRaw
+                | AuthMethod::ClientSecretPost
+                | AuthMethod::TlsClientAuth
+                | AuthMethod::SelfSignedTlsClientAuth
         ) {
             unsupported.push(self.auth_method.as_str());
         }
@@ -484,8 +510,6 @@ impl Config {
             (self.signing_alg.is_some(), "signing_alg"),
             (self.key_id.is_some(), "key_id"),
             (self.assertion_audience.is_some(), "assertion_audience"),
-            (self.client_cert.is_some(), "client_cert"),
-            (self.client_key.is_some(), "client_key"),
             (self.issuer.is_some(), "issuer"),
             (self.shared_cache_url.is_some(), "shared_cache_url"),
             (self.shared_cache_password_file.is_some(), "shared_cache_password_file"),

@@ -429,6 +429,14 @@ fn cache_key(key: &ring::hmac::Key, cfg: &Config, dpop_jkt: Option<&str>) -> Str
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part.as_bytes());
     }
+    // A token the server bound to the client certificate (RFC 8705) serves only
+    // the processes presenting it; without one the key is as before.
+    if let Some(cert) = &cfg.client_cert {
+        let part = cert.to_string_lossy();
+        ctx.update(b"client_cert");
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part.as_bytes());
+    }
     // Appended only with DPoP, so that the keys of Bearer clients stay as they were.
     if let Some(jkt) = dpop_jkt {
         ctx.update(b"dpop");

@@ -22,6 +22,7 @@ mod api_response;
 mod backoff;
 mod cache;
 mod client;
+mod client_cert;
 mod clock;
 mod config;
 mod deferred;

@@ -14,7 +14,7 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use base64::Engine as _;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::tls::{Certificate, ClientCert, PemItem, RootCerts, TlsConfig};
 use zeroize::Zeroizing;
 
 const IP_BLOCK_HINT: &str = "the IAM may be blocking this IP after the rejected logins or rate limiting just before; \
@@ -44,6 +44,8 @@ pub(crate) struct Transport {
     post_credentials: Option<Zeroizing<String>>,
     default_lifetime: std::time::Duration,
     renew_after: (f64, f64),
+    /// The client certificate (mutual TLS), loaded once, also presented to APIs.
+    client_cert: Option<ClientCert>,
     /// The client's DPoP key and nonces (kept by the client across secret changes).
     dpop: Option<Arc<crate::dpop::Dpop>>,
 }
@@ -62,9 +64,13 @@ impl Transport {
             .max_response_header_size(16 * 1024)
             .input_buffer_size(16 * 1024)
             .output_buffer_size(16 * 1024);
+        let client_cert = crate::client_cert::from_config(cfg)?;
+        if client_cert.is_some() && url.scheme != "https" {
+            return Err(Error::config("a client certificate needs an https:// token URL (mutual TLS)"));
+        }
         // A bad CA file is reported even for a loopback http:// URL, so a typo shows at once.
         if url.scheme == "https" || cfg.ca_file.is_some() {
-            builder = builder.tls_config(tls(cfg)?);
+            builder = builder.tls_config(tls(cfg, client_cert.as_ref())?);
         }
         let agent_config = builder.build();
         let agent = ArcSwap::from_pointee((fork::generation(), wipe::agent(agent_config.clone())));
@@ -96,8 +102,14 @@ impl Transport {
             post_credentials,
             default_lifetime: cfg.default_lifetime,
             renew_after: cfg.renew_after,
+            client_cert,
             dpop,
         })
+    }
+
+    /// The client certificate presented with every request, if any.
+    pub(crate) fn client_cert(&self) -> Option<&ClientCert> {
+        self.client_cert.as_ref()
     }
 
     fn agent(&self) -> ureq::Agent {
@@ -308,6 +320,13 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
     match cfg.auth_method {
         AuthMethod::ClientSecretBasic => (Some(basic(true)), None),
         AuthMethod::ClientSecretBasicRaw => (Some(basic(false)), None),
+        // RFC 8705 section 2: the certificate authenticates; the body names the client.
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+            let mut post = Zeroizing::new(String::with_capacity("client_id=".len() + form::encoded_len(id, false)));
+            post.push_str("client_id=");
+            form::encode_into(&mut post, id);
+            (None, Some(post))
+        }
         AuthMethod::ClientSecretPost => {
             let len =
                 "client_id=&client_secret=".len() + form::encoded_len(id, false) + form::encoded_len(secret, false);
@@ -319,10 +338,7 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
             (None, Some(post))
         }
         // Refused by `Config::validate` until their modules land.
-        AuthMethod::ClientSecretJwt
-        | AuthMethod::PrivateKeyJwt
-        | AuthMethod::TlsClientAuth
-        | AuthMethod::SelfSignedTlsClientAuth => (None, None),
+        AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => (None, None),
     }
 }
 
@@ -379,12 +395,13 @@ pub struct ApiResponse {
 }
 
 /// Sends `req` with `Authorization: Bearer <access_token>` through an agent
-/// with the client's trust, proxy (and `NO_PROXY` bypass) and timeouts.
+/// with the client's trust, client certificate, proxy (and `NO_PROXY` bypass) and timeouts.
 ///
 /// With `dpop`, the token goes as `Authorization: DPoP <access_token>` with a
 /// `DPoP` proof for the method and URL, and the answer's `DPoP-Nonce` is remembered.
 pub(crate) fn call_api(
     cfg: &Config,
+    client_cert: Option<&ClientCert>,
     req: &ApiRequest,
     access_token: &str,
     dpop: Option<&crate::dpop::Dpop>,
@@ -416,7 +433,7 @@ pub(crate) fn call_api(
         .header("Authorization", value)
         .body(req.body.clone().unwrap_or_default())
         .map_err(|e| Error::config(format!("the API request is not valid: {}", sanitize(&e.to_string(), 160))))?;
-    let mut resp = api_agent(cfg)?.run(http_req).map_err(|e| api_call_error(&e, &req.url))?;
+    let mut resp = api_agent(cfg, client_cert)?.run(http_req).map_err(|e| api_call_error(&e, &req.url))?;
     let status = resp.status().as_u16();
     if let (Some(d), Some(n)) = (dpop, resp.headers().get("dpop-nonce").and_then(|v| v.to_str().ok())) {
         d.note_nonce(&req.url, n);
@@ -441,13 +458,14 @@ pub(crate) fn call_api(
 }
 
 /// An HTTP agent for calling APIs with the same trust (system store plus the
-/// CA file), proxy and timeouts as the token requests; statuses are returned,
-/// not turned into errors, and up to 5 redirects are followed. Loopback
-/// destinations and those `NO_PROXY` lists are reached directly, redirects included.
-pub(crate) fn api_agent(cfg: &Config) -> Result<ureq::Agent, Error> {
+/// CA file), client certificate, proxy and timeouts as the token requests;
+/// statuses are returned, not turned into errors, and up to 5 redirects are
+/// followed. Loopback destinations and those `NO_PROXY` lists are reached
+/// directly, redirects included.
+pub(crate) fn api_agent(cfg: &Config, client_cert: Option<&ClientCert>) -> Result<ureq::Agent, Error> {
     cfg.validate()?;
     let plan = ProxyPlan::new(cfg)?;
-    let tls = tls(cfg)?;
+    let tls = tls(cfg, client_cert)?;
     // APIs may send long challenges (libcurl allows 100 KiB a header): room for them.
     let config = |proxy| {
         agent_builder(cfg, proxy).max_redirects(5).max_response_header_size(256 * 1024).tls_config(tls.clone()).build()
@@ -484,8 +502,8 @@ fn agent_builder(cfg: &Config, proxy: Option<ureq::Proxy>) -> ureq::config::Conf
         .proxy(proxy)
 }
 
-fn tls(cfg: &Config) -> Result<TlsConfig, Error> {
-    Ok(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).build())
+fn tls(cfg: &Config, client_cert: Option<&ClientCert>) -> Result<TlsConfig, Error> {
+    Ok(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).client_cert(client_cert.cloned()).build())
 }
 
 /// The system trust store (loaded once per process, kept without a lock: a

@@ -4,7 +4,8 @@
 >>> client = oauth2cc.Client(TOKEN_URL, "svc", "s3cret")              # doctest: +SKIP
 >>> requests.get(API, auth=oauth2cc.RequestsAuth(client))             # doctest: +SKIP
 
-``RequestsAuth`` needs ``requests`` and ``HttpxAuth`` needs ``httpx``
+``RequestsAuth`` and ``requests_session`` need ``requests``; ``HttpxAuth``,
+``httpx_client`` and ``httpx_async_client`` need ``httpx``
 (``pip install oauth2cc[requests]`` / ``oauth2cc[httpx]``); both are imported
 only when used (``oauth2cc.HttpxAuth``, ``from oauth2cc import HttpxAuth``),
 so they are not in ``__all__``: ``from oauth2cc import *`` works without the
@@ -54,6 +55,9 @@ if TYPE_CHECKING:
     from typing_extensions import TypeAlias
 
     from ._httpx import HttpxAuth as HttpxAuth
+    from ._mtls import httpx_async_client as httpx_async_client
+    from ._mtls import httpx_client as httpx_client
+    from ._mtls import requests_session as requests_session
 
     # Types for annotations only (they do not exist at run time). The aliases
     # are assignments, not `import _X as X`, so that type checkers see them
@@ -101,6 +105,10 @@ def __getattr__(name: str) -> Any:
         from ._httpx import HttpxAuth as HttpxAuth
 
         return HttpxAuth
+    if name in ("requests_session", "httpx_client", "httpx_async_client"):
+        from . import _mtls
+
+        return getattr(_mtls, name)
     if name == "TimeoutError":
         # The old name of RequestTimeoutError. Kept for old code, outside
         # __all__ so that `from oauth2cc import *` never shadows the builtin.

@@ -38,7 +38,10 @@ class Client(_native.Client):
     ``private_key`` (a PEM file's path, or PEM text), ``signing_alg``,
     ``key_id`` and ``assertion_audience``; "tls_client_auth" or
     "self_signed_tls_client_auth" with ``client_cert`` and ``client_key``
-    (PEM files); ``dpop=True`` for DPoP-bound tokens, with ``dpop_key`` (a
+    (PEM files; with another method they are presented too, and the server
+    may bind the tokens to the certificate: call APIs through
+    :func:`oauth2cc.requests_session` or :func:`oauth2cc.httpx_client`, see
+    ``client_cert_files``); ``dpop=True`` for DPoP-bound tokens, with ``dpop_key`` (a
     PEM file) to keep the key across restarts. ``shared_cache_url``
     (``redis://``, ``rediss://``, ``redis+unix://``),
     ``shared_cache_password_file`` and ``shared_cache_timeout`` (seconds)

@@ -24,6 +24,11 @@ class HttpxAuth(httpx.Auth):
     token request runs in a worker thread, so the event loop never blocks
     (a cached token is read without any thread hop).
 
+    Mutual TLS: an auth class cannot choose (or see) the connection's client
+    certificate; for a client with ``client_cert=``, whose tokens the server
+    may bind to that certificate, build the httpx client with
+    :func:`oauth2cc.httpx_client` / :func:`oauth2cc.httpx_async_client`.
+
     Other 401s, and 403 ``insufficient_scope``, raise the
     :class:`oauth2cc.APIError` the answer means (``InsufficientScopeError``,
     ``InvalidRequestError``, ``APIRejectedError``, ``UnauthorizedError``)

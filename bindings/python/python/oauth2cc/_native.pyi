@@ -175,6 +175,12 @@ class Client:
     def token_url(self) -> str: ...
     @property
     def client_id(self) -> str: ...
+    @property
+    def client_cert_files(self) -> Optional[tuple[str, str]]:
+        """The client certificate and key files (``client_cert``, ``client_key``)
+        as given, or None: the certificate an API must see with this client's
+        certificate-bound tokens (RFC 8705)."""
+        ...
 
 class OAuthError(Exception):
     kind: ClassVar[_ErrorKind]

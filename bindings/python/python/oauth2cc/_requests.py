@@ -6,6 +6,7 @@ import requests
 import requests.auth
 
 from ._auth import authorization, resend
+from ._mtls import check_requests_cert
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -18,6 +19,13 @@ class RequestsAuth(requests.auth.AuthBase):
     """Adds ``Authorization: Bearer <token>`` to each request. When the API
     answers 401 with ``error="invalid_token"``, the token is dropped (if still
     cached) and the request is sent once more with a new token.
+
+    Mutual TLS: for a client with a certificate (``client_cert=``), whose
+    tokens the server may bind to it, each response is checked to have been
+    sent with that certificate (the session's ``cert``, or ``cert=`` of the
+    call): another certificate or none raises
+    :class:`oauth2cc.ConfigurationError` (an auth class cannot choose the
+    certificate). :func:`oauth2cc.requests_session` sets it up.
 
     Other 401s, and 403 ``insufficient_scope``, raise the
     :class:`oauth2cc.APIError` the answer means (``InsufficientScopeError``,
@@ -38,6 +46,7 @@ class RequestsAuth(requests.auth.AuthBase):
         self.client = client
         self.raise_on_unauthorized = raise_on_unauthorized
         self._dpop = bool(getattr(client, "dpop", False))
+        self._cert_files = client.client_cert_files
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.client.token()
@@ -68,6 +77,8 @@ class _Hook:
 
     def __call__(self, resp: requests.Response, **kwargs: Any) -> requests.Response:
         auth = self.auth
+        if auth._cert_files is not None:
+            check_requests_cert(auth._cert_files, kwargs.get("cert"))
         url = (resp.request.url or "") if auth._dpop else None
         nonce = resp.headers.get("DPoP-Nonce") if auth._dpop else None
         if not resend(auth.client, auth.raise_on_unauthorized, resp.status_code, self.token, _www(resp), False,

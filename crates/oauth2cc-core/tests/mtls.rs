@@ -1,0 +1,63 @@
+//! Certificate-bound tokens (RFC 8705) against the HTTPS simulator, which
+//! binds a token to the certificate presented with its request and refuses it
+//! at the API without that certificate. The methods themselves
+//! (tls_client_auth, self_signed_tls_client_auth) are tested against
+//! oidc-provider (tests/interop/mtls.rs).
+
+mod common;
+use common::*;
+use oauth2cc_core::ApiRequest;
+
+/// The simulator's client certificate and key, written to files.
+fn identity(sim: &Sim) -> (std::path::PathBuf, std::path::PathBuf) {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (cert, key) = sim.client_identity_pem().unwrap();
+    let base = std::env::temp_dir().join(format!("oauth2cc-test-client-{}-{n}", std::process::id()));
+    let (c, k) = (base.with_extension("pem"), base.with_extension("key"));
+    std::fs::write(&c, cert).unwrap();
+    std::fs::write(&k, key).unwrap();
+    (c, k)
+}
+
+fn cfg(sim: &Sim, ca: &std::path::Path) -> Config {
+    let url = format!("https://127.0.0.1:{}/realms/test/protocol/openid-connect/token", sim.addr().port());
+    Config::new(url, "svc", "s3cret-value").ca_file(ca).no_proxy()
+}
+
+fn api(sim: &Sim, c: &Client, token: &str) -> oauth2cc_core::ApiResponse {
+    let url = format!("https://127.0.0.1:{}/api/echo", sim.addr().port());
+    c.call_api(&ApiRequest { method: "GET".into(), url, ..Default::default() }, token).unwrap()
+}
+
+#[test]
+fn a_bound_token_goes_to_the_api_with_the_clients_certificate() {
+    let (sim, ca) = tls_sim(&["127.0.0.1"]);
+    let (cert, key) = identity(&sim);
+    let c = Client::new(cfg(&sim, &ca).client_cert(&cert).client_key(&key)).unwrap();
+    assert!(c.config().uses_client_certificate());
+    let t = c.token().unwrap();
+    assert_eq!(api(&sim, &c, t.access_token()).status, 200);
+    // Without the certificate the API refuses it as a token problem (invalid_token).
+    let bare = Client::new(cfg(&sim, &ca)).unwrap();
+    let r = api(&sim, &bare, t.access_token());
+    assert_eq!(r.status, 401);
+    assert!(r.www_authenticate[0].contains("invalid_token"), "{:?}", r.www_authenticate);
+    assert_eq!(sim.stats().api_unbound_tokens, 1);
+    assert_eq!(sim.stats().api_ok, 1);
+}
+
+#[test]
+fn the_certificate_is_not_in_debug_output_or_logs() {
+    capture_logs();
+    let (sim, ca) = tls_sim(&["127.0.0.1"]);
+    let (cert, key) = identity(&sim);
+    let c = Client::new(cfg(&sim, &ca).client_cert(&cert).client_key(&key)).unwrap();
+    let t = c.token().unwrap();
+    let _ = api(&sim, &c, t.access_token());
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    let shown = format!("{c:?} {:?} {}", c.config(), log_lines().join("\n"));
+    for line in key_text.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!shown.contains(line), "key material shown");
+    }
+}
