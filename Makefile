@@ -18,6 +18,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 .PHONY: all build build-debug header check-header test test-rust test-c test-header test-python python lint demo fuzz clean
 .PHONY: test-readme
 .PHONY: install uninstall test-cpp test-curl test-install curl-dev cmake-tool bench go-tools format clang-format-tool
+.PHONY: redis-tool
 
 # Installation directories (GNU conventions); DESTDIR stages the install.
 PREFIX     ?= /usr/local
@@ -66,8 +67,15 @@ check-header:
 test: lint check-header test-header test-rust test-c test-cpp test-curl test-python test-install test-readme
 	@echo "make test: all suites passed"
 
-test-rust:
+# The fleet tests (crates/oauth2cc-core/tests/fleet.rs) start their own
+# redis-server on a free port in a temporary directory.
+test-rust: redis-tool
 	$(CARGO) test --workspace
+
+# redis-server, installed from Debian's packages when missing (REDIS_SERVER may name another, e.g. valkey-server).
+redis-tool:
+	@test -n "$(REDIS_SERVER)" || command -v redis-server >/dev/null || command -v valkey-server >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
 
 # The header alone, in every language mode it promises, included twice.
 test-header:

@@ -159,7 +159,9 @@ typedef struct oauth_options {
    */
   unsigned int version;
   /**
-   * One of the `OAUTH_AUTH_*` values; 0 is `OAUTH_AUTH_CLIENT_SECRET_BASIC`.
+   * One of the `OAUTH_AUTH_*` values; 0 is `OAUTH_AUTH_CLIENT_SECRET_BASIC`,
+   * or with `issuer` the first method the server lists that this
+   * configuration can do (README, "Discovery"); set another value to choose.
    */
   int auth_method;
   /**
@@ -287,7 +289,17 @@ typedef struct oauth_options {
   const char *dpop_key_file;
   /**
    * An issuer URL whose discovery document names the token endpoint (the
-   * `token_url` argument may then be NULL), or NULL. Since version 4.
+   * `token_url` argument must then be NULL or ""), or NULL. Keycloak's is
+   * `https://HOST/realms/REALM`. The document
+   * (`<issuer>/.well-known/openid-configuration`, or on a 404 RFC 8414's
+   * `/.well-known/oauth-authorization-server<path>`) is fetched by the first
+   * `oauth_get_token` that needs a token, not by `oauth_client_new` (which
+   * only checks the URL: `https://`, or `http://` to loopback), once per
+   * process and issuer, and again at most hourly. Its `issuer` must equal
+   * this one exactly, else `OAUTH_ERR_INVALID_ARGUMENT` and no token request.
+   * Without `auth_method` set, the method is picked from the methods the
+   * document lists. A failure to fetch it has a token request's status
+   * (`OAUTH_ERR_NETWORK`, `OAUTH_ERR_SERVER`, ...) and pause. Since version 4.
    */
   const char *issuer;
   /**

@@ -84,7 +84,9 @@ pub unsafe extern "C" fn oauth_client_new(
         if url.is_none() && !issuer {
             return Err(invalid("token_url is NULL or empty: pass the token endpoint's URL, or set options->issuer"));
         }
-        if secret.is_none() && cfg.method().uses_secret() {
+        // With an issuer and no method chosen, the core picks one the credentials given can do.
+        let picked_later = cfg.issuer_str().is_some() && !cfg.auth_method_chosen();
+        if secret.is_none() && cfg.method().uses_secret() && !picked_later {
             return Err(invalid(format!("client_secret is NULL, and auth method {} needs it", cfg.method().as_str())));
         }
         let client = Client::new(cfg)?;

@@ -44,7 +44,9 @@ pub const OAUTH_AUTH_SELF_SIGNED_TLS_CLIENT_AUTH: c_int = 6;
 pub struct oauth_options {
     /// `OAUTH_OPTIONS_VERSION` of the header the caller was compiled with.
     pub version: c_uint,
-    /// One of the `OAUTH_AUTH_*` values; 0 is `OAUTH_AUTH_CLIENT_SECRET_BASIC`.
+    /// One of the `OAUTH_AUTH_*` values; 0 is `OAUTH_AUTH_CLIENT_SECRET_BASIC`,
+    /// or with `issuer` the first method the server lists that this
+    /// configuration can do (README, "Discovery"); set another value to choose.
     pub auth_method: c_int,
     /// Space-separated scopes to ask for, or NULL.
     pub scope: *const c_char,
@@ -122,7 +124,17 @@ pub struct oauth_options {
     /// client. Since version 4.
     pub dpop_key_file: *const c_char,
     /// An issuer URL whose discovery document names the token endpoint (the
-    /// `token_url` argument may then be NULL), or NULL. Since version 4.
+    /// `token_url` argument must then be NULL or ""), or NULL. Keycloak's is
+    /// `https://HOST/realms/REALM`. The document
+    /// (`<issuer>/.well-known/openid-configuration`, or on a 404 RFC 8414's
+    /// `/.well-known/oauth-authorization-server<path>`) is fetched by the first
+    /// `oauth_get_token` that needs a token, not by `oauth_client_new` (which
+    /// only checks the URL: `https://`, or `http://` to loopback), once per
+    /// process and issuer, and again at most hourly. Its `issuer` must equal
+    /// this one exactly, else `OAUTH_ERR_INVALID_ARGUMENT` and no token request.
+    /// Without `auth_method` set, the method is picked from the methods the
+    /// document lists. A failure to fetch it has a token request's status
+    /// (`OAUTH_ERR_NETWORK`, `OAUTH_ERR_SERVER`, ...) and pause. Since version 4.
     pub issuer: *const c_char,
     /// A Redis or Valkey URL (`redis://`, `rediss://`, `redis+unix://`)
     /// through which hosts share one token, one request budget and one pause,
@@ -238,7 +250,12 @@ pub(crate) fn auth_method(value: c_int) -> Result<AuthMethod, Failure> {
 /// Applies the caller's options to `cfg`.
 /// `opts` comes from [`read_versioned`], so every field exists.
 pub(crate) fn apply(opts: &oauth_options, mut cfg: Config) -> Result<Config, Failure> {
-    cfg = cfg.auth_method(auth_method(opts.auth_method)?);
+    // 0, the default, is client_secret_basic; left unchosen so that with an
+    // issuer the method is picked from what the server lists.
+    let method = auth_method(opts.auth_method)?;
+    if opts.auth_method != OAUTH_AUTH_CLIENT_SECRET_BASIC {
+        cfg = cfg.auth_method(method);
+    }
     if let Some(s) = opt_c_str(opts.scope, "options->scope")? {
         cfg = cfg.scope(s);
     }

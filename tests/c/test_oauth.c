@@ -1144,6 +1144,59 @@ static void test_stats_v2_named_failures(void) {
 }
 
 /* Each test starts with the simulator's statistics and faults cleared. */
+/* Discovery: the issuer option with a NULL token URL; the token endpoint comes
+ * from the realm's metadata, fetched once; a mismatched issuer (a trailing
+ * slash the server does not publish) is refused without a token request. */
+static void test_issuer_option_with_null_token_url(void) {
+    char buf[TOKEN_MAX], issuer[300], other[310];
+    size_t len = 0;
+    oauth_client *c = NULL;
+    oauth_options o;
+    snprintf(issuer, sizeof issuer, "%s/realms/test", sim_url());
+    CHECK(oauth_options_init(&o, OAUTH_OPTIONS_VERSION) == OAUTH_OK);
+    o.issuer = issuer;
+    CHECK(oauth_client_new(NULL, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    CHECK(sim_stat("discovery_requests") == 0); /* nothing sent at creation */
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(len > 100);
+    CHECK(sim_stat("discovery_requests") == 1 && sim_stat("token_requests") == 1);
+    oauth_free(c);
+
+    snprintf(other, sizeof other, "%s/", issuer);
+    o.issuer = other;
+    c = NULL;
+    CHECK(oauth_client_new(NULL, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    len = 7;
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(len == 7);
+    CHECK(strstr(oauth_last_error(), "names issuer") != NULL);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(sim_stat("token_requests") == 1);
+    oauth_free(c);
+
+    /* No auth method set: picked from the methods the metadata lists. Another
+     * spelling of the issuer (the simulator publishes the Host it was asked
+     * for), so that the document cached above is not the one used. */
+    CHECK(sim_request("POST", "/sim/discovery", NULL,
+                      "{\"members\":{\"token_endpoint_auth_methods_supported\":[\"client_secret_post\"]}}", buf,
+                      sizeof buf) == 200);
+    snprintf(other, sizeof other, "http://localhost:%s", strrchr(sim_url(), ':') + 1);
+    strcat(other, "/realms/test");
+    o.issuer = other;
+    c = NULL;
+    CHECK(oauth_client_new(NULL, "post-only", "post-secret", &o, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, buf, sizeof buf, &len) == OAUTH_OK);
+    CHECK(sim_request("GET", "/sim/stats", NULL, NULL, buf, sizeof buf) == 200);
+    CHECK(strstr(buf, "\"last_method\":\"post\"") != NULL);
+    oauth_free(c);
+
+    /* An issuer the secret may not go to is refused at creation. */
+    o.issuer = "http://iam.example.com/realms/test";
+    c = NULL;
+    CHECK(oauth_client_new(NULL, "svc", "s3cret-value", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(c == NULL);
+}
+
 static void run(const char *name, void (*fn)(void)) {
     if (sim_reset() != 0) {
         fprintf(stderr, "cannot reset the simulator\n");
@@ -1294,6 +1347,7 @@ int main(void) {
     run("granted scope", test_granted_scope);
     run("bare 403 is a credential rejection", test_bare_403_is_a_credential_rejection);
     run("404 is a configuration error", test_404_is_a_configuration_error);
+    run("issuer option with a NULL token URL (discovery)", test_issuer_option_with_null_token_url);
     run("a caught panic is OAUTH_ERR_INTERNAL, silent on stderr", test_caught_panic_is_silent);
     run("64 threads on a cold client", test_64_threads_cold_client);
     run("short-lived token renewed before expiry", test_short_lived_token_is_renewed_before_expiry);

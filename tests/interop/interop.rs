@@ -373,3 +373,33 @@ fn a_replayed_dpop_proof_is_refused() {
     assert_eq!(post(), 200);
     assert_eq!(post(), 400);
 }
+
+#[test]
+fn a_client_from_the_issuer_discovers_the_token_endpoint_and_gets_a_working_token() {
+    let op = OidcProvider::start();
+    // oidc-provider lists client_secret_basic among its methods: picked, as basic-client is registered with it.
+    let c = Client::new(Config::new("", "basic-client", "basic-secret").issuer(&op.base)).unwrap();
+    let t = c.token().unwrap();
+    assert_eq!(op.api(t.access_token()).0, 200);
+    assert_eq!(c.token_endpoint(), Some(op.token_url()));
+    // A client registered for client_secret_post says so: an explicit method is used as given.
+    let c = Client::new(
+        Config::new("", "post-client", "post-secret").issuer(&op.base).auth_method(AuthMethod::ClientSecretPost),
+    )
+    .unwrap();
+    assert_eq!(op.api(c.token().unwrap().access_token()).0, 200);
+    assert_eq!(op.stat("token_requests"), 2);
+}
+
+#[test]
+fn an_issuer_that_is_not_the_published_one_is_refused_without_a_token_request() {
+    let op = OidcProvider::start();
+    // The same server by another name: its metadata names http://127.0.0.1:PORT.
+    let other_name = op.base.replace("127.0.0.1", "localhost");
+    let c = Client::new(Config::new("", "basic-client", "basic-secret").issuer(other_name)).unwrap();
+    let e = c.token().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{e}");
+    assert!(e.message().contains("names issuer"), "{e}");
+    assert_eq!(c.token().unwrap_err().kind(), ErrorKind::InvalidConfig);
+    assert_eq!(op.stat("token_requests"), 0);
+}

@@ -31,6 +31,8 @@ and these placeholders of the README replaced:
 
     https://iam.example.com[/auth]/realms/R/protocol/openid-connect/token
                              -> the simulator's token URL (realm "test", /auth kept)
+    https://iam.example.com[/auth]/realms/R  (an issuer: nothing after R)
+                             -> the simulator's issuer (realm "test", /auth kept)
     https://iam.example.com/ -> the simulator's URL
     https://api.example.com/ -> the simulator's protected API (SIM/api/)
     /etc/myjob/secret        -> a temporary file holding s3cret-value (client svc)
@@ -130,6 +132,13 @@ def substitute(text, sim_url, secret_file, port):
         r"https://iam\.example\.com(/auth)?/realms/[^/\s\"']+/protocol/openid-connect/token",
         lambda m: f"{sim_url}{m.group(1) or ''}/realms/test/protocol/openid-connect/token",
         text,
+    )
+    # An issuer (the realm's URL, nothing after it): the simulator's realm.
+    text = re.sub(
+        r"https://iam\.example\.com(/auth)?/realms/[^/\s\"']+(?=[\s\"']|$)",
+        lambda m: f"{sim_url}{m.group(1) or ''}/realms/test",
+        text,
+        flags=re.M,
     )
     text = text.replace("https://iam.example.com/", sim_url + "/")
     text = text.replace("https://api.example.com/", sim_url + "/api/")

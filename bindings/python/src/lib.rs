@@ -550,9 +550,11 @@ impl Client {
         Ok(d)
     }
 
+    /// The token endpoint's URL: as given, or with an issuer the one its
+    /// metadata names ("" until the first token request found it).
     #[getter]
     fn token_url(&self) -> String {
-        self.inner.config().token_url_str().to_string()
+        self.inner.token_endpoint().unwrap_or_default()
     }
 
     #[getter]

@@ -51,6 +51,7 @@ class Sim:
         self.base = f"{scheme}://127.0.0.1:{self.port}"
         self.token_url = f"{self.base}/realms/test/protocol/openid-connect/token"
         self.api_url = f"{self.base}/api/echo"
+        self.issuer = f"{self.base}/realms/test"
 
     def _plain(self, path: str, body: Optional[bytes] = None) -> Any:
         assert self.base.startswith("http://"), "control requests go to the plain simulator"
@@ -66,6 +67,10 @@ class Sim:
 
     def fault(self, **fault: Any) -> None:
         self._plain("/sim/faults", json.dumps(fault).encode())
+
+    def discovery(self, **settings: Any) -> None:
+        """members={...} replaces published metadata members; openid_configuration=False withholds that document."""
+        self._plain("/sim/discovery", json.dumps(settings).encode())
 
     def revoke(self) -> None:
         self._plain("/sim/revoke", b"")

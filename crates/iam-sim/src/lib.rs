@@ -4,12 +4,14 @@
 //! independently of the client's code (its own form decoding, its own JSON).
 //!
 //! Modules, by job: `config` (what it is started with), `token_endpoint`,
+//! `discovery` (the realm's metadata documents),
 //! `api` (the protected API), `stats`, `faults` (fault injection), `routes`
 //! (the URL table and `/sim/*` controls), `state` (what they share), `http`
 //! and `tls` (the server). This file holds only the public `Sim` type.
 
 mod api;
 mod config;
+mod discovery;
 mod dpop;
 mod faults;
 mod http;
@@ -63,6 +65,7 @@ impl Sim {
             cfg,
             stats: Mutex::new(Stats::default()),
             faults: Mutex::new(VecDeque::new()),
+            discovery: Mutex::new(Default::default()),
             issued: Mutex::new(HashMap::new()),
             recent: Mutex::new(HashMap::new()),
             arrivals: Mutex::new(Vec::new()),
@@ -107,6 +110,39 @@ impl Sim {
     /// The realm's token endpoint (without the legacy `/auth` prefix).
     pub fn token_url(&self) -> String {
         format!("{}/realms/{}/protocol/openid-connect/token", self.base_url(), self.state.cfg.realm)
+    }
+
+    /// The realm's issuer, as its metadata publishes it (Keycloak's
+    /// `http://HOST:PORT/realms/REALM`, without the legacy `/auth` prefix).
+    pub fn issuer(&self) -> String {
+        format!("{}/realms/{}", self.base_url(), self.state.cfg.realm)
+    }
+
+    /// Applies `fault` to the next `count` metadata requests (either path).
+    pub fn push_discovery_fault(&self, fault: Fault, count: usize) {
+        self.push_discovery_fault_delayed(fault, Duration::ZERO, count);
+    }
+
+    /// Like [`Sim::push_discovery_fault`], answering only after `delay`.
+    pub fn push_discovery_fault_delayed(&self, fault: Fault, delay: Duration, count: usize) {
+        let mut d = self.state.discovery.lock();
+        for _ in 0..count {
+            d.faults.push_back((delay, fault.clone()));
+        }
+    }
+
+    /// Replaces these members of the published metadata (`null` removes one),
+    /// e.g. `{"issuer": "https://elsewhere"}` or `{"token_endpoint_auth_methods_supported": [...]}`.
+    pub fn set_discovery_members(&self, members: serde_json::Value) {
+        if let serde_json::Value::Object(m) = members {
+            self.state.discovery.lock().members.extend(m);
+        }
+    }
+
+    /// Whether the OpenID Connect document is served (false: 404 there, as
+    /// an OAuth-only server; the RFC 8414 document is still served).
+    pub fn serve_openid_configuration(&self, yes: bool) {
+        self.state.discovery.lock().no_openid_configuration = !yes;
     }
 
     /// The protected API: accepts any valid token.

@@ -10,8 +10,10 @@ const USAGE: &str = "usage: iam-sim [--bind ADDR:PORT] [--realm NAME] [--rate-li
 
 Prints 'listening on http://ADDR:PORT' on the first line of standard output.
 Endpoints: POST /realms/REALM/protocol/openid-connect/token (also under /auth),
+GET /realms/REALM/.well-known/openid-configuration (and RFC 8414's
+/.well-known/oauth-authorization-server/realms/REALM),
 GET|POST /api/echo, /api/scope/NAME, GET /sim/stats, POST /sim/faults,
-POST /sim/revoke, POST /sim/reset.";
+POST /sim/discovery, POST /sim/revoke, POST /sim/reset.";
 
 fn main() {
     if let Err(e) = run() {

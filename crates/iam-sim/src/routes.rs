@@ -31,31 +31,15 @@ pub(crate) fn route(st: &State, req: &Request) -> Response {
         }
         return token_endpoint(st, req);
     }
-    // OpenID discovery, for clients that want it (msal in the benchmarks).
-    if let Some(prefix) = path.strip_suffix("/.well-known/openid-configuration") {
-        let realm = prefix.strip_prefix("/auth").unwrap_or(prefix).strip_prefix("/realms/").unwrap_or_default();
-        if realm == st.cfg.realm {
-            let host = req.header("host").unwrap_or("127.0.0.1");
-            let scheme = if st.cfg.tls_names.is_some() { "https" } else { "http" };
-            let issuer = format!("{scheme}://{host}{prefix}");
-            return Response::json(
-                200,
-                &json!({
-                    "issuer": issuer,
-                    "token_endpoint": format!("{issuer}/protocol/openid-connect/token"),
-                    "authorization_endpoint": format!("{issuer}/protocol/openid-connect/auth"),
-                    "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
-                    "grant_types_supported": ["client_credentials"],
-                    "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-                }),
-            );
-        }
+    if let Some(r) = crate::discovery::discovery(st, req) {
+        return r;
     }
     match (req.method.as_str(), path) {
         ("GET", "/sim/stats") => Response::json(200, &st.stats.lock().to_json()),
         ("POST", "/sim/reset") => {
             *st.stats.lock() = Stats::default();
             st.faults.lock().clear();
+            *st.discovery.lock() = Default::default();
             Response::json(200, &json!({"ok": true}))
         }
         ("POST", "/sim/revoke") => {
@@ -96,6 +80,19 @@ pub(crate) fn route(st: &State, req: &Request) -> Response {
                 }
                 Err(e) => Response::json(400, &json!({"error": e})),
             }
+        }
+        ("POST", "/sim/discovery") => {
+            // {"members": {...}} replaces published members (null removes one);
+            // {"openid_configuration": false} withholds the OpenID document.
+            let v: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            let mut d = st.discovery.lock();
+            if let Some(m) = v.get("members").and_then(Value::as_object) {
+                d.members.extend(m.clone());
+            }
+            if let Some(b) = v.get("openid_configuration").and_then(Value::as_bool) {
+                d.no_openid_configuration = !b;
+            }
+            Response::json(200, &json!({"ok": true}))
         }
         (_, p) if p.starts_with("/api/") => api(st, req),
         _ => Response::new(404, "text/plain", "not found"),

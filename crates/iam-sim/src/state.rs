@@ -30,6 +30,7 @@ pub(crate) struct State {
     pub(crate) clients: Mutex<HashMap<String, ClientSpec>>,
     pub(crate) stats: Mutex<Stats>,
     pub(crate) faults: Mutex<VecDeque<(Duration, Fault)>>,
+    pub(crate) discovery: Mutex<crate::discovery::DiscoveryState>,
     pub(crate) issued: Mutex<HashMap<String, Issued>>,
     pub(crate) recent: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
     /// When each token request arrived (after its body was read), in order.

@@ -26,6 +26,9 @@ pub struct Stats {
     pub last_accept: Option<String>,
     /// The last token request's auth method as the simulator read it.
     pub last_method: Option<String>,
+    /// Metadata requests (OpenID Connect Discovery and RFC 8414), and their paths in order.
+    pub discovery_requests: u64,
+    pub discovery_paths: Vec<String>,
     /// DPoP-bound tokens issued (token_type DPoP, `cnf.jkt`).
     pub dpop_tokens_issued: u64,
     /// DPoP proofs accepted, at the token endpoint and the API.
@@ -53,6 +56,8 @@ impl Stats {
             "last_params": self.last_params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
             "last_accept": self.last_accept,
             "last_method": self.last_method,
+            "discovery_requests": self.discovery_requests,
+            "discovery_paths": self.discovery_paths,
             "dpop_tokens_issued": self.dpop_tokens_issued,
             "dpop_proofs_ok": self.dpop_proofs_ok,
             "dpop_refused": self.dpop_refused,

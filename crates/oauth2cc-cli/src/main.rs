@@ -22,8 +22,9 @@ Commands:
     -d, --data DATA             the request body
     --data-file FILE            the request body from FILE ('-' for standard input)
   inspect                       the token's type, scope (as granted), expiry (ISO 8601 UTC and
-                                time left) and JWT claims (never the token's
-                                signature or the secret)
+                                time left), JWT claims (never the token's
+                                signature or the secret) and, with --shared-cache,
+                                whether the token came from the shared cache
 
 Options go before or after the command, or among request's arguments; a value
 follows as the next argument or after '=' (--scope=a). Each setting also comes
@@ -370,8 +371,18 @@ fn inspect(client: &Client, out: &mut impl Write) -> Result<(), Failure> {
         format!("renews_in: {:.0} s", t.renew_at().saturating_duration_since(std::time::Instant::now()).as_secs_f64()),
         format!("fingerprint: {}", t.fingerprint()),
     ];
+    if let Some(endpoint) = client.token_endpoint().filter(|_| client.config().issuer_str().is_some()) {
+        lines.push(format!("token_endpoint: {endpoint} (discovered)"));
+    }
     if !t.missing_scopes().is_empty() {
         lines.push(format!("missing_scope: {} (requested, not granted)", t.missing_scopes().join(" ")));
+    }
+    // Fleet mode: where the token came from, and whether Redis answered.
+    if let Some(f) = client.shared_cache_status() {
+        let state = if f.available { "available" } else { "unavailable: working standalone" };
+        lines.push(format!("shared_cache: {} ({state})", f.url));
+        let source = if f.token_from_shared_cache { "the shared cache" } else { "requested by this process" };
+        lines.push(format!("token_source: {source}"));
     }
     let claims = t.jwt_claims();
     match claims {

@@ -667,3 +667,54 @@ fn dpop_request_inspect_and_key_file() {
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     assert!(sim.stats().token_requests > before);
 }
+
+#[test]
+fn an_issuer_instead_of_a_token_url_from_a_flag_the_environment_or_a_profile() {
+    let sim = sim();
+    let cache = tmpdir("issuer");
+    let without_url = |c: &mut Command| {
+        c.env_remove("OAUTH2CC_TOKEN_URL");
+    };
+    let mut c = cmd(&sim, &cache, "svc");
+    without_url(&mut c);
+    let o = run(c.args(["--no-cache", "--issuer", &sim.issuer(), "token"]));
+    assert_eq!(code(&o), 0, "{}", stderr_of(&o));
+    assert!(sim.check_token(&stdout(&o)).is_ok());
+
+    let mut c = cmd(&sim, &cache, "svc");
+    without_url(&mut c);
+    let o = run(c.env("OAUTH2CC_ISSUER", sim.issuer()).args(["--no-cache", "inspect"]));
+    assert_eq!(code(&o), 0, "{}", stderr_of(&o));
+    assert!(stdout(&o).contains(&format!("token_endpoint: {} (discovered)", sim.token_url())), "{}", stdout(&o));
+
+    let config = cache.join("config");
+    std::fs::write(&config, format!("[default]\nissuer = {}\n", sim.issuer())).unwrap();
+    let mut c = cmd(&sim, &cache, "svc");
+    without_url(&mut c);
+    let o = run(c.args(["--no-cache", "--config", config.to_str().unwrap(), "token"]));
+    assert_eq!(code(&o), 0, "{}", stderr_of(&o));
+    assert_eq!(sim.stats().discovery_requests, 3, "one per process (no file cache)");
+
+    // With the file cache, a later process reuses the token: no document, no token request.
+    let before = (sim.stats().discovery_requests, sim.stats().token_requests);
+    for _ in 0..2 {
+        let mut c = cmd(&sim, &cache, "svc");
+        without_url(&mut c);
+        assert_eq!(code(&run(c.args(["--issuer", &sim.issuer(), "token"]))), 0);
+    }
+    assert_eq!((sim.stats().discovery_requests, sim.stats().token_requests), (before.0 + 1, before.1 + 1));
+
+    // A flag beats the environment: --issuer over OAUTH2CC_TOKEN_URL.
+    let o = run(cmd(&sim, &cache, "svc").args(["--no-cache", "--issuer", &sim.issuer(), "token"]));
+    assert_eq!(code(&o), 0, "{}", stderr_of(&o));
+    assert_eq!(sim.stats().discovery_requests, 5);
+
+    // The published issuer has no trailing slash: refused, exit status 2, no token request.
+    let before = sim.stats().token_requests;
+    let mut c = cmd(&sim, &cache, "svc");
+    without_url(&mut c);
+    let o = run(c.args(["--no-cache", "--issuer", &format!("{}/", sim.issuer()), "token"]));
+    assert_eq!(code(&o), 2, "{}", stderr_of(&o));
+    assert!(stderr_of(&o).contains("names issuer"), "{}", stderr_of(&o));
+    assert_eq!(sim.stats().token_requests, before);
+}

@@ -5,15 +5,17 @@ use crate::backoff::Policy;
 use crate::cache::{Cache, Failed};
 use crate::config::Config;
 use crate::deferred::say;
+use crate::discovery::{Discovery, Metadata};
 use crate::dpop::Dpop;
 use crate::error::Error;
 use crate::file_cache::FileCache;
+use crate::fleet::{Fleet, SharedCacheStatus};
 use crate::secret::Secret;
 use crate::stats::Stats;
 use crate::token::Token;
 use crate::transport::Transport;
 use crate::www_authenticate::{classify_unauthorized, Unauthorized};
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,20 +38,94 @@ struct Inner {
 
 struct Prepared {
     config: Config,
-    transport: Transport,
+    route: Route,
     files: Option<FileCache>,
+    /// Fleet mode: the shared cache in Redis (see `fleet.rs`).
+    fleet: Option<Fleet>,
+    /// The client's DPoP key (the same `Arc` as `Inner::dpop`), for transports made after discovery.
+    dpop: Option<Arc<Dpop>>,
+}
+
+/// How token requests reach the token endpoint.
+enum Route {
+    /// The configured token URL.
+    Fixed(Transport),
+    /// The token endpoint the issuer's metadata names, found by the first
+    /// token request; the transport is rebuilt when the document changes.
+    Discovered { discovery: Discovery, current: ArcSwapOption<Discovered> },
+}
+
+struct Discovered {
+    meta: Arc<Metadata>,
+    transport: Transport,
 }
 
 impl Prepared {
     fn new(config: Config, dpop: Option<Arc<Dpop>>) -> Result<Prepared, Error> {
         let jkt = dpop.as_ref().map(|d| d.thumbprint().to_string());
-        let transport = Transport::new(&config, dpop)?;
+        let route = match config.issuer.as_deref().filter(|_| config.token_url.is_empty()) {
+            Some(issuer) => {
+                config.validate()?;
+                Route::Discovered { discovery: Discovery::new(&config, issuer)?, current: ArcSwapOption::empty() }
+            }
+            None => Route::Fixed(Transport::new(&config, dpop.clone())?),
+        };
         let files = match &config.cache_dir {
             // A DPoP-bound token is of use only with its key: the key's thumbprint is part of the cache key.
             Some(dir) => Some(FileCache::new(dir, &config, jkt.as_deref())?),
             None => None,
         };
-        Ok(Prepared { config, transport, files })
+        let fleet = match &config.shared_cache_url {
+            Some(_) => Some(Fleet::new(&config)?),
+            None => None,
+        };
+        Ok(Prepared { config, route, files, fleet, dpop })
+    }
+
+    /// Runs `f` with the transport to the token endpoint, discovering it
+    /// first (within `deadline`) when the configuration names an issuer.
+    fn with_transport<R>(&self, deadline: Instant, f: impl FnOnce(&Transport) -> Result<R, Error>) -> Result<R, Error> {
+        let (discovery, current) = match &self.route {
+            Route::Fixed(t) => return f(t),
+            Route::Discovered { discovery, current } => (discovery, current),
+        };
+        let meta = discovery.metadata(deadline)?;
+        let known = current.load_full().filter(|d| Arc::ptr_eq(&d.meta, &meta));
+        let route = match known {
+            Some(d) => d,
+            None => {
+                let (endpoint, method) = crate::discovery::route(&self.config, &meta)?;
+                let mut cfg = self.config.clone();
+                cfg.token_url = endpoint;
+                cfg.issuer = None;
+                cfg.auth_method = method;
+                let d = Arc::new(Discovered { meta, transport: Transport::new(&cfg, self.dpop.clone())? });
+                current.store(Some(d.clone()));
+                d
+            }
+        };
+        f(&route.transport)
+    }
+
+    /// The client certificate the token endpoint's transport presents (the
+    /// same one goes to APIs, for certificate-bound tokens).
+    fn client_cert(&self) -> Option<ureq::tls::ClientCert> {
+        match &self.route {
+            Route::Fixed(t) => t.client_cert().cloned(),
+            // Before discovery (a token from the file cache), read from the files.
+            Route::Discovered { current, .. } => match current.load().as_ref() {
+                Some(d) => d.transport.client_cert().cloned(),
+                None => crate::client_cert::from_config(&self.config).ok().flatten(),
+            },
+        }
+    }
+
+    /// The token endpoint in use: the token URL, or the discovered one (None before discovery).
+    fn token_endpoint(&self) -> Option<String> {
+        match &self.route {
+            Route::Fixed(_) => Some(self.config.token_url.clone()),
+            Route::Discovered { current, .. } => current.load().as_ref().map(|d| d.transport.url().to_string()),
+        }
     }
 }
 
@@ -125,13 +201,20 @@ impl Client {
         // process's request, for a budget slot, and the request itself.
         let deadline = Instant::now() + prepared.config.timeout;
         let request = || {
-            prepared.transport.request_token(deadline, || {
-                counters.token_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            prepared.with_transport(deadline, |t| {
+                t.request_token(deadline, || {
+                    counters.token_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                })
             })
         };
-        let fetch = || match &prepared.files {
+        let local = || match &prepared.files {
             Some(files) => files.get(&request, &inner.cache.policy, deadline),
             None => request().map_err(Failed::from),
+        };
+        // Fleet mode: asked only here, on the slow path; the local fetch when Redis fails.
+        let fetch = || match &prepared.fleet {
+            Some(fleet) => fleet.get(&local, inner.cache.peek().as_deref(), &inner.cache.policy, deadline),
+            None => local(),
         };
         inner.cache.get(&fetch, deadline)
     }
@@ -140,7 +223,9 @@ impl Client {
     /// benchmarks of the round trip only. Do not use it to get tokens.
     #[doc(hidden)]
     pub fn bench_round_trip(&self) -> Result<Token, Error> {
-        self.inner.prepared.load().transport.send(Instant::now() + self.inner.prepared.load().config.timeout)
+        let prepared = self.inner.prepared.load();
+        let deadline = Instant::now() + prepared.config.timeout;
+        prepared.with_transport(deadline, |t| t.send(deadline))
     }
 
     /// Replaces the client secret (after a rotation). Ends a pause caused by
@@ -158,6 +243,13 @@ impl Client {
         Ok(())
     }
 
+    /// Fleet mode's state (None without a shared cache URL): the URL without
+    /// user information, whether Redis answers, and whether the current
+    /// token was read from the shared cache.
+    pub fn shared_cache_status(&self) -> Option<SharedCacheStatus> {
+        self.inner.prepared.load().fleet.as_ref().map(Fleet::status)
+    }
+
     /// Counters and state, for monitoring.
     pub fn stats(&self) -> Stats {
         self.inner.cache.stats()
@@ -169,6 +261,9 @@ impl Client {
     pub fn invalidate(&self, access_token: &str) -> bool {
         if let Some(files) = &self.inner.prepared.load().files {
             files.invalidate(access_token);
+        }
+        if let Some(fleet) = &self.inner.prepared.load().fleet {
+            fleet.invalidate(access_token);
         }
         self.inner.cache.invalidate(access_token)
     }
@@ -302,7 +397,7 @@ impl Client {
         let prepared = self.inner.prepared.load();
         crate::transport::call_api(
             &prepared.config,
-            prepared.transport.client_cert(),
+            prepared.client_cert().as_ref(),
             req,
             access_token,
             self.inner.dpop.as_deref(),
@@ -312,6 +407,13 @@ impl Client {
     /// The cached token, even if expired, without any request.
     pub fn cached(&self) -> Option<Arc<Token>> {
         self.inner.cache.peek()
+    }
+
+    /// The token endpoint's URL: the configured token URL, or with an issuer
+    /// the one its metadata names (None until the first token request
+    /// fetched it; see [`Config::issuer`]).
+    pub fn token_endpoint(&self) -> Option<String> {
+        self.inner.prepared.load().token_endpoint()
     }
 
     /// The configuration in use (a snapshot; [`Client::set_secret`] replaces it).

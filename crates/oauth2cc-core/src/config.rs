@@ -161,6 +161,11 @@ pub struct Config {
     pub(crate) shared_cache_url: Option<Secret>,
     pub(crate) shared_cache_password_file: Option<PathBuf>,
     pub(crate) shared_cache_timeout: Duration,
+    /// Whether [`Config::auth_method`] was called: with discovery, an
+    /// unchosen method is picked from what the server supports.
+    pub(crate) auth_method_chosen: bool,
+    /// How long a discovery document is used before a token request fetches it again.
+    pub(crate) discovery_max_age: Duration,
 }
 
 /// Defaults, as documented in the C header (include/oauth2cc.h) and README.md.
@@ -210,11 +215,37 @@ impl Config {
             shared_cache_url: None,
             shared_cache_password_file: None,
             shared_cache_timeout: DEFAULT_SHARED_CACHE_TIMEOUT,
+            auth_method_chosen: false,
+            discovery_max_age: crate::discovery::DEFAULT_MAX_AGE,
         }
     }
 
+    /// The client authentication method. Without this call the method is
+    /// `client_secret_basic`, or, with an [issuer](Config::issuer), one the
+    /// server's metadata lists that this configuration can do.
     pub fn auth_method(mut self, m: AuthMethod) -> Config {
         self.auth_method = m;
+        self.auth_method_chosen = true;
+        self
+    }
+
+    /// Finds the token endpoint through the issuer's metadata instead of a
+    /// token URL (pass `""` as the token URL to [`Config::new`]): OpenID
+    /// Connect Discovery (`<issuer>/.well-known/openid-configuration`), or on
+    /// a 404 RFC 8414 (`<origin>/.well-known/oauth-authorization-server<path>`).
+    /// The published `issuer` must equal this one exactly. Fetched by the
+    /// first call that needs a token (not at creation), once per process and
+    /// issuer, and again at most hourly. README, "Discovery".
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Config {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// How long a discovery document is used before the next token request
+    /// fetches it again (1 h). For tests.
+    #[doc(hidden)]
+    pub fn discovery_max_age(mut self, d: Duration) -> Config {
+        self.discovery_max_age = d;
         self
     }
 
@@ -401,15 +432,15 @@ impl Config {
         self
     }
 
-    /// The issuer whose discovery document names the token endpoint (the
-    /// token URL may then be empty).
-    pub fn issuer(mut self, issuer: impl Into<String>) -> Config {
-        self.issuer = Some(issuer.into());
-        self
-    }
-
-    /// A Redis URL (`redis://`, `rediss://`, `redis+unix://`) through which
-    /// many hosts share one token, one request budget and one pause.
+    /// Fleet mode: shares one token, one request budget and one pause per
+    /// client with every process (on any host) using the same Redis or Valkey:
+    /// `redis://[user:password@]host:port[/db]`, `rediss://...` (TLS, trusting
+    /// the system store and [`Config::ca_file`], as the token endpoint does)
+    /// or `redis+unix:///path/to/socket`. The local cache stays in front:
+    /// Redis is asked only when this process has no token or is due to renew
+    /// it. Entries are encrypted under a key derived from the client's
+    /// credential. When Redis fails, the client works standalone (README,
+    /// "Fleet mode (Redis/Valkey)").
     pub fn shared_cache_url(mut self, url: impl Into<String>) -> Config {
         self.shared_cache_url = Some(Secret::new(url.into()));
         self
@@ -440,15 +471,45 @@ impl Config {
         self.auth_method
     }
 
+    /// The issuer, when the token endpoint is found through discovery.
+    pub fn issuer_str(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// Whether the auth method was chosen ([`Config::auth_method`]) rather than left to the default.
+    pub fn auth_method_chosen(&self) -> bool {
+        self.auth_method_chosen
+    }
+
+    /// Checks every setting. The URL returned is the token URL's, or, with
+    /// discovery, the issuer's (the first one contacted).
     pub(crate) fn validate(&self) -> Result<ParsedUrl, Error> {
         if self.client_id.is_empty() {
             return Err(Error::config("client id is empty"));
         }
-        if self.auth_method.uses_secret() && self.client_secret.expose().is_empty() {
+        if self.issuer.is_some() && !self.auth_method_chosen {
+            // The method is picked from the issuer's metadata: any credential will do here.
+            if self.client_secret.expose().is_empty() && self.private_key.is_none() && self.client_cert.is_none() {
+                return Err(Error::config(
+                    "no client credential: give a client secret, a private key or a client certificate",
+                ));
+            }
+        } else if self.auth_method.uses_secret() && self.client_secret.expose().is_empty() {
             return Err(Error::config("client secret is empty"));
         }
         self.refuse_unsupported()?;
-        let url = self.check_url("token URL", &self.token_url, "the client secret")?;
+        let url = match &self.issuer {
+            Some(_) if !self.token_url.is_empty() => {
+                return Err(Error::config(
+                    "both a token URL and an issuer are set: give the token URL, or the issuer to discover it from",
+                ))
+            }
+            Some(issuer) => crate::discovery::check_issuer(self, issuer)?,
+            None if self.token_url.is_empty() => {
+                return Err(Error::config("the token URL is empty (give it, or an issuer to discover it from)"))
+            }
+            None => self.check_url("token URL", &self.token_url, "the client secret")?,
+        };
         if self.auth_method == AuthMethod::ClientSecretBasicRaw && self.client_id.contains(':') {
             return Err(Error::config(
                 "client id contains ':', which raw HTTP Basic cannot carry; use client_secret_basic or client_secret_post",
@@ -475,6 +536,12 @@ impl Config {
         }
         if self.default_lifetime < Duration::from_secs(1) {
             return Err(Error::config("default lifetime must be at least 1 s"));
+        }
+        if self.shared_cache_url.is_some() {
+            crate::fleet::check_url(self)?;
+        }
+        if self.shared_cache_timeout.is_zero() || self.shared_cache_timeout > Duration::from_secs(10) {
+            return Err(Error::config("shared cache timeout must be more than 0 and at most 10 s"));
         }
         for (name, _) in &self.extra_params {
             if name.is_empty() {
@@ -510,9 +577,6 @@ impl Config {
             (self.signing_alg.is_some(), "signing_alg"),
             (self.key_id.is_some(), "key_id"),
             (self.assertion_audience.is_some(), "assertion_audience"),
-            (self.issuer.is_some(), "issuer"),
-            (self.shared_cache_url.is_some(), "shared_cache_url"),
-            (self.shared_cache_password_file.is_some(), "shared_cache_password_file"),
         ] {
             if set {
                 unsupported.push(name);
@@ -532,7 +596,7 @@ impl Config {
         self.check_url("API URL", url, "the access token").map(|_| ())
     }
 
-    fn check_url(&self, what: &str, url: &str, carried: &str) -> Result<ParsedUrl, Error> {
+    pub(crate) fn check_url(&self, what: &str, url: &str, carried: &str) -> Result<ParsedUrl, Error> {
         let parsed = parse_url(what, url)?;
         if parsed.scheme == "http" && !parsed.is_loopback() && !self.allow_insecure_http {
             return Err(Error::config(format!(
@@ -577,7 +641,8 @@ impl fmt::Debug for Config {
             .field("client_key", &self.client_key)
             .field("dpop", &self.dpop)
             .field("dpop_key", &self.dpop_key)
-            .field("issuer", &self.issuer)
+            .field("issuer", &self.issuer.as_deref().map(redact_url))
+            .field("auth_method_chosen", &self.auth_method_chosen)
             .field("shared_cache_url", &self.shared_cache_url.as_ref().map(|u| redact_url(u.expose())))
             .field("shared_cache_password_file", &self.shared_cache_password_file)
             .field("shared_cache_timeout", &self.shared_cache_timeout)
@@ -616,7 +681,7 @@ pub(crate) fn redact_url(url: &str) -> String {
     crate::error::sanitize(&shown, 200)
 }
 
-fn parse_url(what: &str, url: &str) -> Result<ParsedUrl, Error> {
+pub(crate) fn parse_url(what: &str, url: &str) -> Result<ParsedUrl, Error> {
     let shown = redact_url(url);
     let uri: ureq::http::Uri =
         url.parse().map_err(|_| Error::config(format!("{what} {shown:?} is not a valid URL")))?;

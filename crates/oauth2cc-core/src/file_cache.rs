@@ -437,6 +437,13 @@ fn cache_key(key: &ring::hmac::Key, cfg: &Config, dpop_jkt: Option<&str>) -> Str
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part.as_bytes());
     }
+    // Only when set, so that the names of configurations without one stay as they were.
+    if let Some(issuer) = &cfg.issuer {
+        for part in ["issuer", issuer.as_str()] {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part.as_bytes());
+        }
+    }
     // Appended only with DPoP, so that the keys of Bearer clients stay as they were.
     if let Some(jkt) = dpop_jkt {
         ctx.update(b"dpop");

@@ -26,11 +26,13 @@ mod client_cert;
 mod clock;
 mod config;
 mod deferred;
+mod discovery;
 mod dpop;
 mod endpoint;
 mod error;
 #[cfg(unix)]
 mod file_cache;
+mod fleet;
 mod fork;
 mod form;
 mod jitter;
@@ -58,6 +60,9 @@ pub use deferred::is_oauth2cc_log_target;
 pub use error::{Error, ErrorKind, OAuthErrorBody};
 #[cfg(unix)]
 pub use file_cache::default_cache_dir;
+#[doc(hidden)]
+pub use fleet::set_host_clock_offset_for_tests;
+pub use fleet::SharedCacheStatus;
 pub use outcome::{outcome_named, outcome_of_status, Outcome, OUTCOMES};
 #[doc(hidden)]
 pub use panic::catch_silently;

@@ -197,7 +197,7 @@ fn oauth_failure(status: u16, body: OAuthErrorBody, retry_after: Option<Duration
     e
 }
 
-fn describe_body(answer: &Answer<'_>) -> String {
+pub(crate) fn describe_body(answer: &Answer<'_>) -> String {
     let ct = answer.content_type.map(|c| sanitize(c.split(';').next().unwrap_or(c).trim(), 60));
     match (answer.body.len(), ct) {
         (0, _) => "an empty body".into(),

@@ -330,6 +330,19 @@ impl Settings {
         let mut missing = Vec::new();
         let url = self.get("token_url").filter(|v| !v.is_empty());
         let issuer = self.get("issuer").filter(|v| !v.is_empty());
+        // Two ways to the token endpoint: the one from the stronger source wins
+        // (a --issuer flag over a profile's token_url); from one source, both is an error.
+        let rank = |key: &str| match self.source(key) {
+            Some(Source::Profile(..)) => 1,
+            Some(Source::Environment) => 2,
+            Some(Source::Override) => 3,
+            None => 0,
+        };
+        let (url, issuer) = match (url, issuer) {
+            (Some(u), Some(_)) if rank("token_url") > rank("issuer") => (Some(u), None),
+            (Some(_), Some(i)) if rank("issuer") > rank("token_url") => (None, Some(i)),
+            pair => pair,
+        };
         let id = self.get("client_id").filter(|v| !v.is_empty());
         let method = match self.get("auth_method") {
             Some(m) => Some(m.parse::<AuthMethod>().map_err(|e| self.invalid("auth_method", e.message()))?),

@@ -112,6 +112,11 @@ impl Transport {
         self.client_cert.as_ref()
     }
 
+    /// The token endpoint's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     fn agent(&self) -> ureq::Agent {
         let a = self.agent.load();
         if a.0 == fork::generation() {
@@ -493,7 +498,10 @@ pub(crate) fn api_call_error(e: &ureq::Error, url: &str) -> Error {
 
 /// What every agent of a client shares: statuses returned rather than turned
 /// into errors, the timeouts, the user agent and the proxy.
-fn agent_builder(cfg: &Config, proxy: Option<ureq::Proxy>) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+pub(crate) fn agent_builder(
+    cfg: &Config,
+    proxy: Option<ureq::Proxy>,
+) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(cfg.connect_timeout))
@@ -502,7 +510,7 @@ fn agent_builder(cfg: &Config, proxy: Option<ureq::Proxy>) -> ureq::config::Conf
         .proxy(proxy)
 }
 
-fn tls(cfg: &Config, client_cert: Option<&ClientCert>) -> Result<TlsConfig, Error> {
+pub(crate) fn tls(cfg: &Config, client_cert: Option<&ClientCert>) -> Result<TlsConfig, Error> {
     Ok(TlsConfig::builder().root_certs(root_certs(cfg.ca_file.as_deref())?).client_cert(client_cert.cloned()).build())
 }
 
@@ -556,7 +564,7 @@ fn host_port(url: &str) -> String {
 }
 
 /// A transport failure as an error naming the token endpoint's `host:port` (from `url`).
-fn map_transport_error(e: &ureq::Error, url: &str) -> Error {
+pub(crate) fn map_transport_error(e: &ureq::Error, url: &str) -> Error {
     use ureq::Error as U;
     let at = || host_port(url);
     match e {

@@ -270,3 +270,14 @@ fn every_dpop_case_of_the_shared_table() {
     }
     assert!(ran >= 4, "the table lost its DPoP cases");
 }
+
+#[test]
+fn a_client_from_an_issuer_binds_its_tokens_too() {
+    // The transport made after discovery carries the client's key.
+    let sim = sim();
+    let issuer = format!("{}/realms/test", sim.base_url());
+    let c = Client::new(Config::new("", "svc", "s3cret-value").issuer(issuer).dpop(true)).unwrap();
+    let t = c.token().unwrap();
+    assert_eq!(t.token_type(), "DPoP");
+    assert_eq!(sim.token_jkt(t.access_token()).as_deref(), c.dpop_thumbprint());
+}

@@ -60,9 +60,19 @@ class Client(_native.Client):
         cls: type[_C], issuer: str, client_id: str, client_secret: Optional[str] = None, **keywords: Any
     ) -> _C:
         """A client whose token endpoint comes from ``issuer``'s discovery
-        document (``/.well-known/openid-configuration``, else
-        ``/.well-known/oauth-authorization-server``), fetched on the first
-        token request. The keywords are ``Client``'s.
+        document (``<issuer>/.well-known/openid-configuration``, else on a 404
+        RFC 8414's ``<origin>/.well-known/oauth-authorization-server<path>``).
+
+        Nothing is sent here (the issuer URL is checked: ``https://``, or
+        ``http://`` to loopback): the first call that needs a token fetches
+        the document, once per process and issuer, again at most hourly.
+        Its ``issuer`` must equal ``issuer`` exactly, else
+        :class:`ConfigurationError` and no token request. Without
+        ``auth_method``, the method is the first the server lists that the
+        credentials given can do. A failure to fetch the document raises what
+        a token request's would (:class:`NetworkError`, :class:`ServerError`,
+        ...) and pauses like one. ``token_url`` shows the endpoint found.
+        The keywords are ``Client``'s.
 
         >>> client = Client.from_issuer("https://iam.example.com/realms/demo", "svc", "s3cret")  # doctest: +SKIP
         """
