@@ -76,7 +76,8 @@ impl Prepared {
             None => None,
         };
         let fleet = match &config.shared_cache_url {
-            Some(_) => Some(Fleet::new(&config)?),
+            // As for the file cache: a DPoP-bound token serves only the hosts holding the key.
+            Some(_) => Some(Fleet::new(&config, jkt.as_deref())?),
             None => None,
         };
         Ok(Prepared { config, route, files, fleet, dpop })
