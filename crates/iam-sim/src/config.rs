@@ -50,6 +50,10 @@ pub struct ClientSpec {
     pub opaque: bool,
     /// Public keys (JWKs) that may sign this client's `private_key_jwt` assertions.
     pub jwks: Vec<Value>,
+    /// Require a DPoP proof at the token endpoint (Keycloak's "OAuth 2.0
+    /// DPoP Bound Access Tokens"). Without it, a request that carries a
+    /// proof still gets a DPoP-bound token.
+    pub dpop: bool,
 }
 
 impl ClientSpec {
@@ -64,7 +68,13 @@ impl ClientSpec {
             token_size: 0,
             opaque: false,
             jwks: vec![],
+            dpop: false,
         }
+    }
+
+    pub fn dpop(mut self, required: bool) -> Self {
+        self.dpop = required;
+        self
     }
 
     pub fn opaque(mut self, yes: bool) -> Self {
@@ -121,6 +131,7 @@ impl ClientSpec {
                 "opaque" => c.opaque = v == "true" || v == "1",
                 "jwks" => jwks_file = Some(v.to_string()),
                 "jwk_names" => jwk_names = Some(v.split('+').map(String::from).collect::<Vec<_>>()),
+                "dpop" => c.dpop = v == "true" || v == "1",
                 _ => return Err(format!("unknown key {k:?}")),
             }
         }
@@ -166,6 +177,7 @@ impl ClientSpec {
         if let Some(keys) = v.get("jwks").map(|j| j.get("keys").unwrap_or(j)).and_then(Value::as_array) {
             c.jwks = keys.clone();
         }
+        c.dpop = v.get("dpop").and_then(Value::as_bool).unwrap_or(false);
         Ok(c)
     }
 }

@@ -72,9 +72,16 @@ fn euid() -> u32 {
 impl FileCache {
     /// `key_thumbprint`: the `private_key_jwt` key's, so that another key
     /// (a rotation, a fix after a rejection) is another configuration, as another secret is.
-    pub fn new(dir: &Path, cfg: &Config, key_thumbprint: Option<&str>) -> Result<FileCache, Error> {
+    /// `dpop_jkt`: the thumbprint of the client's DPoP key, part of the key
+    /// (a bound token is of use only with its key).
+    pub fn new(
+        dir: &Path,
+        cfg: &Config,
+        key_thumbprint: Option<&str>,
+        dpop_jkt: Option<&str>,
+    ) -> Result<FileCache, Error> {
         let dir = private_dir(dir)?;
-        let key = cache_key(&hmac_key(&dir)?, cfg, key_thumbprint);
+        let key = cache_key(&hmac_key(&dir)?, cfg, key_thumbprint, dpop_jkt);
         Ok(FileCache { dir, key })
     }
 
@@ -414,7 +421,7 @@ fn create_key(dir: &Path, path: &Path) -> Result<(), Error> {
 
 /// The name of a configuration's files: HMAC-SHA-256 (first 128 bits, hex)
 /// of its parts, each preceded by its length so that no two configurations share an input.
-fn cache_key(key: &ring::hmac::Key, cfg: &Config, key_thumbprint: Option<&str>) -> String {
+fn cache_key(key: &ring::hmac::Key, cfg: &Config, key_thumbprint: Option<&str>, dpop_jkt: Option<&str>) -> String {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut ctx = ring::hmac::Context::with_key(key);
     for part in [
@@ -450,6 +457,11 @@ fn cache_key(key: &ring::hmac::Key, cfg: &Config, key_thumbprint: Option<&str>) 
             ctx.update(&(part.len() as u64).to_be_bytes());
             ctx.update(part.as_bytes());
         }
+    }
+    // Appended only with DPoP, so that the keys of Bearer clients stay as they were.
+    if let Some(jkt) = dpop_jkt {
+        ctx.update(b"dpop");
+        ctx.update(jkt.as_bytes());
     }
     ctx.sign().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -338,7 +338,11 @@ fn hex(b: &[u8]) -> String {
 
 /// The Redis key of a configuration's entries: SHA-256 of what identifies the
 /// token (never the secret), each part preceded by its length.
-fn entry_id(cfg: &Config) -> String {
+///
+/// `dpop_jkt`: the thumbprint of the client's DPoP key; a bound token serves
+/// only the hosts holding that key (appended only with DPoP, so the ids of
+/// other configurations stay as they were).
+fn entry_id(cfg: &Config, dpop_jkt: Option<&str>) -> String {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut d = ring::digest::Context::new(&ring::digest::SHA256);
     for part in [
@@ -351,6 +355,10 @@ fn entry_id(cfg: &Config) -> String {
     ] {
         d.update(&(part.len() as u64).to_be_bytes());
         d.update(part.as_bytes());
+    }
+    if let Some(jkt) = dpop_jkt {
+        d.update(b"dpop");
+        d.update(jkt.as_bytes());
     }
     hex(&d.finish().as_ref()[..16])
 }
@@ -423,10 +431,10 @@ struct Entry {
 }
 
 impl Fleet {
-    pub fn new(cfg: &Config) -> Result<Fleet, Error> {
+    pub fn new(cfg: &Config, dpop_jkt: Option<&str>) -> Result<Fleet, Error> {
         let url = cfg.shared_cache_url.as_ref().expect("fleet mode without a URL");
         let link = link(cfg, url.expose())?;
-        let id = entry_id(cfg);
+        let id = entry_id(cfg, dpop_jkt);
         let authority = crate::config::parse_url("token URL", &cfg.token_url).map(|u| u.authority())?;
         let budget = hex(&ring::digest::digest(&ring::digest::SHA256, authority.as_bytes()).as_ref()[..16]);
         let rate = cfg.max_requests_per_second.clamp(0.001, crate::endpoint::MAX_RATE);
@@ -910,11 +918,12 @@ mod tests {
     fn the_entry_key_never_depends_on_the_secret() {
         let a = Config::new("https://h/t", "id", "one");
         let b = Config::new("https://h/t", "id", "two");
-        assert_eq!(entry_id(&a), entry_id(&b));
-        assert_ne!(entry_id(&a), entry_id(&a.clone().scope("x")));
-        assert_ne!(entry_id(&a), entry_id(&a.clone().audience("x")));
-        assert_ne!(entry_id(&a), entry_id(&a.clone().resource("x")));
-        assert_ne!(entry_id(&a), entry_id(&a.clone().auth_method(crate::AuthMethod::ClientSecretPost)));
+        assert_eq!(entry_id(&a, None), entry_id(&b, None));
+        assert_ne!(entry_id(&a, None), entry_id(&a.clone().scope("x"), None));
+        assert_ne!(entry_id(&a, None), entry_id(&a.clone().audience("x"), None));
+        assert_ne!(entry_id(&a, None), entry_id(&a.clone().resource("x"), None));
+        assert_ne!(entry_id(&a, None), entry_id(&a, Some("jkt-of-a-dpop-key")));
+        assert_ne!(entry_id(&a, None), entry_id(&a.clone().auth_method(crate::AuthMethod::ClientSecretPost), None));
     }
 
     #[test]

@@ -233,7 +233,6 @@ impl SigningKey {
     }
 
     /// A fresh ES256 key (P-256), for DPoP when no key file is configured.
-    #[allow(dead_code)] // for DPoP (RFC 9449)
     pub(crate) fn generate_es256() -> Result<SigningKey, Error> {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
