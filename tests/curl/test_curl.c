@@ -238,7 +238,8 @@ static void test_dpop(void) {
     CHECK(status == 200 && strstr(b.data, "\"authorization_headers\":1") != NULL);
     CHECK(sim_stat("dpop_proofs_ok") == 2);
     tokens = sim_stat("token_requests");
-    CHECK(sim_request("POST", "/sim/dpop", NULL, "{\"require_nonce\":true,\"rotate_now\":true}", out, sizeof out) == 200);
+    CHECK(sim_request("POST", "/sim/dpop", NULL, "{\"require_nonce\":true,\"rotate_now\":true}", out, sizeof out) ==
+          200);
     api_before = sim_stat("api_requests");
     b.len = 0;
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "abc");

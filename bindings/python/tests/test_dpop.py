@@ -33,7 +33,11 @@ def b64(data: bytes) -> str:
 
 def parts(proof: str) -> tuple[dict[str, Any], dict[str, Any]]:
     h, c, _ = proof.split(".")
-    dec = lambda s: json.loads(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))  # noqa: E731
+
+    def dec(s: str) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
+        return value
+
     return dec(h), dec(c)
 
 
