@@ -2,6 +2,7 @@
 
 use crate::api_response::ResponseAction;
 use crate::backoff::Policy;
+use crate::binding::Binding;
 use crate::cache::{Cache, Failed};
 use crate::config::Config;
 use crate::deferred::say;
@@ -63,12 +64,14 @@ impl Prepared {
             }
             None => Route::Fixed(Transport::new(&config)?),
         };
+        // The key tokens are bound to: a bound token is shared only with its holders.
+        let binding = Binding::new(&config)?;
         let files = match &config.cache_dir {
-            Some(dir) => Some(FileCache::new(dir, &config)?),
+            Some(dir) => Some(FileCache::new(dir, &config, &binding)?),
             None => None,
         };
         let fleet = match &config.shared_cache_url {
-            Some(_) => Some(Fleet::new(&config)?),
+            Some(_) => Some(Fleet::new(&config, &binding)?),
             None => None,
         };
         Ok(Prepared { config, route, files, fleet })

@@ -35,6 +35,7 @@
 //!   new connection is tried at most every [`REJOIN`].
 
 use crate::backoff::Policy;
+use crate::binding::Binding;
 use crate::cache::Failed;
 use crate::config::Config;
 use crate::deferred::say;
@@ -338,7 +339,7 @@ fn hex(b: &[u8]) -> String {
 
 /// The Redis key of a configuration's entries: SHA-256 of what identifies the
 /// token (never the secret), each part preceded by its length.
-fn entry_id(cfg: &Config) -> String {
+fn entry_id(cfg: &Config, binding: &Binding) -> String {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut d = ring::digest::Context::new(&ring::digest::SHA256);
     for part in [
@@ -351,6 +352,15 @@ fn entry_id(cfg: &Config) -> String {
     ] {
         d.update(&(part.len() as u64).to_be_bytes());
         d.update(part.as_bytes());
+    }
+    // A certificate-bound token (RFC 8705) serves only the holders of that
+    // certificate (its DER, at any path, on any host). Only when set, so that
+    // other configurations keep their keys.
+    if let Some(cert) = binding.credential_part() {
+        for part in [b"client_cert".as_slice(), cert] {
+            d.update(&(part.len() as u64).to_be_bytes());
+            d.update(part);
+        }
     }
     hex(&d.finish().as_ref()[..16])
 }
@@ -393,6 +403,9 @@ pub(crate) struct Fleet {
     limit: u64,
     window_us: u64,
     renew_after: (f64, f64),
+    /// False when no other process could use this client's tokens (a DPoP
+    /// key it generated): only the budget and the pauses are shared.
+    shares_tokens: bool,
     /// Whether the token last handed to the cache was read from Redis (for `oauth2cc inspect`).
     from_fleet: AtomicBool,
     /// Tokens read from Redis and requests this process sent as the fleet's leader.
@@ -423,10 +436,22 @@ struct Entry {
 }
 
 impl Fleet {
-    pub fn new(cfg: &Config) -> Result<Fleet, Error> {
+    /// `binding`: the identity of the key tokens are bound to (see binding.rs).
+    pub fn new(cfg: &Config, binding: &Binding) -> Result<Fleet, Error> {
         let url = cfg.shared_cache_url.as_ref().expect("fleet mode without a URL");
         let link = link(cfg, url.expose())?;
-        let id = entry_id(cfg);
+        let id = entry_id(cfg, binding);
+        // A DPoP-bound token is keyed on its key too (its pause is the credential's).
+        let token_id = match binding.token_part() {
+            Some(part) => {
+                let mut d = ring::digest::Context::new(&ring::digest::SHA256);
+                d.update(id.as_bytes());
+                d.update(b"dpop");
+                d.update(part);
+                format!("{id}:{}", hex(&d.finish().as_ref()[..16]))
+            }
+            None => id.clone(),
+        };
         let authority = crate::config::parse_url("token URL", &cfg.token_url).map(|u| u.authority())?;
         let budget = hex(&ring::digest::digest(&ring::digest::SHA256, authority.as_bytes()).as_ref()[..16]);
         let rate = cfg.max_requests_per_second.clamp(0.001, crate::endpoint::MAX_RATE);
@@ -434,9 +459,10 @@ impl Fleet {
         Ok(Fleet {
             link,
             key: sealing_key(cfg, &id)?,
-            token_key: format!("{PREFIX}:{id}:token"),
+            token_key: format!("{PREFIX}:{token_id}:token"),
             pause_key: format!("{PREFIX}:{id}:pause"),
-            lease_key: format!("{PREFIX}:{id}:lease"),
+            lease_key: format!("{PREFIX}:{token_id}:lease"),
+            shares_tokens: binding.shares_tokens(),
             budget_key: format!("{PREFIX}:budget:{budget}"),
             limit,
             window_us,
@@ -486,6 +512,15 @@ impl Fleet {
         policy: &Policy,
         deadline: Instant,
     ) -> Result<Result<Token, Failed>, Down> {
+        if !self.shares_tokens {
+            let (_, pause, _) = self.look()?;
+            let usable = held.filter(|t| Instant::now() < t.expires_at).map(copy_token);
+            if let Some((e, _, left)) = pause.as_ref().filter(|p| p.2 > 0) {
+                let e = e.clone().during_pause(Some(Duration::from_millis(*left as u64)));
+                return Ok(Err(Failed { error: e, usable: usable.map(Box::new) }));
+            }
+            return Ok(self.lead(local, policy, deadline, &nonce(), pause.map(|p| p.1), usable));
+        }
         let mut poll = Duration::from_millis(20);
         let mut waited = false;
         loop {
@@ -579,6 +614,9 @@ impl Fleet {
         usable: Option<Token>,
     ) -> Result<Token, Failed> {
         let unlease = || {
+            if !self.shares_tokens {
+                return;
+            }
             let _ = self.link.run(|c| redis::Script::new(UNLEASE).key(&self.lease_key).arg(nonce).invoke::<i64>(c));
         };
         // A slot of the fleet's budget, waited for until the deadline.
@@ -629,6 +667,7 @@ impl Fleet {
         }
         let result = match result {
             // The fleet's renewal point, drawn once for this token.
+            Ok(t) if !self.shares_tokens => Ok(t),
             Ok(t) => match self.publish(&t) {
                 Ok(renew_at) => Ok(with_renew_at(t, renew_at)),
                 Err(_) => Ok(t),
@@ -910,11 +949,12 @@ mod tests {
     fn the_entry_key_never_depends_on_the_secret() {
         let a = Config::new("https://h/t", "id", "one");
         let b = Config::new("https://h/t", "id", "two");
-        assert_eq!(entry_id(&a), entry_id(&b));
-        assert_ne!(entry_id(&a), entry_id(&a.clone().scope("x")));
-        assert_ne!(entry_id(&a), entry_id(&a.clone().audience("x")));
-        assert_ne!(entry_id(&a), entry_id(&a.clone().resource("x")));
-        assert_ne!(entry_id(&a), entry_id(&a.clone().auth_method(crate::AuthMethod::ClientSecretPost)));
+        let id = |c: &Config| entry_id(c, &Binding::default());
+        assert_eq!(id(&a), id(&b));
+        assert_ne!(id(&a), id(&a.clone().scope("x")));
+        assert_ne!(id(&a), id(&a.clone().audience("x")));
+        assert_ne!(id(&a), id(&a.clone().resource("x")));
+        assert_ne!(id(&a), id(&a.clone().auth_method(crate::AuthMethod::ClientSecretPost)));
     }
 
     #[test]

@@ -20,6 +20,7 @@
 
 mod api_response;
 mod backoff;
+mod binding;
 mod cache;
 mod client;
 mod client_cert;
