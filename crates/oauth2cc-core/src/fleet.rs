@@ -9,7 +9,9 @@
 //! - **The token** is kept under a key named after the token URL, client id,
 //!   auth method, scope, audience and resource (never the secret), sealed
 //!   with AES-256-GCM under a key derived (HKDF-SHA-256) from the client's
-//!   credential; the Redis key name is the associated data, so an entry
+//!   credential (`credential_material`: the secret, the client key, the
+//!   signing key); a token bound to a key is keyed on that key's identity
+//!   too (binding.rs); the Redis key name is the associated data, so an entry
 //!   cannot be moved to another key. An entry that does not open (tampered,
 //!   another credential, another format) is ignored and replaced. The entry
 //!   holds the expiry and the renewal point, drawn once for the fleet, in
@@ -37,7 +39,7 @@
 use crate::backoff::Policy;
 use crate::binding::Binding;
 use crate::cache::Failed;
-use crate::config::Config;
+use crate::config::{Config, KeySource};
 use crate::deferred::say;
 use crate::error::{Error, ErrorKind, OAuthErrorBody};
 use crate::token::Token;
@@ -365,21 +367,66 @@ fn entry_id(cfg: &Config, binding: &Binding) -> String {
     hex(&d.finish().as_ref()[..16])
 }
 
-/// The credential material the sealing key is derived from. The secret for
-/// the secret-based methods. HOOK: methods that authenticate with a key
-/// (private_key_jwt, tls_client_auth, ...) derive from that key's material
-/// (the PEM, or the client key file's bytes) here, once the configuration has them.
-fn credential_material(cfg: &Config) -> Zeroizing<Vec<u8>> {
-    Zeroizing::new(cfg.client_secret.expose().as_bytes().to_vec())
+/// The credential material the sealing key is derived from, each part
+/// labelled and preceded by its length: the client secret when the method
+/// uses it (or, with discovery, may pick one that does), the client
+/// certificate's private key (tls_client_auth, self_signed_tls_client_auth,
+/// or a certificate-bound token) and the signing key (private_key_jwt). A key
+/// counts as its DER, so the same key in two PEM layouts (line endings, a
+/// trailing newline) seals alike; a key that does not parse counts as its bytes.
+fn credential_material(cfg: &Config) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let mut out = Zeroizing::new(Vec::new());
+    let mut add = |label: &[u8], bytes: &[u8]| {
+        if bytes.is_empty() {
+            return;
+        }
+        for part in [label, bytes] {
+            out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            out.extend_from_slice(part);
+        }
+    };
+    let method_may_use_secret = cfg.auth_method.uses_secret() || (cfg.issuer.is_some() && !cfg.auth_method_chosen());
+    if method_may_use_secret {
+        add(b"secret", cfg.client_secret.expose().as_bytes());
+    }
+    let read = |what: &str, p: &std::path::Path| {
+        std::fs::read(p)
+            .map(Zeroizing::new)
+            .map_err(|e| Error::config(format!("cannot read {what} file {}: {}", p.display(), e.kind())))
+    };
+    if let Some(path) = &cfg.client_key {
+        add(b"client_key", &key_der(&read("client key", path)?));
+    }
+    match &cfg.private_key {
+        Some(KeySource::File(path)) => add(b"private_key", &key_der(&read("private key", path)?)),
+        Some(KeySource::Pem(pem)) => add(b"private_key", &key_der(pem.expose().as_bytes())),
+        None => {}
+    }
+    Ok(out)
+}
+
+/// The DER of the first private key in a PEM text, or the text itself.
+fn key_der(pem: &[u8]) -> Zeroizing<Vec<u8>> {
+    use rustls::pki_types::pem::PemObject as _;
+    use zeroize::Zeroize as _;
+    match rustls::pki_types::PrivateKeyDer::from_pem_slice(pem) {
+        Ok(mut k) => {
+            let der = Zeroizing::new(k.secret_der().to_vec());
+            k.zeroize();
+            der
+        }
+        Err(_) => Zeroizing::new(pem.to_vec()),
+    }
 }
 
 /// AES-256-GCM under HKDF-SHA-256(salt "oauth2cc fleet v1", credential, info = entry id).
 fn sealing_key(cfg: &Config, id: &str) -> Result<aead::LessSafeKey, Error> {
-    let ikm = credential_material(cfg);
+    let ikm = credential_material(cfg)?;
     // Without credential material anyone could derive the key (and forge entries).
     if ikm.is_empty() {
         return Err(Error::config(format!(
-            "the shared cache is not supported yet with {}: its entries' key is derived from the client secret",
+            "the shared cache needs credential material to seal its entries: {} configures no client secret, \
+             client key or private key",
             cfg.auth_method.as_str()
         )));
     }
@@ -955,6 +1002,55 @@ mod tests {
         assert_ne!(id(&a), id(&a.clone().audience("x")));
         assert_ne!(id(&a), id(&a.clone().resource("x")));
         assert_ne!(id(&a), id(&a.clone().auth_method(crate::AuthMethod::ClientSecretPost)));
+    }
+
+    fn temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!("oauth2cc-fleet-unit-{}-{name}", std::process::id()));
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    #[test]
+    fn key_based_entries_open_only_with_the_same_key() {
+        let one = rcgen::KeyPair::generate().unwrap().serialize_pem();
+        let two = rcgen::KeyPair::generate().unwrap().serialize_pem();
+        let tls_s = |key: &str, name: &str, secret: &str| {
+            Config::new("https://h/t", "id", secret)
+                .auth_method(crate::AuthMethod::TlsClientAuth)
+                .client_cert(temp("cert.pem", b"unused here"))
+                .client_key(temp(name, key.as_bytes()))
+                .shared_cache_url("redis://127.0.0.1:1")
+        };
+        let tls = |key: &str, name: &str| tls_s(key, name, "");
+        let fleet = |c: &Config| Fleet::new(c, &Binding::default()).unwrap();
+        let a = fleet(&tls(&one, "one.key"));
+        let sealed = a.seal(&a.token_key, b"entry");
+        assert_eq!(a.open(&a.token_key, &sealed).as_deref().map(|v| v.as_slice()), Some(b"entry".as_slice()));
+        // Another key cannot open it (nor, with AES-GCM, forge one).
+        let b = fleet(&tls(&two, "two.key"));
+        assert_eq!(a.token_key, b.token_key);
+        assert!(b.open(&b.token_key, &sealed).is_none());
+        // The same key in another PEM layout (CRLF line ends) opens it.
+        let c = fleet(&tls(&one.replace('\n', "\r\n"), "one-crlf.key"));
+        assert!(c.open(&c.token_key, &sealed).is_some());
+        // The secret counts only for a method that uses it.
+        let with_secret = Config::new("https://h/t", "id", "leftover");
+        let m = |c: &Config| credential_material(c).unwrap();
+        assert_eq!(*m(&tls(&one, "one.key")), *m(&tls_s(&one, "one.key", "leftover")));
+        assert!(!m(&with_secret).is_empty());
+        // A private_key_jwt key counts, from a file or as PEM text.
+        let pk = |k: KeySource| {
+            let mut c = Config::new("https://h/t", "id", "");
+            c.private_key = Some(k);
+            m(&c)
+        };
+        assert_eq!(*pk(KeySource::Pem(one.as_str().into())), *pk(KeySource::File(temp("pk.pem", one.as_bytes()))));
+        assert_ne!(*pk(KeySource::Pem(one.as_str().into())), *pk(KeySource::Pem(two.as_str().into())));
+        // Nothing to derive from: refused.
+        let none = Config::new("https://h/t", "id", "")
+            .auth_method(crate::AuthMethod::SelfSignedTlsClientAuth)
+            .shared_cache_url("redis://127.0.0.1:1");
+        assert!(Fleet::new(&none, &Binding::default()).is_err());
     }
 
     #[test]

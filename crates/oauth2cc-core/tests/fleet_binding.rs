@@ -92,3 +92,37 @@ fn the_fleet_shares_a_bound_token_only_with_the_same_certificate() {
     assert_eq!(a, a2, "the same certificate at another path did not share");
     assert_eq!(requests(&sim), 2);
 }
+
+#[test]
+fn a_tls_client_auth_client_without_a_secret_shares_through_the_fleet() {
+    let Some(redis) = RedisServer::start() else { return };
+    let dir = scratch("tls-auth");
+    let (sim, ca) = tls_sim_with_tls_client(&dir);
+    let (cert_pem, key_pem) = sim.client_identity_pem().unwrap();
+    let (a_cert, a_key) = write_identity(&dir, "a", cert_pem, key_pem);
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let (a2_cert, a2_key) = write_identity(&elsewhere, "copy", cert_pem, key_pem);
+    let mk = |cert: &Path, key: &Path| {
+        Client::new(
+            cfg(&sim, &ca, "tls-svc", "")
+                .auth_method(AuthMethod::TlsClientAuth)
+                .client_cert(cert)
+                .client_key(key)
+                .shared_cache_url(redis.url()),
+        )
+        .unwrap()
+    };
+    let a = mk(&a_cert, &a_key);
+    let t = a.token().unwrap();
+    let b = mk(&a2_cert, &a2_key);
+    assert_eq!(b.token().unwrap().access_token(), t.access_token());
+    assert!(b.shared_cache_status().unwrap().token_from_shared_cache);
+    assert_eq!(requests(&sim), 1);
+    // Sealed: the token is not readable in Redis.
+    let mut conn = redis.conn();
+    let keys: Vec<String> = redis::cmd("KEYS").arg("oauth2cc:*:token").query(&mut conn).unwrap();
+    let raw: Vec<u8> = redis::cmd("GET").arg(&keys[0]).query(&mut conn).unwrap();
+    let at = t.access_token().as_bytes();
+    assert!(!raw.windows(16).any(|w| at.windows(16).any(|x| x == w)), "the token is readable in Redis");
+}
