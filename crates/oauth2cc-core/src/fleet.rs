@@ -26,7 +26,8 @@
 //!   backoff) is written, sealed, with its end in Redis time; every process
 //!   honours it without sending.
 //! - **The budget**: a Lua script keeps a sliding one-second window of the
-//!   fleet's requests per token endpoint (`max_requests_per_second`, default
+//!   fleet's requests per token endpoint's host, or the issuer's with
+//!   discovery (`max_requests_per_second`, default
 //!   10, at most 50); a request holds its slot from before it is sent until
 //!   a second after its answer, as the local budget does (endpoint.rs).
 //! - **Never worse than standalone**: every exchange with Redis ends within
@@ -364,6 +365,14 @@ fn entry_id(cfg: &Config, binding: &Binding) -> String {
             d.update(part);
         }
     }
+    // With discovery the token URL is empty (the endpoint is found later, by
+    // one process): the issuer names the token instead.
+    if let Some(issuer) = &cfg.issuer {
+        for part in ["issuer", issuer.as_str()] {
+            d.update(&(part.len() as u64).to_be_bytes());
+            d.update(part.as_bytes());
+        }
+    }
     hex(&d.finish().as_ref()[..16])
 }
 
@@ -499,7 +508,12 @@ impl Fleet {
             }
             None => id.clone(),
         };
-        let authority = crate::config::parse_url("token URL", &cfg.token_url).map(|u| u.authority())?;
+        // The budget is per token endpoint's host; with discovery the endpoint
+        // is not known yet, so the issuer's host stands for it (usually the same).
+        let authority = match cfg.issuer.as_deref().filter(|_| cfg.token_url.is_empty()) {
+            Some(issuer) => crate::config::parse_url("issuer", issuer)?.authority(),
+            None => crate::config::parse_url("token URL", &cfg.token_url)?.authority(),
+        };
         let budget = hex(&ring::digest::digest(&ring::digest::SHA256, authority.as_bytes()).as_ref()[..16]);
         let rate = cfg.max_requests_per_second.clamp(0.001, crate::endpoint::MAX_RATE);
         let (limit, window_us) = if rate >= 1.0 { (rate as u64, 1_000_000) } else { (1, (1e6 / rate) as u64) };
