@@ -107,6 +107,14 @@ pub(crate) fn check_url(cfg: &Config) -> Result<(), Error> {
             "shared cache URL {shown:?} must start with redis://, rediss:// or redis+unix://"
         )));
     }
+    // The URL parser has no Unicode host names (see idna_adapter in Cargo.toml).
+    let authority = url.expose().split_once("://").map_or("", |(_, r)| r.split(['/', '?']).next().unwrap_or(""));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if !scheme.contains("unix") && !host.is_ascii() {
+        return Err(Error::config(format!(
+            "shared cache URL {shown:?}: the host name must be ASCII (write an internationalised name in punycode, xn--...)"
+        )));
+    }
     redis::parse_redis_url(url.expose())
         .filter(|_| scheme.contains("unix") || redis::IntoConnectionInfo::into_connection_info(url.expose()).is_ok())
         .ok_or_else(|| Error::config(format!("shared cache URL {shown:?} is not a valid Redis URL")))?;
@@ -1077,6 +1085,10 @@ mod tests {
             let e = c(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{bad}");
         }
+        let e = c("redis://cache.bücher.example:6379").unwrap_err();
+        assert!(e.to_string().contains("punycode"), "{e}");
+        assert!(c("redis://cache.xn--bcher-kva.example:6379").is_ok());
+        assert!(c("redis://user:pässwörd@cache.example:6379").is_ok(), "a password may be Unicode");
         let e = c("https://u:hunter2@h").unwrap_err();
         assert!(!e.to_string().contains("hunter2"), "{e}");
     }
