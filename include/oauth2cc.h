@@ -900,6 +900,86 @@ oauth_status oauth_get_client_cert_files(const struct oauth_client *client,
                                          const char **key_file);
 
 /**
+ * Writes a DPoP proof (RFC 9449), NUL-terminated, into `buf`, for an API
+ * call with a token from `oauth_get_token` on a client created with
+ * `options->dpop` set.
+ *
+ * Send it as the `DPoP` header together with `Authorization: DPoP <token>`
+ * (not `Bearer`). Make a new proof for every request, a resend included: each
+ * has a fresh `jti`, and servers refuse one seen before.
+ *
+ * - `method`: the request's method, `GET`, `POST`, ... (`htm`).
+ * - `url`: the request's absolute `http(s)` URL; its query and fragment are
+ *   left out of the proof (`htu`).
+ * - `token`: the access token the request sends (the proof carries its
+ *   SHA-256, `ath`).
+ * - `buf`, `buf_len`: the caller's buffer and its size in bytes. `buf` may be
+ *   NULL when `buf_len` is 0, to ask for the size (a proof is about 600 bytes).
+ * - `proof_len`: receives the proof's length without the NUL, on `OAUTH_OK`
+ *   and on `OAUTH_ERR_BUFFER_TOO_SMALL` (then `buf` is untouched: call again
+ *   with a buffer of at least `*proof_len + 1` bytes; the new proof may
+ *   differ in length by a few bytes only if the server's nonce changed).
+ *
+ * The proof also carries `iat` (now), and the nonce the server at the URL's
+ * origin last sent in a `DPoP-Nonce` header (see `oauth_handle_dpop_response`).
+ *
+ * Returns `OAUTH_OK`, `OAUTH_ERR_BUFFER_TOO_SMALL`, or
+ * `OAUTH_ERR_INVALID_ARGUMENT` for a NULL pointer, invalid UTF-8, a method
+ * that is not an HTTP token, a URL that is not absolute `http(s)`, or a
+ * client without DPoP. Thread-safe.
+ *
+ * # Safety
+ * `client` must come from `oauth_client_new`; strings must be NUL-terminated;
+ * `buf` must have room for `buf_len` bytes.
+ */
+oauth_status oauth_dpop_proof(const struct oauth_client *client,
+                              const char *method,
+                              const char *url,
+                              const char *token,
+                              char *buf,
+                              size_t buf_len,
+                              size_t *proof_len);
+
+/**
+ * `oauth_handle_response` for a DPoP client, which also needs the call's
+ * `url` and the answer's `DPoP-Nonce` header (`dpop_nonce`, NULL when
+ * absent). Call it after every API call made with a DPoP proof, whatever
+ * the status: the nonce is remembered for the URL's origin and goes into
+ * the next proofs.
+ *
+ * Returns what `oauth_handle_response` returns, and also `OAUTH_RETRY` for
+ * a 401 with `error="use_dpop_nonce"` that came with a nonce: send the call
+ * once more with `oauth_get_token` (the same token: the cache is left
+ * alone) and a new `oauth_dpop_proof`. One resend per call, whatever the
+ * reason: an `OAUTH_RETRY` for the resend means give up. A `use_dpop_nonce`
+ * without a nonce is `OAUTH_ERR_API_REJECTED`. `DPoP` challenges count as
+ * Bearer ones. For a client without DPoP this is `oauth_handle_response`.
+ *
+ * `OAUTH_ERR_INVALID_ARGUMENT` for a NULL `client`, `url` or `used_token`,
+ * invalid UTF-8 in them, or an `http_status` outside 100..=999. Thread-safe.
+ *
+ * # Safety
+ * `client` must come from `oauth_client_new`; strings must be NUL-terminated or NULL.
+ */
+oauth_status oauth_handle_dpop_response(const struct oauth_client *client,
+                                        const char *url,
+                                        int http_status,
+                                        const char *used_token,
+                                        const char *www_authenticate,
+                                        const char *dpop_nonce);
+
+/**
+ * 1 when `client` binds its tokens with DPoP (`options->dpop` or
+ * `options->dpop_key_file`), else 0 (NULL included). For wrappers that
+ * must choose between `Authorization: Bearer` and `Authorization: DPoP`
+ * plus `oauth_dpop_proof`.
+ *
+ * # Safety
+ * `client` must be NULL or come from `oauth_client_new`.
+ */
+int oauth_dpop_enabled(const struct oauth_client *client);
+
+/**
  * Fills `*out` with this thread's last failure: status, message, HTTP
  * status, the server's `error`, `error_description`, the required scope and
  * the retry-after time, in one call. `out->version` must be set; only the

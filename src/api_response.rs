@@ -59,7 +59,8 @@ pub unsafe extern "C" fn oauth_handle_response(
         let fields: Vec<&str> = header.as_deref().into_iter().collect();
         match client.inner().handle_response(status, used, &fields).map_err(Failure::from)? {
             ResponseAction::Proceed => Ok(OAUTH_OK),
-            ResponseAction::Retry => Ok(OAUTH_RETRY),
+            // A DPoP nonce request without the nonce at hand is an error, never this.
+            ResponseAction::Retry | ResponseAction::RetryWithNonce => Ok(OAUTH_RETRY),
         }
     })
 }

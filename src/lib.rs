@@ -8,6 +8,7 @@ pub mod api_response;
 mod boundary;
 pub mod client;
 pub mod client_cert;
+pub mod dpop;
 pub mod last_error;
 pub mod logging;
 pub mod options;
@@ -17,6 +18,7 @@ pub mod version;
 
 pub use api_response::*;
 pub use client::*;
+pub use dpop::*;
 pub use last_error::*;
 pub use logging::*;
 pub use options::*;

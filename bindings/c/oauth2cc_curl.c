@@ -61,8 +61,10 @@ static int istarts(const char *s, const char *prefix) {
     return 1;
 }
 
-/* A copy of `base` without any Authorization header, plus ours; NULL on failure. */
-static struct curl_slist *with_bearer(const struct curl_slist *base, const char *token) {
+/* A copy of `base` without any Authorization (or, with a proof, DPoP) header,
+ * plus ours: "Authorization: Bearer <token>", or with `proof` (a DPoP client)
+ * "Authorization: DPoP <token>" and "DPoP: <proof>"; NULL on failure. */
+static struct curl_slist *with_bearer(const struct curl_slist *base, const char *token, const char *proof) {
     struct curl_slist *out = NULL, *next;
     const struct curl_slist *p;
     size_t n = strlen(token) + sizeof "Authorization: Bearer ";
@@ -70,14 +72,26 @@ static struct curl_slist *with_bearer(const struct curl_slist *base, const char 
     if (line == NULL) return NULL;
     for (p = base; p != NULL; p = p->next) {
         if (istarts(p->data, "authorization:")) continue;
+        if (proof != NULL && istarts(p->data, "dpop:")) continue;
         next = curl_slist_append(out, p->data);
         if (next == NULL) goto fail;
         out = next;
     }
-    strcpy(line, "Authorization: Bearer ");
+    strcpy(line, proof != NULL ? "Authorization: DPoP " : "Authorization: Bearer ");
     strcat(line, token);
     next = curl_slist_append(out, line);
     if (next == NULL) goto fail;
+    out = next;
+    if (proof != NULL) {
+        size_t m = strlen(proof) + sizeof "DPoP: ";
+        char *dpop = (char *)malloc(m);
+        if (dpop == NULL) goto fail;
+        strcpy(dpop, "DPoP: ");
+        strcat(dpop, proof);
+        next = curl_slist_append(out, dpop);
+        free(dpop);
+        if (next == NULL) goto fail;
+    }
     memset(line, 0, n);
     free(line);
     return next;
@@ -141,6 +155,40 @@ static oauth_status get_token(const oauth_client *client, char **out) {
     return OAUTH_OK;
 }
 
+/* A DPoP proof for the request into a malloc'd string; returns the oauth_dpop_proof status. */
+static oauth_status get_proof(const oauth_client *client, const char *method, const char *url, const char *token,
+                              char **out) {
+    size_t len = 0;
+    char *buf;
+    oauth_status rc = oauth_dpop_proof(client, method, url, token, NULL, 0, &len);
+    if (rc != OAUTH_ERR_BUFFER_TOO_SMALL) return rc;
+    len += 64; /* room for a nonce that changed in between */
+    buf = (char *)malloc(len);
+    if (buf == NULL) return fail(OAUTH_ERR_INTERNAL, "out of memory for the DPoP proof");
+    rc = oauth_dpop_proof(client, method, url, token, buf, len, &len);
+    if (rc != OAUTH_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    return OAUTH_OK;
+}
+
+/* The last response's DPoP-Nonce header, trimmed, in a malloc'd string; NULL when none. */
+static char *dpop_nonce(CURL *curl) {
+    struct curl_header *h = NULL;
+    size_t n;
+    char *out;
+    if (curl_easy_header(curl, "DPoP-Nonce", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL) return NULL;
+    n = strlen(h->value);
+    while (n > 0 && (h->value[n - 1] == '\r' || h->value[n - 1] == ' ' || h->value[n - 1] == '\t')) --n;
+    out = (char *)malloc(n + 1);
+    if (out == NULL) return NULL;
+    memcpy(out, h->value, n);
+    out[n] = '\0';
+    return out;
+}
+
 static void free_token(char *t) {
     if (t != NULL) {
         memset(t, 0, strlen(t));
@@ -165,25 +213,41 @@ static oauth_status use_client_cert(const oauth_client *client, CURL *curl) {
 
 oauth_status oauth_curl_perform(const oauth_client *client, CURL *curl, const oauth_curl_request *req,
                                 long *http_status, CURLcode *curl_code) {
-    int attempt;
+    int attempt, dpop;
+    const char *method;
     oauth_status rc = OAUTH_OK;
     if (client == NULL || curl == NULL || req == NULL)
         return fail(OAUTH_ERR_INVALID_ARGUMENT, client == NULL ? "client is NULL"
                                                 : curl == NULL ? "curl is NULL"
                                                                : "req is NULL");
+    dpop = oauth_dpop_enabled(client);
+    method = req->method != NULL ? req->method : "GET";
+    if (dpop && req->url == NULL)
+        return fail(OAUTH_ERR_INVALID_ARGUMENT, "req->url is NULL: a DPoP client's proof names the request's URL");
     rc = use_client_cert(client, curl);
     if (rc != OAUTH_OK) return rc;
+    if (req->url != NULL) curl_easy_setopt(curl, CURLOPT_URL, req->url);
     for (attempt = 0; attempt < 2; ++attempt) {
         struct sink s;
         struct curl_slist *list;
         char *www = NULL;
         char *token = NULL;
+        char *proof = NULL;
+        char *nonce = NULL;
         long code = 0;
         CURLcode cc;
 
         rc = get_token(client, &token);
         if (rc != OAUTH_OK) return rc;
-        list = with_bearer(req->headers, token);
+        if (dpop) {
+            rc = get_proof(client, method, req->url, token, &proof);
+            if (rc != OAUTH_OK) {
+                free_token(token);
+                return rc;
+            }
+        }
+        list = with_bearer(req->headers, token, proof);
+        free(proof);
         if (list == NULL) {
             free_token(token);
             return fail(OAUTH_ERR_INTERNAL, "out of memory for the request headers");
@@ -211,7 +275,14 @@ oauth_status oauth_curl_perform(const oauth_client *client, CURL *curl, const oa
         if (http_status != NULL) *http_status = code;
         /* What the answer means is the library's rule, whatever the status. */
         www = www_authenticate(curl);
-        rc = code >= 100 ? oauth_handle_response(client, (int)code, token, www) : OAUTH_OK; /* 0: not HTTP */
+        if (code < 100)
+            rc = OAUTH_OK; /* 0: not HTTP */
+        else if (dpop) {
+            nonce = dpop_nonce(curl);
+            rc = oauth_handle_dpop_response(client, req->url, (int)code, token, www, nonce);
+            free(nonce);
+        } else
+            rc = oauth_handle_response(client, (int)code, token, www);
         free(www);
         free_token(token);
         if (rc == OAUTH_RETRY && attempt == 0) {
@@ -224,7 +295,8 @@ oauth_status oauth_curl_perform(const oauth_client *client, CURL *curl, const oa
         if (s.held_len > 0) deliver(req, s.held, s.held_len);
         free(s.held);
         if (rc == OAUTH_RETRY)
-            return fail(OAUTH_CURL_ERR_TOKEN_REJECTED, "the API rejected a freshly renewed token as invalid too");
+            return fail(OAUTH_CURL_ERR_TOKEN_REJECTED,
+                        "the API rejected the resent request too (a freshly renewed token, or a second DPoP nonce)");
         return rc;
     }
     return rc;

@@ -49,13 +49,24 @@ typedef struct oauth_curl_request {
      * or there is none. */
     int (*rewind)(void *rewind_data);
     void *rewind_data;
+    /* For a DPoP client (oauth_dpop_enabled): the request's URL, required
+     * (the proof names it; the helper sets CURLOPT_URL to it), and its method
+     * (NULL: "GET"; it must be the method libcurl sends, e.g. "POST" with
+     * CURLOPT_POSTFIELDS). A Bearer client may leave both NULL; a non-NULL
+     * url is set as CURLOPT_URL for it too. */
+    const char *url;
+    const char *method;
 } oauth_curl_request;
 
 #define OAUTH_CURL_REQUEST_INIT                                                                                        \
-    { NULL, NULL, NULL, NULL, NULL }
+    { NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /*
- * Performs the request set up on `curl` with "Authorization: Bearer <token>".
+ * Performs the request set up on `curl` with "Authorization: Bearer <token>",
+ * or for a DPoP client "Authorization: DPoP <token>" and a fresh "DPoP" proof
+ * for req->method and req->url (every send, the resend included; the
+ * answer's DPoP-Nonce goes to oauth_handle_dpop_response, and a 401
+ * use_dpop_nonce is resent once with the same token and the new nonce).
  * Every answer goes to oauth_handle_response (the library's rule, with all
  * the answer's WWW-Authenticate fields); on OAUTH_RETRY (error="invalid_token")
  * the token is renewed and the request sent once more. Returns:

@@ -34,7 +34,8 @@ def main(src, out):
         "};",
         "static const struct api_case API_CASES[] = {",
     ]
-    for c in cases:
+    # A DPoP client's cases: API_DPOP_CASES, below.
+    for c in [c for c in cases if "dpop" not in c]:
         fields = c["www_authenticate"]
         joined = "\n".join(fields) if fields else None
         query = "&".join("www=" + urllib.parse.quote(f, safe="") for f in fields)
@@ -56,6 +57,38 @@ def main(src, out):
             )
         )
     lines += ["};", "#define API_CASE_COUNT (sizeof API_CASES / sizeof API_CASES[0])", ""]
+    # A DPoP client's cases, through oauth_handle_dpop_response: the answer's
+    # DPoP-Nonce (NULL when none); OAUTH_RETRY for retry_with_nonce too, with
+    # the token kept (keeps_token).
+    lines += [
+        "struct api_dpop_case {",
+        "    const char *name;",
+        "    int status;",
+        "    const char *www_joined;",
+        "    const char *dpop_nonce;",
+        "    int expected;",
+        "    int keeps_token;",
+        "};",
+        "static const struct api_dpop_case API_DPOP_CASES[] = {",
+    ]
+    for c in [c for c in cases if "dpop" in c]:
+        fields = c["www_authenticate"]
+        outcome = c["outcome"]
+        expected = {"proceed": "OAUTH_OK", "retry": "OAUTH_RETRY", "retry_with_nonce": "OAUTH_RETRY"}.get(
+            outcome, "OAUTH_ERR_" + outcome.upper()
+        )
+        lines.append(
+            "    {%s, %d, %s, %s, %s, %d},"
+            % (
+                c_string(c["name"]),
+                c["status"],
+                c_string("\n".join(fields) if fields else None),
+                c_string(c["dpop"].get("nonce")),
+                expected,
+                0 if outcome == "retry" else 1,
+            )
+        )
+    lines += ["};", "#define API_DPOP_CASE_COUNT (sizeof API_DPOP_CASES / sizeof API_DPOP_CASES[0])", ""]
     with open(out, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
 

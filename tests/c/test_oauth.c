@@ -1305,6 +1305,137 @@ static void run(const char *name, void (*fn)(void)) {
     run_test(name, fn);
 }
 
+/* ---- DPoP (RFC 9449) ---- */
+
+/* Decodes base64url (no padding) of `in[0..n)` into `out` (NUL-terminated); returns the length or -1. */
+static long b64url_decode(const char *in, size_t n, char *out, size_t out_len) {
+    unsigned long acc = 0;
+    int bits = 0;
+    size_t i, o = 0;
+    for (i = 0; i < n; ++i) {
+        const char c = in[i];
+        int v;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '-')
+            v = 62;
+        else if (c == '_')
+            v = 63;
+        else
+            return -1;
+        acc = (acc << 6) | (unsigned long)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o + 1 >= out_len) return -1;
+            out[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    out[o] = '\0';
+    return (long)o;
+}
+
+static oauth_client *dpop_client(void) {
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    o.dpop = 1;
+    return new_client("svc", "s3cret-value", &o);
+}
+
+static void test_dpop_proof(void) {
+    char tok[TOKEN_MAX], proof[4096], small[8], header[2048], claims[2048], want[512];
+    size_t len = 0, n = 0;
+    const char *dot1, *dot2;
+    char url[300];
+    oauth_client *c = dpop_client();
+    oauth_client *bearer = new_client("svc", "s3cret-value", NULL);
+    snprintf(url, sizeof url, "%s/api/echo", sim_url());
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    /* The size query, a buffer too small (untouched), then the proof. */
+    CHECK(oauth_dpop_proof(c, "GET", url, tok, NULL, 0, &n) == OAUTH_ERR_BUFFER_TOO_SMALL);
+    CHECK(n > 100 && n < sizeof proof);
+    memset(small, 'z', sizeof small);
+    CHECK(oauth_dpop_proof(c, "GET", url, tok, small, sizeof small, &n) == OAUTH_ERR_BUFFER_TOO_SMALL);
+    CHECK(small[0] == 'z' && small[sizeof small - 1] == 'z');
+    CHECK(oauth_dpop_proof(c, "GET", url, tok, proof, n, &n) == OAUTH_ERR_BUFFER_TOO_SMALL); /* no room for the NUL */
+    CHECK(oauth_dpop_proof(c, "GET", url, tok, proof, sizeof proof, &n) == OAUTH_OK);
+    CHECK(strlen(proof) == n);
+    /* Structure and claims (the signature is verified with ring in crates/oauth2cc-core/tests/dpop.rs). */
+    dot1 = strchr(proof, '.');
+    dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+    CHECK(dot1 != NULL && dot2 != NULL && strchr(dot2 + 1, '.') == NULL);
+    if (dot1 != NULL && dot2 != NULL) {
+        CHECK(b64url_decode(proof, (size_t)(dot1 - proof), header, sizeof header) > 0);
+        CHECK(b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), claims, sizeof claims) > 0);
+        CHECK(strstr(header, "\"typ\":\"dpop+jwt\"") != NULL && strstr(header, "\"alg\":\"ES256\"") != NULL);
+        CHECK(strstr(header, "\"kty\":\"EC\"") != NULL && strstr(header, "\"d\"") == NULL);
+        CHECK(strstr(claims, "\"htm\":\"GET\"") != NULL);
+        snprintf(want, sizeof want, "\"htu\":\"%s\"", url);
+        CHECK(strstr(claims, want) != NULL);
+        CHECK(strstr(claims, "\"ath\":\"") != NULL && strstr(claims, "\"jti\":\"") != NULL);
+        CHECK(strstr(claims, "\"iat\":") != NULL);
+        CHECK(strstr(proof, tok) == NULL);
+    }
+    /* The query and fragment are left out of htu. */
+    {
+        char q[320];
+        snprintf(q, sizeof q, "%s?a=1#frag", url);
+        CHECK(oauth_dpop_proof(c, "POST", q, tok, proof, sizeof proof, &n) == OAUTH_OK);
+        dot1 = strchr(proof, '.');
+        dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+        if (dot1 != NULL && dot2 != NULL) {
+            CHECK(b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), claims, sizeof claims) > 0);
+            CHECK(strstr(claims, want) != NULL && strstr(claims, "a=1") == NULL);
+            CHECK(strstr(claims, "\"htm\":\"POST\"") != NULL);
+        }
+    }
+    /* NULLs, invalid UTF-8, bad method or URL, a client without DPoP: typed errors, out untouched. */
+    n = 12345;
+    CHECK(oauth_dpop_proof(NULL, "GET", url, tok, proof, sizeof proof, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_dpop_proof(c, NULL, url, tok, proof, sizeof proof, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_dpop_proof(c, "GET", NULL, tok, proof, sizeof proof, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_dpop_proof(c, "GET", url, NULL, proof, sizeof proof, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_dpop_proof(c, "GET", url, tok, proof, sizeof proof, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_dpop_proof(c, "GET", url, tok, NULL, 10, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_dpop_proof(c, "G\xff", url, tok, proof, sizeof proof, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "UTF-8") != NULL);
+    CHECK(oauth_dpop_proof(c, "GET", "/relative", tok, proof, sizeof proof, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_dpop_proof(c, "G T", url, tok, proof, sizeof proof, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_dpop_proof(bearer, "GET", url, tok, proof, sizeof proof, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "DPoP") != NULL);
+    CHECK(n == 12345);
+    oauth_free(bearer);
+    oauth_free(c);
+}
+
+/* The shared case table's DPoP cases through oauth_handle_dpop_response. */
+static void test_handle_dpop_response_case_table(void) {
+    char tok[TOKEN_MAX], again[TOKEN_MAX], url[300];
+    size_t len, i;
+    oauth_client *c = dpop_client();
+    snprintf(url, sizeof url, "%s/api/echo", sim_url());
+    CHECK(API_DPOP_CASE_COUNT >= 4);
+    for (i = 0; i < API_DPOP_CASE_COUNT; ++i) {
+        const struct api_dpop_case *k = &API_DPOP_CASES[i];
+        oauth_status rc;
+        CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+        rc = oauth_handle_dpop_response(c, url, k->status, tok, k->www_joined, k->dpop_nonce);
+        if (rc != k->expected)
+            fprintf(stderr, "  case %s: got %d (%s), expected %d\n", k->name, rc, oauth_strerror(rc), k->expected);
+        CHECK(rc == k->expected);
+        CHECK(oauth_get_token(c, again, sizeof again, &len) == OAUTH_OK);
+        CHECK((strcmp(tok, again) == 0) == (k->keeps_token != 0));
+    }
+    CHECK(oauth_handle_dpop_response(c, NULL, 401, tok, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_handle_dpop_response(c, url, 401, NULL, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_handle_dpop_response(NULL, url, 401, tok, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_handle_dpop_response(c, url, 0, tok, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    oauth_free(c);
+}
+
 int main(void) {
     /* Before any thread starts: the test hook for test_caught_panic_is_silent. */
     setenv("OAUTH2CC_TEST_PANIC_CLIENT_ID", "panic-me", 1);
@@ -1330,6 +1461,8 @@ int main(void) {
     run("last error is per thread", test_last_error_is_per_thread);
     run("API 401/403 handling", test_handle_unauthorized);
     run("API answers: the shared case table", test_handle_response_case_table);
+    run("oauth_dpop_proof: sizes, NULLs, claims", test_dpop_proof);
+    run("API answers: the shared case table's DPoP cases", test_handle_dpop_response_case_table);
     run("retry-after, set_secret, stats", test_retry_after_set_secret_and_stats);
     run("log callback without secrets", test_log_callback_without_secrets);
     run("log handler takes a record", test_log_handler_takes_a_record);

@@ -214,6 +214,49 @@ static void test_the_case_table(void) {
     }
 }
 
+/* DPoP: "Authorization: DPoP" plus a proof the simulator verifies; the API's
+ * nonce rotation resent once (same token); a never-settling API stops after one resend. */
+static void test_dpop(void) {
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    oauth_client *c = NULL;
+    CURL *curl;
+    struct buffer b;
+    oauth_curl_request req = OAUTH_CURL_REQUEST_INIT;
+    long status = 0, tokens, api_before;
+    char out[256];
+    o.dpop = 1;
+    CHECK(oauth_client_new(token_url, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    CHECK(oauth_dpop_enabled(c) == 1 && oauth_dpop_enabled(client) == 0 && oauth_dpop_enabled(NULL) == 0);
+    curl = new_curl("/api/echo");
+    b.len = 0;
+    req.write = collect;
+    req.write_data = &b;
+    /* The URL is required for a DPoP client. */
+    CHECK(oauth_curl_perform(c, curl, &req, &status, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    req.url = api;
+    CHECK(oauth_curl_perform(c, curl, &req, &status, NULL) == OAUTH_OK);
+    CHECK(status == 200 && strstr(b.data, "\"authorization_headers\":1") != NULL);
+    CHECK(sim_stat("dpop_proofs_ok") == 2);
+    tokens = sim_stat("token_requests");
+    CHECK(sim_request("POST", "/sim/dpop", NULL, "{\"require_nonce\":true,\"rotate_now\":true}", out, sizeof out) ==
+          200);
+    api_before = sim_stat("api_requests");
+    b.len = 0;
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "abc");
+    req.method = "POST";
+    CHECK(oauth_curl_perform(c, curl, &req, &status, NULL) == OAUTH_OK);
+    CHECK(status == 200 && strstr(b.data, "\"body_bytes\":3") != NULL);
+    CHECK(sim_stat("api_requests") == api_before + 2 && sim_stat("token_requests") == tokens);
+    CHECK(sim_request("POST", "/sim/dpop", NULL, "{\"rotate_always\":true}", out, sizeof out) == 200);
+    api_before = sim_stat("api_requests");
+    CHECK(oauth_curl_perform(c, curl, &req, &status, NULL) == OAUTH_CURL_ERR_TOKEN_REJECTED);
+    CHECK(status == 401 && sim_stat("api_requests") == api_before + 2);
+    CHECK(sim_request("POST", "/sim/dpop", NULL, "{}", out, sizeof out) == 200);
+    CHECK(sim_stat("dpop_replays") == 0);
+    curl_easy_cleanup(curl);
+    oauth_free(c);
+}
+
 /* Mutual TLS: a token bound to the client's certificate reaches the API
  * through the helper (which sets the certificate on the handle), and is
  * refused over a connection without it. */
@@ -283,6 +326,7 @@ int main(void) {
     run_test("the helper's codes are named", test_the_helpers_codes_are_named);
     run_test("a failed rewind sets the message", test_a_failed_rewind_sets_the_message);
     run_test("API answers: the shared case table", test_the_case_table);
+    run_test("DPoP: proof sent, nonce resent once", test_dpop);
     run_test("mutual TLS: the client certificate goes to the API", test_the_client_certificate_goes_to_the_api);
     oauth_free(client);
     curl_global_cleanup();

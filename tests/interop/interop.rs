@@ -257,6 +257,123 @@ fn a_connection_the_server_closed_while_idle_is_not_an_error() {
     assert_ne!(t1.access_token(), t2.access_token());
 }
 
+// ---- DPoP (RFC 9449): oidc-provider issues and binds the tokens; server.mjs's /api/dpop
+// verifies each proof and the binding with jose, independently of oauth2cc ----
+
+impl OidcProvider {
+    fn dpop_client(&self, id: &str) -> Client {
+        Client::new(Config::new(self.token_url(), id, "dpop-secret").dpop(true)).unwrap()
+    }
+
+    fn dpop_switch(&self, body: &str) {
+        ureq::post(format!("{}/test/dpop", self.base)).content_type("application/json").send(body).unwrap();
+    }
+
+    /// One API call as every wrapper makes it: the core's rule decides, one resend at most.
+    fn call_dpop(&self, c: &Client) -> (u16, usize) {
+        let url = format!("{}/api/dpop", self.base);
+        let req = oauth2cc_core::ApiRequest { method: "GET".into(), url: url.clone(), ..Default::default() };
+        for attempt in 0..2 {
+            let t = c.token().unwrap();
+            let r = c.call_api(&req, t.access_token()).unwrap();
+            let www: Vec<&str> = r.www_authenticate.iter().map(String::as_str).collect();
+            let nonce = r.headers.iter().find(|(n, _)| n == "dpop-nonce").map(|(_, v)| v.as_str());
+            match c.handle_dpop_response(&url, r.status, t.access_token(), &www, nonce) {
+                Ok(oauth2cc_core::ResponseAction::Proceed) => return (r.status, attempt + 1),
+                Ok(_) if attempt == 0 => continue,
+                _ => return (r.status, attempt + 1),
+            }
+        }
+        unreachable!()
+    }
+}
+
+#[test]
+fn dpop_token_obtained_cached_renewed_and_used_on_the_protected_route() {
+    let op = OidcProvider::start();
+    let c = op.dpop_client("dpop-short"); // 3 s tokens
+    let first = c.token().unwrap();
+    assert_eq!(first.token_type(), "DPoP");
+    assert_eq!(op.call_dpop(&c), (200, 1));
+    assert_eq!(c.token().unwrap().access_token(), first.access_token(), "cached");
+    assert_eq!(op.stat("token_requests"), 1);
+    // Renewed at 80-90 % of 3 s; wait for the condition, not a fixed time.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.token().unwrap().access_token() == first.access_token() {
+        assert!(Instant::now() < deadline, "not renewed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(op.call_dpop(&c), (200, 1), "the renewed token is bound to the same key");
+    assert_eq!(op.stat("token_requests"), 2);
+    assert_eq!(op.stat("dpop_ok"), 2);
+    // Without DPoP, the bound client gets no token (oidc-provider refuses it), and no retry loop.
+    let bearer = op.client("dpop-client", "dpop-secret", AuthMethod::ClientSecretBasic);
+    let e = bearer.token().unwrap_err();
+    assert_eq!(e.status(), Some(400), "{e}");
+    assert!(bearer.token().is_err());
+    assert_eq!(op.stat("token_requests"), 3);
+}
+
+#[test]
+fn dpop_server_nonces_are_retried_once_without_a_loop() {
+    let op = OidcProvider::start();
+    // The token endpoint requires its nonce: one use_dpop_nonce, one retry.
+    op.dpop_switch(r#"{"token_endpoint_nonce": true}"#);
+    let c = op.dpop_client("dpop-client");
+    assert_eq!(c.token().unwrap().token_type(), "DPoP");
+    assert_eq!(op.stat("token_requests"), 2);
+    // The API requires its own nonce, then rotates it: each time one resend with the new one.
+    op.dpop_switch(r#"{"api_nonce": true}"#);
+    assert_eq!(op.call_dpop(&c), (200, 2));
+    assert_eq!(op.call_dpop(&c), (200, 1), "the nonce is remembered");
+    op.dpop_switch(r#"{"api_nonce": true, "rotate_api_nonce": true}"#);
+    assert_eq!(op.call_dpop(&c), (200, 2));
+    assert_eq!(op.stat("dpop_nonce_refusals"), 2);
+    assert_eq!(op.stat("token_requests"), 2, "a nonce needs no new token");
+}
+
+#[test]
+fn a_replayed_dpop_proof_is_refused() {
+    let op = OidcProvider::start();
+    let c = op.dpop_client("dpop-client");
+    let t = c.token().unwrap();
+    let url = format!("{}/api/dpop", op.base);
+    let proof = c.dpop_proof("GET", &url, Some(t.access_token())).unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let send = || {
+        agent
+            .get(&url)
+            .header("Authorization", format!("DPoP {}", t.access_token()))
+            .header("DPoP", &proof)
+            .call()
+            .unwrap()
+    };
+    assert_eq!(send().status().as_u16(), 200);
+    let again = send();
+    assert_eq!(again.status().as_u16(), 401);
+    let www = again.headers().get("www-authenticate").unwrap().to_str().unwrap().to_string();
+    assert!(www.contains("invalid_dpop_proof"), "{www}");
+    assert_eq!(op.stat("dpop_replays"), 1);
+    let e = c.handle_dpop_response(&url, 401, t.access_token(), &[&www], None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ApiRejected);
+    // The token endpoint refuses a replayed proof too (oidc-provider's own replay detection).
+    let form = "grant_type=client_credentials";
+    let token_proof = c.dpop_proof("POST", &op.token_url(), None).unwrap();
+    let post = || {
+        agent
+            .post(op.token_url())
+            .header("Authorization", "Basic ZHBvcC1jbGllbnQ6ZHBvcC1zZWNyZXQ=")
+            .header("DPoP", &token_proof)
+            .content_type("application/x-www-form-urlencoded")
+            .send(form)
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(post(), 200);
+    assert_eq!(post(), 400);
+}
+
 #[test]
 fn a_client_from_the_issuer_discovers_the_token_endpoint_and_gets_a_working_token() {
     let op = OidcProvider::start();

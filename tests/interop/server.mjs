@@ -15,14 +15,23 @@
 //   odd-secret   / ODD_SECRET         client_secret_basic, plain id (for the raw Basic variant)
 //   short-client / short-secret       client_secret_basic, tokens live --short-ttl seconds
 //   spaced-client / SPACED_SECRET     client_secret_basic, a space and + / = % :
+//   dpop-client  / dpop-secret        client_secret_basic, DPoP-bound tokens required (dpop_bound_access_tokens)
+//   dpop-short   / dpop-secret        the same, tokens live --short-ttl seconds
 // Extra routes:
 //   GET  /api/echo        protected: 200 for a valid token, 401 with an RFC 6750 challenge otherwise
 //                         (also for a certificate-bound token sent without its certificate)
 //   GET  /test/stats      {"token_requests": n, "api_ok": n, "api_expired": n, "api_invalid": n}
 //   POST /test/revoke-all revokes every token issued so far
+//   GET  /api/dpop        protected, DPoP only: the proof verified with jose (signature by the embedded
+//                         jwk, typ, htm, htu, iat, jti replay, ath, the route's own nonce when required)
+//                         and the token's cnf.jkt binding; 401 with a DPoP challenge otherwise
+//   POST /test/dpop       {"token_endpoint_nonce": bool, "api_nonce": bool, "rotate_api_nonce": bool}
+//                         (features.dPoP.requireNonce for the token endpoint; the route's nonce)
 
+import crypto from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import Provider from 'oidc-provider';
 import { mtls, presentedThumbprint } from './mtls.mjs';
 
@@ -49,7 +58,13 @@ const cc = (client_id, client_secret, method, scope = 'api:read') => ({
   scope,
 });
 
-const stats = { token_requests: 0, api_ok: 0, api_expired: 0, api_invalid: 0, api_unbound: 0 };
+const stats = {
+  token_requests: 0, api_ok: 0, api_expired: 0, api_invalid: 0, api_unbound: 0,
+  dpop_ok: 0, dpop_refused: 0, dpop_replays: 0, dpop_nonce_refusals: 0,
+};
+const dpop = { tokenEndpointNonce: false, apiNonce: false, nonce: crypto.randomBytes(16).toString('base64url') };
+const seenJti = new Set();
+const bound = (client) => ({ ...client, dpop_bound_access_tokens: true });
 const issued = new Map(); // token value -> { exp (s), model }
 
 const server = MTLS ? https.createServer(MTLS.serverOptions) : http.createServer();
@@ -65,6 +80,8 @@ server.listen(0, '127.0.0.1', () => {
       cc('odd-secret', ODD_SECRET, 'client_secret_basic'),
       cc('short-client', 'short-secret', 'client_secret_basic'),
       cc('spaced-client', SPACED_SECRET, 'client_secret_basic'),
+      bound(cc('dpop-client', 'dpop-secret', 'client_secret_basic')),
+      bound(cc('dpop-short', 'dpop-secret', 'client_secret_basic')),
       ...(MTLS ? MTLS.clients : []),
     ],
     scopes: ['api:read', 'api:write', 'admin'],
@@ -72,10 +89,15 @@ server.listen(0, '127.0.0.1', () => {
     features: {
       clientCredentials: { enabled: true },
       devInteractions: { enabled: false },
+      dPoP: {
+        enabled: true,
+        nonceSecret: crypto.randomBytes(32),
+        requireNonce: () => dpop.tokenEndpointNonce,
+      },
       ...(MTLS ? { mTLS: MTLS.feature } : {}),
     },
     ttl: {
-      ClientCredentials: (ctx, token, client) => (['short-client', 'mtls-short'].includes(client.clientId) ? SHORT_TTL : TTL),
+      ClientCredentials: (ctx, token, client) => (['short-client', 'mtls-short', 'dpop-short'].includes(client.clientId) ? SHORT_TTL : TTL),
     },
   });
 
@@ -92,6 +114,60 @@ server.listen(0, '127.0.0.1', () => {
   provider.use(async (ctx, next) => {
     if (ctx.path === '/test/stats') {
       ctx.body = stats;
+      return;
+    }
+    if (ctx.path === '/test/dpop' && ctx.method === 'POST') {
+      const body = await new Promise((resolve) => {
+        let data = '';
+        ctx.req.on('data', (c) => { data += c; });
+        ctx.req.on('end', () => resolve(data ? JSON.parse(data) : {}));
+      });
+      dpop.tokenEndpointNonce = !!body.token_endpoint_nonce;
+      dpop.apiNonce = !!body.api_nonce;
+      if (body.rotate_api_nonce) dpop.nonce = crypto.randomBytes(16).toString('base64url');
+      ctx.body = { nonce: dpop.nonce };
+      return;
+    }
+    if (ctx.path === '/api/dpop') {
+      // A resource server's side of RFC 9449 (section 7), with jose: nothing of oauth2cc's.
+      const refuse = (error, description) => {
+        stats.dpop_refused += 1;
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', `DPoP algs="ES256", error="${error}", error_description="${description}"`);
+        if (dpop.apiNonce) ctx.set('DPoP-Nonce', dpop.nonce);
+      };
+      const m = /^dpop\s+(\S+)$/i.exec(ctx.get('authorization'));
+      const proof = ctx.get('dpop');
+      if (!m || !proof) return refuse('invalid_request', 'DPoP token and proof required');
+      let header;
+      let claims;
+      try {
+        ({ payload: claims, protectedHeader: header } = await jwtVerify(proof, EmbeddedJWK, { algorithms: ['ES256'], typ: 'dpop+jwt' }));
+      } catch (e) {
+        return refuse('invalid_dpop_proof', 'signature');
+      }
+      const now = Math.floor(Date.now() / 1000);
+      if (claims.htm !== ctx.method) return refuse('invalid_dpop_proof', 'htm');
+      if (claims.htu !== `${issuer}${ctx.path}`) return refuse('invalid_dpop_proof', 'htu');
+      if (typeof claims.iat !== 'number' || Math.abs(now - claims.iat) > 60) return refuse('invalid_dpop_proof', 'iat');
+      if (claims.ath !== crypto.hash('sha256', m[1], 'base64url')) return refuse('invalid_dpop_proof', 'ath');
+      if (dpop.apiNonce && claims.nonce !== dpop.nonce) {
+        stats.dpop_nonce_refusals += 1;
+        return refuse('use_dpop_nonce', 'Resource server requires nonce in DPoP proof');
+      }
+      if (typeof claims.jti !== 'string' || seenJti.has(claims.jti)) {
+        stats.dpop_replays += 1;
+        return refuse('invalid_dpop_proof', 'jti replay');
+      }
+      seenJti.add(claims.jti);
+      const token = await provider.ClientCredentials.find(m[1]);
+      if (!token) return refuse('invalid_token', 'invalid token');
+      if (!token.jkt || token.jkt !== await calculateJwkThumbprint(header.jwk, 'sha256')) {
+        return refuse('invalid_token', 'the token is not bound to the proof key');
+      }
+      stats.dpop_ok += 1;
+      if (dpop.apiNonce) ctx.set('DPoP-Nonce', dpop.nonce);
+      ctx.body = { ok: true, client: token.clientId, jkt: token.jkt };
       return;
     }
     if (ctx.path === '/test/revoke-all' && ctx.method === 'POST') {

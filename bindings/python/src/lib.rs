@@ -475,18 +475,45 @@ impl Client {
     /// Any int is taken: one outside 100..=999 is the core's
     /// `ConfigurationError` (the binding only converts to u16, with the
     /// core's message for an int beyond it), never an `OverflowError`.
-    #[pyo3(signature = (status, used_token, www_authenticate = None))]
+    ///
+    /// A DPoP client passes the call's `url` and the answer's `DPoP-Nonce`
+    /// header (`dpop_nonce`, None when absent): the nonce is remembered for
+    /// the URL's origin, and a 401 `use_dpop_nonce` with a nonce is
+    /// "retry_with_nonce" (send once more with the same token and a new
+    /// `dpop_proof`; the cache is left alone).
+    #[pyo3(signature = (status, used_token, www_authenticate = None, *, url = None, dpop_nonce = None))]
     fn handle_response(
         &self,
         py: Python<'_>,
         status: &Bound<'_, PyInt>,
         used_token: &str,
         www_authenticate: Option<&Bound<'_, PyAny>>,
+        url: Option<&str>,
+        dpop_nonce: Option<&str>,
     ) -> PyResult<Py<ResponseOutcome>> {
         let Some(code) = status.extract::<i64>().ok().and_then(|s| u16::try_from(s).ok()) else {
             return Err(errors::config_error(&format!("http_status {status} is not an HTTP status (100..=999)")));
         };
-        self.respond(py, code, used_token, www_authenticate)
+        match url {
+            None => self.respond(py, code, used_token, www_authenticate),
+            Some(url) => self.respond_dpop(py, code, used_token, www_authenticate, url, dpop_nonce),
+        }
+    }
+
+    /// A DPoP proof (RFC 9449) for an API call: `method` on `url` (its query
+    /// and fragment are left out), with `ath` for `token` when given. Send it
+    /// as the `DPoP` header with `Authorization: DPoP <token>`; make a new one
+    /// for every request. ConfigurationError for a client without DPoP, a bad
+    /// method or a URL that is not absolute http(s).
+    #[pyo3(signature = (method, url, token = None))]
+    fn dpop_proof(&self, py: Python<'_>, method: &str, url: &str, token: Option<&str>) -> PyResult<String> {
+        py.detach(|| guarded(|| self.inner.dpop_proof(method, url, token))).map_err(|e| to_py_err(&e))
+    }
+
+    /// True when this client binds its tokens with DPoP (`dpop=True` or `dpop_key=`).
+    #[getter]
+    fn dpop(&self) -> bool {
+        self.inner.is_dpop()
     }
 
     /// Deprecated: `handle_response(401, used_token, www_authenticate)`.
@@ -577,6 +604,30 @@ impl Client {
         ResponseOutcome::of(py, result.and_then(|r| r))
     }
 
+    /// `handle_response` for a DPoP client's call to `url` (the core's `handle_dpop_response`).
+    fn respond_dpop(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        used_token: &str,
+        www_authenticate: Option<&Bound<'_, PyAny>>,
+        url: &str,
+        dpop_nonce: Option<&str>,
+    ) -> PyResult<Py<ResponseOutcome>> {
+        let fields: Vec<String> = match www_authenticate {
+            None => Vec::new(),
+            Some(v) => match v.cast::<PyString>() {
+                Ok(one) => vec![one.to_cow()?.into_owned()],
+                Err(_) => v.extract()?,
+            },
+        };
+        let result = py.detach(|| {
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+            guarded(|| Ok(self.inner.handle_dpop_response(url, status, used_token, &fields, dpop_nonce)))
+        });
+        ResponseOutcome::of(py, result.and_then(|r| r))
+    }
+
     /// The Python string of `t` if it is the remembered token.
     #[inline]
     fn cached_str(&self, py: Python<'_>, t: &Token) -> Option<Py<PyString>> {
@@ -616,9 +667,11 @@ impl ResponseOutcome {
     fn of(py: Python<'_>, r: Result<ResponseAction, oauth2cc_core::Error>) -> PyResult<Py<ResponseOutcome>> {
         static PROCEED: PyOnceLock<Py<ResponseOutcome>> = PyOnceLock::new();
         static RETRY: PyOnceLock<Py<ResponseOutcome>> = PyOnceLock::new();
+        static RETRY_WITH_NONCE: PyOnceLock<Py<ResponseOutcome>> = PyOnceLock::new();
         let (cell, action) = match r {
             Ok(ResponseAction::Retry) => (&RETRY, "retry"),
-            Ok(_) => (&PROCEED, "proceed"),
+            Ok(ResponseAction::RetryWithNonce) => (&RETRY_WITH_NONCE, "retry_with_nonce"),
+            Ok(ResponseAction::Proceed) => (&PROCEED, "proceed"),
             // A bad argument (a status outside 100..=999) is raised, not an answer.
             Err(e) if e.kind() == oauth2cc_core::ErrorKind::InvalidConfig => return Err(to_py_err(&e)),
             Err(e) => {
@@ -632,10 +685,12 @@ impl ResponseOutcome {
 
 #[pymethods]
 impl ResponseOutcome {
-    /// True when the request should be sent once more with a new token.
+    /// True when the request should be sent once more: with a new token
+    /// ("retry"), or with the same token and a new DPoP proof that carries
+    /// the server's new nonce ("retry_with_nonce").
     #[getter]
     fn should_retry(&self) -> bool {
-        self.action == "retry"
+        self.action == "retry" || self.action == "retry_with_nonce"
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -20,7 +20,10 @@ from conftest import ROOT, Sim
 
 import oauth2cc
 
-CASES = json.loads((ROOT / "tests" / "api_response_cases.json").read_text())["cases"]
+ALL_CASES = json.loads((ROOT / "tests" / "api_response_cases.json").read_text())["cases"]
+# A DPoP client's cases run in test_dpop.py.
+CASES = [c for c in ALL_CASES if "dpop" not in c]
+DPOP_CASES = [c for c in ALL_CASES if "dpop" in c]
 IDS = [c["name"] for c in CASES]
 # The Python class of each error outcome, from the core's table (through the classes the binding made from it).
 CLASS_OF_KIND = {

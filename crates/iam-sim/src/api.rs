@@ -56,13 +56,17 @@ pub(crate) fn api(st: &State, req: &Request) -> Response {
             .with_header("WWW-Authenticate", "Basic realm=\"iam-sim\"")
             .with_header("WWW-Authenticate", REALM_CHALLENGE);
     }
-    let token = req.header("authorization").and_then(|h| {
+    let presented = req.header("authorization").and_then(|h| {
         let (scheme, rest) = h.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string())
+        let dpop = scheme.eq_ignore_ascii_case("dpop");
+        (dpop || scheme.eq_ignore_ascii_case("bearer")).then(|| (dpop, rest.trim().to_string()))
     });
-    let Some(token) = token else {
+    let Some((dpop_scheme, token)) = presented else {
         return Response::json(401, &json!({"error": "unauthorized"})).with_header("WWW-Authenticate", REALM_CHALLENGE);
     };
+    if let Err(r) = crate::dpop::check_presentation(st, req, dpop_scheme, &token) {
+        return r;
+    }
     // RFC 8705 section 3: a certificate-bound token comes with its certificate.
     if let Err(r) = crate::mtls::check(st, &token, req) {
         return r;

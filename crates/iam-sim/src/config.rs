@@ -41,6 +41,10 @@ pub struct ClientSpec {
     pub token_size: usize,
     /// Issue opaque random tokens instead of JWTs.
     pub opaque: bool,
+    /// Require a DPoP proof at the token endpoint (Keycloak's "OAuth 2.0
+    /// DPoP Bound Access Tokens"). Without it, a request that carries a
+    /// proof still gets a DPoP-bound token.
+    pub dpop: bool,
 }
 
 impl ClientSpec {
@@ -54,7 +58,13 @@ impl ClientSpec {
             default_scopes: vec!["profile".into(), "email".into()],
             token_size: 0,
             opaque: false,
+            dpop: false,
         }
+    }
+
+    pub fn dpop(mut self, required: bool) -> Self {
+        self.dpop = required;
+        self
     }
 
     pub fn opaque(mut self, yes: bool) -> Self {
@@ -100,6 +110,7 @@ impl ClientSpec {
                 "scopes" => c.scopes = v.split('+').filter(|s| !s.is_empty()).map(String::from).collect(),
                 "token_size" => c.token_size = v.parse().map_err(|_| format!("bad token_size {v:?}"))?,
                 "opaque" => c.opaque = v == "true" || v == "1",
+                "dpop" => c.dpop = v == "true" || v == "1",
                 _ => return Err(format!("unknown key {k:?}")),
             }
         }
@@ -129,6 +140,7 @@ impl ClientSpec {
             c.token_size = n as usize;
         }
         c.opaque = v.get("opaque").and_then(Value::as_bool).unwrap_or(false);
+        c.dpop = v.get("dpop").and_then(Value::as_bool).unwrap_or(false);
         Ok(c)
     }
 }

@@ -12,6 +12,7 @@
 mod api;
 mod config;
 mod discovery;
+mod dpop;
 mod faults;
 mod http;
 mod mtls;
@@ -22,6 +23,7 @@ mod tls;
 mod token_endpoint;
 
 pub use config::{AuthMethod, BasicDecoding, ClientSpec, SimConfig};
+pub use dpop::DpopSwitches;
 pub use faults::Fault;
 pub use stats::Stats;
 
@@ -70,6 +72,7 @@ impl Sim {
             failure_rate: Mutex::new(0.0),
             seq: AtomicU64::new(1),
             rng: Mutex::new(seed | 1),
+            dpop: Mutex::new(Default::default()),
         });
         let stop = Arc::new(AtomicBool::new(false));
         let st = state.clone();
@@ -194,6 +197,17 @@ impl Sim {
         for t in self.state.issued.lock().values_mut() {
             t.revoked = true;
         }
+    }
+
+    /// Sets the DPoP switches (nonce required, rotated now or on every
+    /// answer); returns the nonce now current.
+    pub fn set_dpop(&self, switches: DpopSwitches) -> String {
+        dpop::set(&self.state, switches)
+    }
+
+    /// The `cnf.jkt` (key thumbprint) a token is bound to, if it is DPoP-bound.
+    pub fn token_jkt(&self, token: &str) -> Option<String> {
+        self.state.issued.lock().get(token).and_then(|t| t.jkt.clone())
     }
 
     /// Adds or replaces a client at run time.

@@ -48,6 +48,20 @@ pub(crate) fn route(st: &State, req: &Request) -> Response {
             }
             Response::json(200, &json!({"ok": true}))
         }
+        ("POST", "/sim/dpop") => {
+            // {"require_nonce": bool, "rotate_now": bool, "rotate_always": bool}
+            let v: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let flag = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
+            let nonce = crate::dpop::set(
+                st,
+                crate::dpop::DpopSwitches {
+                    require_nonce: flag("require_nonce"),
+                    rotate_now: flag("rotate_now"),
+                    rotate_always: flag("rotate_always"),
+                },
+            );
+            Response::json(200, &json!({"nonce": nonce}))
+        }
         ("POST", "/sim/faults") => {
             let parsed: Result<Value, _> = serde_json::from_slice(&req.body);
             let v = match parsed {

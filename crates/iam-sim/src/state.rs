@@ -20,6 +20,8 @@ pub(crate) struct Issued {
     /// The client certificate (DER) the token is bound to (RFC 8705 `x5t#S256`):
     /// the one presented with the token request, if any.
     pub(crate) bound_to: Option<Arc<Vec<u8>>>,
+    /// The `cnf.jkt` of a DPoP-bound token (RFC 9449 section 6.1).
+    pub(crate) jkt: Option<String>,
 }
 
 /// Everything the handlers share, behind one `Arc`.
@@ -37,6 +39,7 @@ pub(crate) struct State {
     pub(crate) failure_rate: Mutex<f64>,
     pub(crate) seq: AtomicU64,
     pub(crate) rng: Mutex<u64>,
+    pub(crate) dpop: Mutex<crate::dpop::DpopState>,
 }
 
 pub(crate) fn next_random(st: &State) -> u64 {

@@ -29,6 +29,14 @@ pub struct Stats {
     /// Metadata requests (OpenID Connect Discovery and RFC 8414), and their paths in order.
     pub discovery_requests: u64,
     pub discovery_paths: Vec<String>,
+    /// DPoP-bound tokens issued (token_type DPoP, `cnf.jkt`).
+    pub dpop_tokens_issued: u64,
+    /// DPoP proofs accepted, at the token endpoint and the API.
+    pub dpop_proofs_ok: u64,
+    /// DPoP proofs refused (any reason, `use_dpop_nonce` included).
+    pub dpop_refused: u64,
+    /// Proofs refused because their `jti` was seen before.
+    pub dpop_replays: u64,
 }
 
 impl Stats {
@@ -50,6 +58,10 @@ impl Stats {
             "last_method": self.last_method,
             "discovery_requests": self.discovery_requests,
             "discovery_paths": self.discovery_paths,
+            "dpop_tokens_issued": self.dpop_tokens_issued,
+            "dpop_proofs_ok": self.dpop_proofs_ok,
+            "dpop_refused": self.dpop_refused,
+            "dpop_replays": self.dpop_replays,
         })
     }
 }

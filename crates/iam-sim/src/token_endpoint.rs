@@ -248,7 +248,16 @@ pub(crate) fn token_endpoint(st: &State, req: &Request) -> Response {
             &json!({"error": "invalid_request", "error_description": "Injected error in a 200 answer"}),
         );
     }
-    let token = issue(st, &client, &scopes, get("audience"), get("resource"));
+    // DPoP (RFC 9449): a proof binds the token to its key; a client that requires it must send one.
+    let jkt = if client.dpop || req.header("dpop").is_some() {
+        match crate::dpop::check(st, req, None) {
+            Ok(p) => Some(p.jkt),
+            Err(why) => return crate::dpop::token_refusal(st, why),
+        }
+    } else {
+        None
+    };
+    let token = issue(st, &client, &scopes, get("audience"), get("resource"), jkt.as_deref());
     crate::mtls::bind(st, &token, req);
     let scope = scopes.join(" ");
     let retry_after_on_200 = match &fault {
@@ -259,7 +268,7 @@ pub(crate) fn token_endpoint(st: &State, req: &Request) -> Response {
         "access_token": token,
         "expires_in": client.lifetime_secs,
         "refresh_expires_in": 0,
-        "token_type": "Bearer",
+        "token_type": if jkt.is_some() { "DPoP" } else { "Bearer" },
         "not-before-policy": 0,
         "scope": scope,
     });
@@ -275,16 +284,35 @@ pub(crate) fn token_endpoint(st: &State, req: &Request) -> Response {
         Some(Fault::Scope(Some(s))) => answer["scope"] = Value::String(s),
         _ => {}
     }
-    st.stats.lock().tokens_issued += 1;
-    match retry_after_on_200 {
+    {
+        let mut s = st.stats.lock();
+        s.tokens_issued += 1;
+        if jkt.is_some() {
+            s.dpop_tokens_issued += 1;
+            s.dpop_proofs_ok += 1;
+        }
+    }
+    let r = match retry_after_on_200 {
         Some(v) => Response::json(200, &answer).with_header("Retry-After", v),
         None => Response::json(200, &answer),
+    };
+    if jkt.is_some() {
+        crate::dpop::with_nonce(st, r)
+    } else {
+        r
     }
 }
 
 /// Issues a JWT-shaped token. The signature is random bytes: the simulator
 /// validates tokens by looking them up, as an introspecting resource server would.
-fn issue(st: &State, c: &ClientSpec, scopes: &[String], audience: Option<&str>, resource: Option<&str>) -> String {
+fn issue(
+    st: &State,
+    c: &ClientSpec,
+    scopes: &[String],
+    audience: Option<&str>,
+    resource: Option<&str>,
+    jkt: Option<&str>,
+) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let seq = st.seq.fetch_add(1, Ordering::Relaxed);
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT","kid":"iam-sim"}"#);
@@ -304,11 +332,15 @@ fn issue(st: &State, c: &ClientSpec, scopes: &[String], audience: Option<&str>, 
     if let Some(r) = resource {
         claims["resource"] = Value::String(r.into());
     }
+    if let Some(jkt) = jkt {
+        claims["cnf"] = json!({ "jkt": jkt });
+        claims["typ"] = Value::String("DPoP".into());
+    }
     let sig: Vec<u8> = (0..32).flat_map(|_| next_random(st).to_le_bytes()).collect();
     let sig = URL_SAFE_NO_PAD.encode(sig);
     if c.opaque {
         let token = format!("opaque-{seq:08x}-{}", &sig[..40]);
-        remember(st, &token, c, scopes);
+        remember(st, &token, c, scopes, jkt);
         return token;
     }
     let mut payload = URL_SAFE_NO_PAD.encode(claims.to_string());
@@ -320,11 +352,11 @@ fn issue(st: &State, c: &ClientSpec, scopes: &[String], audience: Option<&str>, 
         payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     }
     let token = format!("{header}.{payload}.{sig}");
-    remember(st, &token, c, scopes);
+    remember(st, &token, c, scopes, jkt);
     token
 }
 
-fn remember(st: &State, token: &str, c: &ClientSpec, scopes: &[String]) {
+fn remember(st: &State, token: &str, c: &ClientSpec, scopes: &[String], jkt: Option<&str>) {
     st.issued.lock().insert(
         token.to_string(),
         Issued {
@@ -332,6 +364,7 @@ fn remember(st: &State, token: &str, c: &ClientSpec, scopes: &[String]) {
             scopes: scopes.to_vec(),
             expires: Instant::now() + Duration::from_secs(c.lifetime_secs),
             revoked: false,
+            jkt: jkt.map(String::from),
             bound_to: None,
         },
     );

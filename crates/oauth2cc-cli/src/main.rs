@@ -330,8 +330,11 @@ fn perform(client: &Client, req: Request, out: &mut impl Write) -> Result<u8, Fa
         let resp = client.call_api(&api_req, token.access_token())?;
         let (status, body) = (resp.status, resp.body);
         let fields: Vec<&str> = resp.www_authenticate.iter().map(String::as_str).collect();
-        let outcome = client.handle_response(status, token.access_token(), &fields);
-        if outcome == Ok(ResponseAction::Retry) && attempt == 0 {
+        // With DPoP the core sent `Authorization: DPoP` and a proof, and reads the answer's nonce.
+        let nonce = resp.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("dpop-nonce")).map(|(_, v)| v.as_str());
+        let outcome = client.handle_dpop_response(&api_req.url, status, token.access_token(), &fields, nonce);
+        let retry = matches!(outcome, Ok(ResponseAction::Retry | ResponseAction::RetryWithNonce));
+        if retry && attempt == 0 {
             continue;
         }
         out.write_all(&body).map_err(io_failure)?;
@@ -340,6 +343,9 @@ fn perform(client: &Client, req: Request, out: &mut impl Write) -> Result<u8, Fa
             Ok(ResponseAction::Proceed) => {}
             Ok(ResponseAction::Retry) => {
                 eprintln!("oauth2cc: HTTP {status}: the API rejected a freshly renewed token too")
+            }
+            Ok(ResponseAction::RetryWithNonce) => {
+                eprintln!("oauth2cc: HTTP {status}: the API asked for a new DPoP nonce again after the resend")
             }
             Err(e) => eprintln!("oauth2cc: {e}"),
         }

@@ -631,6 +631,43 @@ fn help_and_man_page_list_every_option_variable_and_exit_status() {
     }
 }
 
+/// `--dpop`: `request` sends `Authorization: DPoP` and a proof the simulator
+/// verifies, resends once when the API rotates its nonce, and `inspect`
+/// shows the token type. With `--dpop-key` the key (and so the cached token)
+/// survives from one process to the next; a generated key does not, so the
+/// cache does not hand its bound token to another process's key.
+#[test]
+fn dpop_request_inspect_and_key_file() {
+    let sim = sim();
+    let cache = tmpdir("dpop");
+    let key = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/keys/p256.pkcs8.pem");
+    let key = key.to_str().unwrap();
+    let echo = format!("{}/api/echo", sim.base_url());
+    let o = run(cmd(&sim, &cache, "svc").args(["--dpop-key", key, "request", "GET", &echo]));
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(sim.stats().dpop_proofs_ok, 2, "the token request's proof and the API call's");
+    sim.set_dpop(iam_sim::DpopSwitches { require_nonce: true, rotate_now: true, ..Default::default() });
+    let api_before = sim.stats().api_requests;
+    let o = run(cmd(&sim, &cache, "svc").args(["--dpop-key", key, "request", "GET", &echo]));
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(sim.stats().api_requests, api_before + 2, "one use_dpop_nonce, one resend");
+    assert_eq!(sim.stats().token_requests, 1, "the second process reused the token bound to the same key");
+    let o = run(cmd(&sim, &cache, "svc").args(["--dpop-key", key, "inspect"]));
+    assert!(stdout(&o).contains("token_type: DPoP"), "{}", stdout(&o));
+    // A never-settling API: one resend, then the command reports and stops.
+    sim.set_dpop(iam_sim::DpopSwitches { rotate_always: true, ..Default::default() });
+    let api_before = sim.stats().api_requests;
+    let o = run(cmd(&sim, &cache, "svc").args(["--dpop", "--dpop-key", key, "request", "GET", &echo]));
+    assert_eq!(code(&o), 9, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(sim.stats().api_requests, api_before + 2);
+    // A generated key per process: its own token.
+    sim.set_dpop(iam_sim::DpopSwitches::default());
+    let before = sim.stats().token_requests;
+    let o = run(cmd(&sim, &cache, "svc").args(["--dpop", "request", "GET", &echo]));
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(sim.stats().token_requests > before);
+}
+
 #[test]
 fn an_issuer_instead_of_a_token_url_from_a_flag_the_environment_or_a_profile() {
     let sim = sim();

@@ -4,7 +4,7 @@
 //! Python's auth classes).
 
 use crate::error::{sanitize, Error, ErrorKind, OAuthErrorBody};
-use crate::www_authenticate::bearer_error;
+use crate::www_authenticate::{bearer_error, token_error};
 
 /// What to do with an API's answer, when it is not an error to report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +17,19 @@ pub enum ResponseAction {
     /// token and send the request once more. A second `Retry` for the renewed
     /// token means the API keeps rejecting fresh tokens: give up.
     Retry,
+    /// A DPoP client's API asked for a (new) server nonce (`use_dpop_nonce`,
+    /// RFC 9449 section 9) and sent one in `DPoP-Nonce`, which the client
+    /// now holds: send the request once more with the same token and a new
+    /// proof. The cache is left alone. Counts as the one resend: a second
+    /// retry of either kind for the same call means give up.
+    RetryWithNonce,
+}
+
+/// What the rule needs to know of a DPoP client's call (None for a Bearer client).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct DpopAnswer<'a> {
+    /// The answer's `DPoP-Nonce` value, if it had one.
+    pub(crate) nonce: Option<&'a str>,
 }
 
 /// The rule, without the cache: `Ok(Retry)` means "drop the token, renew, resend once".
@@ -29,11 +42,25 @@ pub enum ResponseAction {
 ///   → [`ErrorKind::ApiInvalidRequest`], another value → [`ErrorKind::ApiRejected`].
 /// - 401 without one: [`ErrorKind::ApiUnauthorized`] (the cause is likely elsewhere).
 /// - 403 without one: proceed (the API's own access rules, not the token).
-pub(crate) fn decide(http_status: u16, www_authenticate: &[&str]) -> Result<ResponseAction, Error> {
+///
+/// For a DPoP client (`dpop` is Some) `DPoP` challenges count as Bearer ones,
+/// and `use_dpop_nonce` on a 401 is [`ResponseAction::RetryWithNonce`] when
+/// the answer carried a `DPoP-Nonce`, else [`ErrorKind::ApiRejected`] (a
+/// resend could only fail the same way). A Bearer client reads only Bearer
+/// challenges.
+pub(crate) fn decide(
+    http_status: u16,
+    www_authenticate: &[&str],
+    dpop: Option<DpopAnswer<'_>>,
+) -> Result<ResponseAction, Error> {
     if http_status != 401 && http_status != 403 {
         return Ok(ResponseAction::Proceed);
     }
-    let Some(bearer) = bearer_error(www_authenticate) else {
+    let found = match dpop {
+        Some(_) => token_error(www_authenticate, &["dpop", "bearer"]),
+        None => bearer_error(www_authenticate),
+    };
+    let Some(bearer) = found else {
         if http_status == 403 {
             return Ok(ResponseAction::Proceed);
         }
@@ -49,6 +76,16 @@ pub(crate) fn decide(http_status: u16, www_authenticate: &[&str]) -> Result<Resp
     let said = description.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
     let (kind, message) = match error {
         "invalid_token" => return Ok(ResponseAction::Retry),
+        "use_dpop_nonce" if http_status == 401 && dpop.is_some_and(|d| d.nonce.is_some_and(|n| !n.is_empty())) => {
+            return Ok(ResponseAction::RetryWithNonce)
+        }
+        "use_dpop_nonce" => (
+            ErrorKind::ApiRejected,
+            match dpop {
+                Some(_) => format!("the API asked for a DPoP nonce (HTTP {http_status} use_dpop_nonce{said}) but sent none in DPoP-Nonce; a resend would fail the same way"),
+                None => format!("the API wants DPoP-bound tokens (HTTP {http_status} use_dpop_nonce{said}); this client sends Bearer tokens: enable DPoP"),
+            },
+        ),
         "insufficient_scope" => (
             ErrorKind::ApiInsufficientScope,
             format!(

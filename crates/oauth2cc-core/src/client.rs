@@ -1,12 +1,13 @@
 //! The client: a configuration, its HTTP transport and its token cache.
 
-use crate::api_response::ResponseAction;
+use crate::api_response::{DpopAnswer, ResponseAction};
 use crate::backoff::Policy;
 use crate::binding::Binding;
 use crate::cache::{Cache, Failed};
 use crate::config::Config;
 use crate::deferred::say;
 use crate::discovery::{Discovery, Metadata};
+use crate::dpop::Dpop;
 use crate::error::Error;
 use crate::file_cache::FileCache;
 use crate::fleet::{Fleet, SharedCacheStatus};
@@ -31,6 +32,9 @@ struct Inner {
     /// Replaced as a whole when the secret changes.
     prepared: ArcSwap<Prepared>,
     cache: Cache,
+    /// The DPoP key and nonces: made once, kept when the secret changes
+    /// (the cached token stays bound to the key).
+    dpop: Option<Arc<Dpop>>,
 }
 
 struct Prepared {
@@ -39,6 +43,8 @@ struct Prepared {
     files: Option<FileCache>,
     /// Fleet mode: the shared cache in Redis (see `fleet.rs`).
     fleet: Option<Fleet>,
+    /// The client's DPoP key (the same `Arc` as `Inner::dpop`), for transports made after discovery.
+    dpop: Option<Arc<Dpop>>,
 }
 
 /// How token requests reach the token endpoint.
@@ -56,16 +62,17 @@ struct Discovered {
 }
 
 impl Prepared {
-    fn new(config: Config) -> Result<Prepared, Error> {
+    fn new(config: Config, dpop: Option<Arc<Dpop>>) -> Result<Prepared, Error> {
+        let jkt = dpop.as_ref().map(|d| d.thumbprint().to_string());
         let route = match config.issuer.as_deref().filter(|_| config.token_url.is_empty()) {
             Some(issuer) => {
                 config.validate()?;
                 Route::Discovered { discovery: Discovery::new(&config, issuer)?, current: ArcSwapOption::empty() }
             }
-            None => Route::Fixed(Transport::new(&config)?),
+            None => Route::Fixed(Transport::new(&config, dpop.clone())?),
         };
         // The key tokens are bound to: a bound token is shared only with its holders.
-        let binding = Binding::new(&config)?;
+        let binding = Binding::new(&config, jkt.as_deref())?;
         let files = match &config.cache_dir {
             Some(dir) => Some(FileCache::new(dir, &config, &binding)?),
             None => None,
@@ -74,7 +81,7 @@ impl Prepared {
             Some(_) => Some(Fleet::new(&config, &binding)?),
             None => None,
         };
-        Ok(Prepared { config, route, files, fleet })
+        Ok(Prepared { config, route, files, fleet, dpop })
     }
 
     /// Runs `f` with the transport to the token endpoint, discovering it
@@ -94,7 +101,7 @@ impl Prepared {
                 cfg.token_url = endpoint;
                 cfg.issuer = None;
                 cfg.auth_method = method;
-                let d = Arc::new(Discovered { meta, transport: Transport::new(&cfg)? });
+                let d = Arc::new(Discovered { meta, transport: Transport::new(&cfg, self.dpop.clone())? });
                 current.store(Some(d.clone()));
                 d
             }
@@ -129,9 +136,15 @@ impl Client {
     /// the first token is requested by the first call that needs one.
     pub fn new(config: Config) -> Result<Client, Error> {
         let policy = Policy { cool_down: config.credential_cool_down, renew_after: config.renew_after };
-        let prepared = Prepared::new(config)?;
+        let dpop = match config.dpop || config.dpop_key.is_some() {
+            true => Some(Arc::new(Dpop::new(config.dpop_key.as_deref())?)),
+            false => None,
+        };
+        let prepared = Prepared::new(config, dpop.clone())?;
         crate::fork::install();
-        Ok(Client { inner: Arc::new(Inner { prepared: ArcSwap::from_pointee(prepared), cache: Cache::new(policy) }) })
+        Ok(Client {
+            inner: Arc::new(Inner { prepared: ArcSwap::from_pointee(prepared), cache: Cache::new(policy), dpop }),
+        })
     }
 
     /// A valid access token, from the cache when possible.
@@ -222,7 +235,7 @@ impl Client {
     pub fn set_secret(&self, secret: impl Into<Secret>) -> Result<(), Error> {
         let mut config = self.inner.prepared.load().config.clone();
         config.client_secret = secret.into();
-        self.inner.prepared.store(Arc::new(Prepared::new(config)?));
+        self.inner.prepared.store(Arc::new(Prepared::new(config, self.inner.dpop.clone())?));
         self.inner.cache.clear_pause();
         say!(
             log::Level::Info,
@@ -284,12 +297,78 @@ impl Client {
             return Err(Error::config(format!("http_status {http_status} is not an HTTP status (100..=999)")));
         }
         // An API may quote the token back (a part of it is still a part).
+        self.respond(http_status, used_token, www_authenticate, None)
+    }
+
+    /// [`Client::handle_response`] for a call to `url` whose answer carried
+    /// `dpop_nonce` (its `DPoP-Nonce` header, None when absent). A DPoP
+    /// client remembers the nonce for `url`'s origin whatever the status, and
+    /// reads `DPoP` challenges too: `use_dpop_nonce` with a nonce is
+    /// [`ResponseAction::RetryWithNonce`] (send once more with the same token
+    /// and a new [`Client::dpop_proof`]; the cache is left alone), without one
+    /// an [`ErrorKind::ApiRejected`](crate::ErrorKind::ApiRejected) error.
+    /// For a Bearer client this is [`Client::handle_response`].
+    pub fn handle_dpop_response(
+        &self,
+        url: &str,
+        http_status: u16,
+        used_token: &str,
+        www_authenticate: &[&str],
+        dpop_nonce: Option<&str>,
+    ) -> Result<ResponseAction, Error> {
+        if let (Some(d), Some(n)) = (&self.inner.dpop, dpop_nonce) {
+            d.note_nonce(url, n);
+        }
+        self.respond(http_status, used_token, www_authenticate, Some(DpopAnswer { nonce: dpop_nonce }))
+    }
+
+    fn respond(
+        &self,
+        http_status: u16,
+        used_token: &str,
+        www_authenticate: &[&str],
+        dpop: Option<DpopAnswer<'_>>,
+    ) -> Result<ResponseAction, Error> {
+        if !(100..=999).contains(&http_status) {
+            return Err(Error::config(format!("http_status {http_status} is not an HTTP status (100..=999)")));
+        }
+        // A DPoP client reads DPoP challenges, whichever entry point it came through.
+        let dpop = match (&self.inner.dpop, dpop) {
+            (None, _) => None,
+            (Some(_), given) => Some(given.unwrap_or_default()),
+        };
+        // An API may quote the token back (a part of it is still a part).
         let action =
-            crate::api_response::decide(http_status, www_authenticate).map_err(|e| e.redacted(used_token, 16))?;
+            crate::api_response::decide(http_status, www_authenticate, dpop).map_err(|e| e.redacted(used_token, 16))?;
         if action == ResponseAction::Retry {
             self.invalidate(used_token);
         }
         Ok(action)
+    }
+
+    /// Whether this client binds its tokens with DPoP ([`Config::dpop`](crate::Config::dpop)).
+    pub fn is_dpop(&self) -> bool {
+        self.inner.dpop.is_some()
+    }
+
+    /// A DPoP proof (RFC 9449) for an API call: `method` (`GET`, `POST`, ...)
+    /// on `url` (its query and fragment are left out of `htu`), with `ath`
+    /// for `access_token`, `iat` now, a fresh random `jti`, and the nonce
+    /// last given by `url`'s origin. Send it as the `DPoP` header along with
+    /// `Authorization: DPoP <access_token>`; make a new one for every request
+    /// (a resend included). A client without DPoP, a bad method or a URL that
+    /// is not absolute http(s) is an [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) error.
+    pub fn dpop_proof(&self, method: &str, url: &str, access_token: Option<&str>) -> Result<String, Error> {
+        let Some(d) = &self.inner.dpop else {
+            return Err(Error::config("DPoP is not enabled for this client (set dpop)"));
+        };
+        Ok(d.proof(method, url, access_token)?.0)
+    }
+
+    /// The RFC 7638 thumbprint of this client's DPoP key (a bound token's
+    /// `cnf.jkt`), None without DPoP.
+    pub fn dpop_thumbprint(&self) -> Option<&str> {
+        self.inner.dpop.as_deref().map(Dpop::thumbprint)
     }
 
     /// Decides what an API's 401 (or 403) means, given the token that was sent
@@ -318,7 +397,13 @@ impl Client {
     /// means is the caller's next step (see [`Client::handle_unauthorized`]).
     pub fn call_api(&self, req: &crate::ApiRequest, access_token: &str) -> Result<crate::ApiResponse, Error> {
         let prepared = self.inner.prepared.load();
-        crate::transport::call_api(&prepared.config, prepared.client_cert().as_ref(), req, access_token)
+        crate::transport::call_api(
+            &prepared.config,
+            prepared.client_cert().as_ref(),
+            req,
+            access_token,
+            self.inner.dpop.as_deref(),
+        )
     }
 
     /// The cached token, even if expired, without any request.

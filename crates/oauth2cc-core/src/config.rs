@@ -413,14 +413,20 @@ impl Config {
         Some((self.client_cert.as_deref()?, self.client_key.as_deref()?))
     }
 
-    /// Sender-constrained tokens with DPoP (RFC 9449).
+    /// DPoP (RFC 9449): bind tokens to a key of this client's, so that a
+    /// leaked token is useless without it. Token requests carry a proof,
+    /// `token_type` must be `DPoP` (a server that ignores the proof and
+    /// issues a Bearer token is refused), and API calls send
+    /// `Authorization: DPoP <token>` plus a proof ([`Client::dpop_proof`](crate::Client::dpop_proof)).
     pub fn dpop(mut self, on: bool) -> Config {
         self.dpop = on;
         self
     }
 
-    /// A PEM file with the DPoP key (EC P-256), so that a restarted process
-    /// keeps its key; by default a key is generated per client.
+    /// The DPoP key: a PEM file holding an EC P-256 private key (PKCS#8 or
+    /// SEC1), so that bound tokens survive a restart (with a cache
+    /// directory) and several processes share them. Without it a key is
+    /// generated when the client is created. A key file turns DPoP on.
     pub fn dpop_key(mut self, path: impl Into<PathBuf>) -> Config {
         self.dpop_key = Some(path.into());
         self
@@ -571,8 +577,6 @@ impl Config {
             (self.signing_alg.is_some(), "signing_alg"),
             (self.key_id.is_some(), "key_id"),
             (self.assertion_audience.is_some(), "assertion_audience"),
-            (self.dpop, "dpop"),
-            (self.dpop_key.is_some(), "dpop_key"),
         ] {
             if set {
                 unsupported.push(name);

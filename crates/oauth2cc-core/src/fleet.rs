@@ -1024,6 +1024,13 @@ mod tests {
         assert_ne!(id(&a), id(&a.clone().audience("x")));
         assert_ne!(id(&a), id(&a.clone().resource("x")));
         assert_ne!(id(&a), id(&a.clone().auth_method(crate::AuthMethod::ClientSecretPost)));
+        // A DPoP-bound token is keyed on its key (the thumbprint); its pause is the credential's.
+        let fleet = |b: &Binding| Fleet::new(&a.clone().shared_cache_url("redis://127.0.0.1:1"), b).unwrap();
+        let dpop = Binding::new(&a.clone().dpop(true).dpop_key("/k.pem"), Some("jkt-of-a-dpop-key")).unwrap();
+        let (plain, bound) = (fleet(&Binding::default()), fleet(&dpop));
+        assert_ne!(plain.token_key, bound.token_key);
+        assert_ne!(plain.lease_key, bound.lease_key);
+        assert_eq!(plain.pause_key, bound.pause_key);
     }
 
     fn temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {

@@ -28,6 +28,7 @@ mod clock;
 mod config;
 mod deferred;
 mod discovery;
+mod dpop;
 mod endpoint;
 mod error;
 #[cfg(unix)]
@@ -36,6 +37,11 @@ mod fleet;
 mod fork;
 mod form;
 mod jitter;
+// Shared by the client assertion (RFC 7523) and DPoP (RFC 9449); parts are used by one only.
+#[allow(dead_code)]
+mod jose;
+#[allow(dead_code)]
+mod keys;
 mod outcome;
 mod panic;
 mod proxy;
@@ -80,6 +86,7 @@ pub fn fuzz_token_response(status: u16, content_type: Option<&str>, retry_after:
         sent_at_system: std::time::SystemTime::now(),
         default_lifetime: std::time::Duration::from_secs(60),
         renew_after: (0.8, 0.9),
+        dpop: false,
     };
     match response::parse(&response::Answer { status, content_type, retry_after, body }, &timing) {
         Ok(t) => {

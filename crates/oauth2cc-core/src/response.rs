@@ -26,6 +26,8 @@ pub(crate) struct Timing {
     pub sent_at_system: SystemTime,
     pub default_lifetime: Duration,
     pub renew_after: (f64, f64),
+    /// The request carried a DPoP proof: the token must be DPoP-bound.
+    pub dpop: bool,
 }
 
 pub(crate) fn parse(answer: &Answer<'_>, timing: &Timing) -> Result<Token, Error> {
@@ -224,10 +226,23 @@ fn token_from(mut map: Map<String, Value>, t: &Timing) -> Result<Token, Error> {
         ));
     }
     let token_type = match map.remove("token_type") {
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("dpop") && t.dpop => s,
+        // RFC 9449 section 5: a server that does not do DPoP ignores the proof and issues a
+        // Bearer token. That token is not bound: a DPoP client refuses it rather than
+        // silently losing the protection it was configured for.
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("bearer") && t.dpop => {
+            return Err(protocol(
+                "token endpoint issued a Bearer token to a DPoP client: the server ignored the DPoP proof, so the token is not bound to the key",
+            )
+            .with_hint("enable DPoP for the client on the server (Keycloak: \"OAuth 2.0 DPoP Bound Access Tokens\" in the client's advanced settings), or turn DPoP off in oauth2cc"))
+        }
         Some(Value::String(s)) if s.eq_ignore_ascii_case("bearer") => s,
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("dpop") => {
+            return Err(protocol("token endpoint issued a DPoP-bound token to a client that sent no DPoP proof"))
+        }
         Some(Value::String(s)) => {
             return Err(protocol(format!(
-                "token endpoint issued a {:?} token; oauth2cc supports only Bearer tokens",
+                "token endpoint issued a {:?} token; oauth2cc supports only Bearer and DPoP tokens",
                 sanitize(&s, 30)
             )))
         }
@@ -412,6 +427,7 @@ mod tests {
                 sent_at_system: SystemTime::now(),
                 default_lifetime: Duration::from_secs(60),
                 renew_after: (0.8, 0.9),
+                dpop: false,
             }
         }
 

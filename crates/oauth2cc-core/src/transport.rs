@@ -46,10 +46,12 @@ pub(crate) struct Transport {
     renew_after: (f64, f64),
     /// The client certificate (mutual TLS), loaded once, also presented to APIs.
     client_cert: Option<ClientCert>,
+    /// The client's DPoP key and nonces (kept by the client across secret changes).
+    dpop: Option<Arc<crate::dpop::Dpop>>,
 }
 
 impl Transport {
-    pub fn new(cfg: &Config) -> Result<Transport, Error> {
+    pub fn new(cfg: &Config, dpop: Option<Arc<crate::dpop::Dpop>>) -> Result<Transport, Error> {
         let url = cfg.validate()?;
         // The token URL is fixed, so the proxy decision is made once, here.
         let proxy = ProxyPlan::new(cfg)?.for_host(&url.host);
@@ -101,6 +103,7 @@ impl Transport {
             default_lifetime: cfg.default_lifetime,
             renew_after: cfg.renew_after,
             client_cert,
+            dpop,
         })
     }
 
@@ -127,21 +130,58 @@ impl Transport {
     /// One token request, within the endpoint's budget, ending by `deadline`
     /// (the wait for a budget slot included); `on_send` runs just before it
     /// goes out. The lifetime is counted from that moment.
-    pub fn request_token(&self, deadline: Instant, on_send: impl FnOnce()) -> Result<Token, Error> {
+    ///
+    /// A DPoP client whose proof the endpoint refuses with `use_dpop_nonce`
+    /// and a new `DPoP-Nonce` sends the request once more with it (RFC 9449
+    /// section 8): a second request, so a second budget slot, within the same
+    /// deadline. A second `use_dpop_nonce` is a server error (backed off), never a loop.
+    pub fn request_token(&self, deadline: Instant, on_send: impl Fn()) -> Result<Token, Error> {
+        let (mut result, used_nonce) = self.attempt(deadline, &on_send);
+        if let Some(dpop) = &self.dpop {
+            if wants_nonce(&result) {
+                let fresh = dpop.nonce_at(&self.url);
+                if fresh.is_some() && fresh != used_nonce {
+                    say!(
+                        log::Level::Info,
+                        "oauth2cc: the token endpoint asked client {:?} for a new DPoP nonce; sending the request once more with it",
+                        self.client_id
+                    );
+                    result = self.attempt(deadline, &on_send).0;
+                }
+                if wants_nonce(&result) {
+                    result = result.map_err(|e| {
+                        Error::new(
+                            ErrorKind::Server,
+                            "token endpoint refused the DPoP proof's nonce again (use_dpop_nonce) right after giving a new one",
+                        )
+                        .with_status(e.status().unwrap_or(400))
+                        .with_oauth(e.oauth().cloned())
+                    });
+                }
+            }
+        }
+        self.log_outcome(result)
+    }
+
+    /// One request within the budget: the result and the DPoP nonce its proof carried.
+    fn attempt(&self, deadline: Instant, on_send: &impl Fn()) -> (Result<Token, Error>, Option<String>) {
         // Held until the answer is in: the budget counts from then.
         let _slot = match self.endpoint.acquire(deadline) {
             Ok(slot) => slot,
-            Err(wait) => return Err(Error::new(
+            Err(wait) => return (Err(Error::new(
                 ErrorKind::Timeout,
                 format!(
                     "this process's token-request budget for the endpoint ({} per second) has no free slot within the timeout",
                     self.endpoint.rate()
                 ),
             )
-            .with_retry_after(Some(wait))),
+            .with_retry_after(Some(wait))), None),
         };
         on_send();
-        let result = self.send(deadline);
+        self.send_with_nonce(deadline)
+    }
+
+    fn log_outcome(&self, result: Result<Token, Error>) -> Result<Token, Error> {
         match &result {
             Ok(t) if !t.missing_scopes().is_empty() => say!(
                 log::Level::Warn,
@@ -178,6 +218,22 @@ impl Transport {
 
     /// Sends the request; the whole exchange ends by `deadline`.
     pub(crate) fn send(&self, deadline: Instant) -> Result<Token, Error> {
+        self.send_with_nonce(deadline).0
+    }
+
+    /// [`Transport::send`], also saying which DPoP nonce the proof carried.
+    fn send_with_nonce(&self, deadline: Instant) -> (Result<Token, Error>, Option<String>) {
+        let (proof, nonce) = match &self.dpop {
+            Some(d) => match d.proof("POST", &self.url, None) {
+                Ok((p, n)) => (Some(p), n),
+                Err(e) => return (Err(e), None),
+            },
+            None => (None, None),
+        };
+        (self.send_proof(deadline, proof), nonce)
+    }
+
+    fn send_proof(&self, deadline: Instant, proof: Option<String>) -> Result<Token, Error> {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(Error::new(ErrorKind::Timeout, "token request timed out before it was sent"));
@@ -201,6 +257,9 @@ impl Transport {
         if let Some(b) = &self.basic {
             req = req.header("Authorization", b.clone());
         }
+        if let Some(p) = proof {
+            req = req.header("DPoP", p);
+        }
         let sent_at = Instant::now();
         let sent_at_system = SystemTime::now();
         let resp = req.send(body.as_bytes()).map_err(|e| map_transport_error(&e, &self.url))?;
@@ -208,6 +267,9 @@ impl Transport {
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let content_type = header("content-type");
         let retry_after = header("retry-after");
+        if let (Some(d), Some(n)) = (&self.dpop, header("dpop-nonce")) {
+            d.note_nonce(&self.url, &n);
+        }
         let bytes = read_body(resp, &self.url)?;
         response::parse(
             &Answer {
@@ -216,13 +278,24 @@ impl Transport {
                 retry_after: retry_after.as_deref(),
                 body: &bytes,
             },
-            &Timing { sent_at, sent_at_system, default_lifetime: self.default_lifetime, renew_after: self.renew_after },
+            &Timing {
+                sent_at,
+                sent_at_system,
+                default_lifetime: self.default_lifetime,
+                renew_after: self.renew_after,
+                dpop: self.dpop.is_some(),
+            },
         )
         .map(|mut t| {
             t.requested_scope = self.scope.clone();
             t
         })
     }
+}
+
+/// A token endpoint's `use_dpop_nonce` refusal (RFC 9449 section 8).
+fn wants_nonce(result: &Result<Token, Error>) -> bool {
+    matches!(result, Err(e) if e.oauth().is_some_and(|o| o.error == "use_dpop_nonce"))
 }
 
 /// The `Authorization` value (Basic methods) or the `client_id=..&client_secret=..`
@@ -328,11 +401,15 @@ pub struct ApiResponse {
 
 /// Sends `req` with `Authorization: Bearer <access_token>` through an agent
 /// with the client's trust, client certificate, proxy (and `NO_PROXY` bypass) and timeouts.
+///
+/// With `dpop`, the token goes as `Authorization: DPoP <access_token>` with a
+/// `DPoP` proof for the method and URL, and the answer's `DPoP-Nonce` is remembered.
 pub(crate) fn call_api(
     cfg: &Config,
     client_cert: Option<&ClientCert>,
     req: &ApiRequest,
     access_token: &str,
+    dpop: Option<&crate::dpop::Dpop>,
 ) -> Result<ApiResponse, Error> {
     // The token goes only where the secret may go: https, or http to loopback unless allowed.
     cfg.check_api_url(&req.url)?;
@@ -342,13 +419,18 @@ pub(crate) fn call_api(
         .map_err(|_| Error::config(format!("{:?} is not an HTTP method", sanitize(&req.method, 40))))?;
     let mut builder = ureq::http::Request::builder().method(method).uri(&req.url);
     for (n, v) in &req.headers {
-        if n.eq_ignore_ascii_case("authorization") {
-            return Err(Error::config("the client sets the Authorization header itself"));
+        if n.eq_ignore_ascii_case("authorization") || (dpop.is_some() && n.eq_ignore_ascii_case("dpop")) {
+            return Err(Error::config(format!("the client sets the {} header itself", sanitize(n, 20))));
         }
         builder = builder.header(n, v);
     }
-    let mut bearer = Zeroizing::new(String::with_capacity(7 + access_token.len()));
-    bearer.push_str("Bearer ");
+    let scheme = if dpop.is_some() { "DPoP " } else { "Bearer " };
+    if let Some(d) = dpop {
+        let (proof, _) = d.proof(&req.method, &req.url, Some(access_token))?;
+        builder = builder.header("DPoP", proof);
+    }
+    let mut bearer = Zeroizing::new(String::with_capacity(scheme.len() + access_token.len()));
+    bearer.push_str(scheme);
     bearer.push_str(access_token);
     let value =
         wipe::header_value(bearer).ok_or_else(|| Error::config("the access token is not a valid header value"))?;
@@ -358,6 +440,9 @@ pub(crate) fn call_api(
         .map_err(|e| Error::config(format!("the API request is not valid: {}", sanitize(&e.to_string(), 160))))?;
     let mut resp = api_agent(cfg, client_cert)?.run(http_req).map_err(|e| api_call_error(&e, &req.url))?;
     let status = resp.status().as_u16();
+    if let (Some(d), Some(n)) = (dpop, resp.headers().get("dpop-nonce").and_then(|v| v.to_str().ok())) {
+        d.note_nonce(&req.url, n);
+    }
     let text = |v: &ureq::http::HeaderValue| v.to_str().ok().map(str::to_owned);
     let headers =
         resp.headers().iter().filter_map(|(n, v)| Some((n.as_str().to_owned(), text(v)?))).collect::<Vec<_>>();

@@ -284,6 +284,13 @@ pub fn classify_unauthorized(www_authenticate: Option<&str>) -> Unauthorized {
 /// field does not hide the others; within one field, what parsed before a
 /// syntax error counts).
 pub(crate) fn bearer_error(fields: &[&str]) -> Option<Challenge> {
+    token_error(fields, &["bearer"])
+}
+
+/// The first challenge of one of `schemes` (lower case) that carries an
+/// `error`, read as [`bearer_error`] reads them (a DPoP client also reads the
+/// `DPoP` scheme's challenges, RFC 9449 section 7.1).
+pub(crate) fn token_error(fields: &[&str], schemes: &[&str]) -> Option<Challenge> {
     fields
         .iter()
         // A line break cannot occur inside a field value: values joined with one are
@@ -292,7 +299,7 @@ pub(crate) fn bearer_error(fields: &[&str]) -> Option<Challenge> {
         .map(str::trim)
         .filter(|h| !h.is_empty())
         .flat_map(|h| parse_www_authenticate(h).unwrap_or_else(|_| partial_parse(h)))
-        .find(|c| c.scheme.eq_ignore_ascii_case("bearer") && c.param("error").is_some())
+        .find(|c| schemes.iter().any(|s| c.scheme.eq_ignore_ascii_case(s)) && c.param("error").is_some())
 }
 
 /// The challenges before the first syntax error: what the longest prefix

@@ -126,3 +126,54 @@ fn a_tls_client_auth_client_without_a_secret_shares_through_the_fleet() {
     let at = t.access_token().as_bytes();
     assert!(!raw.windows(16).any(|w| at.windows(16).any(|x| x == w)), "the token is readable in Redis");
 }
+
+fn key_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/keys").join(name)
+}
+
+#[test]
+fn dpop_tokens_are_shared_only_with_the_same_key_and_never_with_a_generated_one() {
+    let Some(redis) = RedisServer::start() else { return };
+    let sim = sim();
+    for fleet in [true, false] {
+        let dir = scratch("dpop-files");
+        let shared = |c: Config| if fleet { c.shared_cache_url(redis.url()) } else { c.cache_dir(&dir) };
+        let mk = |c: Config| Client::new(shared(c)).unwrap().token().unwrap().access_token().to_string();
+        let before = requests(&sim);
+        let other = dir.join("other-p256.pem");
+        std::fs::write(&other, rcgen::KeyPair::generate().unwrap().serialize_pem()).unwrap();
+        let with = |key: PathBuf| mk(config(&sim, "svc", "s3cret-value").dpop_key(key));
+        let a = with(key_fixture("p256.pkcs8.pem"));
+        assert_eq!(with(key_fixture("p256.pkcs8.pem")), a, "the same DPoP key shares (fleet: {fleet})");
+        // The same key in another format: the same thumbprint.
+        assert_eq!(with(key_fixture("p256.sec1.pem")), a, "the same key as SEC1 shares (fleet: {fleet})");
+        assert_ne!(with(other), a, "another DPoP key does not (fleet: {fleet})");
+        // A generated key is the client's own: nothing shared, nothing left behind.
+        let g1 = mk(config(&sim, "svc", "s3cret-value").dpop(true));
+        let g2 = mk(config(&sim, "svc", "s3cret-value").dpop(true));
+        assert_ne!(g1, g2);
+        assert_eq!(requests(&sim) - before, 4);
+        if fleet {
+            let keys: Vec<String> = redis::cmd("KEYS").arg("oauth2cc:*:token").query(&mut redis.conn()).unwrap();
+            assert_eq!(keys.len(), 2, "entries for the two file keys only: {keys:?}");
+        } else {
+            // The cache uses a private directory inside one others may enter.
+            fn tokens(d: &Path) -> usize {
+                std::fs::read_dir(d)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .map(
+                        |p| {
+                            if p.is_dir() {
+                                tokens(&p)
+                            } else {
+                                usize::from(p.extension().is_some_and(|x| x == "token"))
+                            }
+                        },
+                    )
+                    .sum()
+            }
+            assert_eq!(tokens(&dir), 2, "token files for the two file keys only");
+        }
+    }
+}

@@ -10,12 +10,27 @@ if TYPE_CHECKING:
 
 
 def resend(client: Client, raise_on_unauthorized: bool, status: int, token: str,
-           www_authenticate: list[str], retried: bool) -> bool:
-    """True when the request must be sent once more with a new token (the
-    core dropped ``token`` if still cached). Raises the ``APIError`` the
-    answer means when ``raise_on_unauthorized``; a second "retry" (the API
-    rejects a fresh token too) is the caller's response, returned as it is."""
-    outcome = client.handle_response(status, token, www_authenticate)
+           www_authenticate: list[str], retried: bool, url: str | None = None,
+           dpop_nonce: str | None = None) -> bool:
+    """True when the request must be sent once more: with a new token (the
+    core dropped ``token`` if still cached) or, for a DPoP client (``url``
+    given), with a new proof carrying the server's new nonce. Raises the
+    ``APIError`` the answer means when ``raise_on_unauthorized``; a second
+    "retry" (one resend per request, whatever the reason) is the caller's
+    response, returned as it is."""
+    if url is None:
+        outcome = client.handle_response(status, token, www_authenticate)
+    else:
+        outcome = client.handle_response(status, token, www_authenticate, url=url, dpop_nonce=dpop_nonce)
     if outcome.error is not None and raise_on_unauthorized:
         raise outcome.error
     return outcome.should_retry and not retried
+
+
+def authorization(client: Client, dpop: bool, method: str, url: str, token: str) -> dict[str, str]:
+    """The headers that carry ``token``: ``Authorization: Bearer``, or for a
+    DPoP client ``Authorization: DPoP`` and a fresh ``DPoP`` proof (a new
+    ``jti`` for every request, a resend included)."""
+    if not dpop:
+        return {"Authorization": "Bearer " + token}
+    return {"Authorization": "DPoP " + token, "DPoP": client.dpop_proof(method, url, token)}

@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from ._auth import resend
+from ._auth import authorization, resend
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,6 +35,10 @@ class HttpxAuth(httpx.Auth):
     when ``raise_on_unauthorized`` is true (the default); otherwise the
     response is returned. A plain 403 is always returned.
 
+    With a DPoP client (``dpop=True``) each request carries
+    ``Authorization: DPoP <token>`` and a fresh ``DPoP`` proof; a 401
+    ``use_dpop_nonce`` is sent once more with the API's new nonce.
+
     >>> httpx.Client(auth=oauth2cc.HttpxAuth(client))  # doctest: +SKIP
     """
 
@@ -43,6 +47,7 @@ class HttpxAuth(httpx.Auth):
     def __init__(self, client: Client, *, raise_on_unauthorized: bool = True) -> None:
         self.client = client
         self.raise_on_unauthorized = raise_on_unauthorized
+        self._dpop = bool(getattr(client, "dpop", False))
 
     def _flow(
         self, request: httpx.Request, token: str, renew: Callable[[], str] | None
@@ -51,12 +56,18 @@ class HttpxAuth(httpx.Auth):
         (and is sent the response). For a new token it calls ``renew``, or
         without one yields None (and is sent the token)."""
         retried = False
+        dpop = self._dpop
+        url = str(request.url) if dpop else None
         while True:
-            request.headers["Authorization"] = "Bearer " + token
+            if dpop:
+                request.headers.update(authorization(self.client, True, request.method, str(request.url), token))
+            else:
+                request.headers["Authorization"] = "Bearer " + token
             response = yield request
             assert isinstance(response, httpx.Response)
             if not resend(self.client, self.raise_on_unauthorized, response.status_code, token,
-                          response.headers.get_list("WWW-Authenticate"), retried):
+                          response.headers.get_list("WWW-Authenticate"), retried, url,
+                          response.headers.get("DPoP-Nonce") if dpop else None):
                 return
             retried = True
             new_token = renew() if renew is not None else (yield None)

@@ -40,7 +40,7 @@ _ErrorKind: TypeAlias = Literal[
     "api_rejected",
     "api_unauthorized",
 ]
-_ResponseAction: TypeAlias = Literal["proceed", "retry", "error"]
+_ResponseAction: TypeAlias = Literal["proceed", "retry", "retry_with_nonce", "error"]
 
 @type_check_only
 class Stats(TypedDict):
@@ -155,8 +155,17 @@ class Client:
     def token_info(self) -> TokenInfo: ...
     def invalidate(self, token: str) -> bool: ...
     def handle_response(
-        self, status: int, used_token: str, www_authenticate: Union[str, Sequence[str], None] = None
+        self,
+        status: int,
+        used_token: str,
+        www_authenticate: Union[str, Sequence[str], None] = None,
+        *,
+        url: Optional[str] = None,
+        dpop_nonce: Optional[str] = None,
     ) -> ResponseOutcome: ...
+    def dpop_proof(self, method: str, url: str, token: Optional[str] = None) -> str: ...
+    @property
+    def dpop(self) -> bool: ...
     def handle_unauthorized(
         self, used_token: str, www_authenticate: Union[str, Sequence[str], None]
     ) -> ResponseOutcome: ...

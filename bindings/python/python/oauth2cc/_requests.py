@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 import requests.auth
 
-from ._auth import resend
+from ._auth import authorization, resend
 from ._mtls import check_requests_cert
 
 TYPE_CHECKING = False
@@ -33,6 +33,11 @@ class RequestsAuth(requests.auth.AuthBase):
     when ``raise_on_unauthorized`` is true (the default); otherwise the
     response is returned as it is. A plain 403 is always returned.
 
+    With a DPoP client (``dpop=True``) each request carries
+    ``Authorization: DPoP <token>`` and a fresh ``DPoP`` proof for its method
+    and URL; a 401 ``use_dpop_nonce`` is sent once more with a proof that
+    carries the API's new nonce (the token is kept).
+
     >>> session = requests.Session()                  # doctest: +SKIP
     >>> session.auth = oauth2cc.RequestsAuth(client)  # doctest: +SKIP
     """
@@ -40,11 +45,15 @@ class RequestsAuth(requests.auth.AuthBase):
     def __init__(self, client: Client, *, raise_on_unauthorized: bool = True) -> None:
         self.client = client
         self.raise_on_unauthorized = raise_on_unauthorized
+        self._dpop = bool(getattr(client, "dpop", False))
         self._cert_files = client.client_cert_files
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.client.token()
-        r.headers["Authorization"] = "Bearer " + token
+        if self._dpop:
+            r.headers.update(authorization(self.client, True, r.method or "GET", r.url or "", token))
+        else:
+            r.headers["Authorization"] = "Bearer " + token
         body = r.body
         pos: int | None = None
         if hasattr(body, "seek"):
@@ -70,19 +79,23 @@ class _Hook:
         auth = self.auth
         if auth._cert_files is not None:
             check_requests_cert(auth._cert_files, kwargs.get("cert"))
-        if not resend(auth.client, auth.raise_on_unauthorized, resp.status_code, self.token, _www(resp), False):
+        url = (resp.request.url or "") if auth._dpop else None
+        nonce = resp.headers.get("DPoP-Nonce") if auth._dpop else None
+        if not resend(auth.client, auth.raise_on_unauthorized, resp.status_code, self.token, _www(resp), False,
+                      url, nonce):
             return resp
         retry = resp.request.copy()
         if self.body_pos is not None:
             retry.body.seek(self.body_pos)  # type: ignore[union-attr]
         new_token = auth.client.token()
-        retry.headers["Authorization"] = "Bearer " + new_token
+        retry.headers.update(authorization(auth.client, auth._dpop, retry.method or "GET", retry.url or "", new_token))
         _ = resp.content  # release the connection
         resp.close()
         again: requests.Response = resp.connection.send(retry, **kwargs)
         again.history.append(resp)
         again.request = retry
-        resend(auth.client, auth.raise_on_unauthorized, again.status_code, new_token, _www(again), True)
+        resend(auth.client, auth.raise_on_unauthorized, again.status_code, new_token, _www(again), True, url,
+               again.headers.get("DPoP-Nonce") if auth._dpop else None)
         return again
 
 
