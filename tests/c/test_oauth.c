@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1021,6 +1023,104 @@ static void test_cache_dir_shares_between_processes(void) {
     oauth_free(b);
 }
 
+/* A redis-server on a Unix socket in a temporary directory (no TCP port to
+ * pick), started by the test; 0 and a loud message when none is installed
+ * (outside CI: `make test` installs it). */
+static pid_t redis_pid;
+static char redis_dir[] = "/tmp/oauth2cc-c-redis-XXXXXX";
+static char redis_url[300];
+
+static int redis_start(void) {
+    char sock[100]; /* fits sockaddr_un.sun_path (108) */
+    int i;
+    if (mkdtemp(redis_dir) == NULL) return -1;
+    snprintf(sock, sizeof sock, "%s/redis.sock", redis_dir);
+    redis_pid = fork();
+    if (redis_pid == 0) {
+        const char *bin = getenv("REDIS_SERVER") ? getenv("REDIS_SERVER") : "redis-server";
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        execlp(bin, bin, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "",
+               "--appendonly", "no", "--dir", redis_dir, (char *)NULL);
+        _exit(127);
+    }
+    if (redis_pid < 0) return -1;
+    for (i = 0; i < 500; i++) {
+        struct sockaddr_un a;
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0), ok;
+        int status;
+        memset(&a, 0, sizeof a);
+        a.sun_family = AF_UNIX;
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+        ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        if (fd >= 0) close(fd);
+        if (ok) {
+            snprintf(redis_url, sizeof redis_url, "redis+unix://%s", sock);
+            return 1;
+        }
+        if (waitpid(redis_pid, &status, WNOHANG) == redis_pid) {
+            redis_pid = 0;
+            return 0; /* exited: no redis-server */
+        }
+        sleep_ms(10);
+    }
+    return -1;
+}
+
+static void redis_stop(void) {
+    char path[300];
+    if (redis_pid > 0) {
+        kill(redis_pid, SIGKILL);
+        waitpid(redis_pid, NULL, 0);
+        redis_pid = 0;
+    }
+    snprintf(path, sizeof path, "%s/redis.sock", redis_dir);
+    unlink(path);
+    rmdir(redis_dir);
+}
+
+/* Fleet mode: two processes, each with its own client and the same
+ * shared_cache_url, make one token request between them. */
+static void test_shared_cache_url_shares_between_processes(void) {
+    char tok[TOKEN_MAX];
+    size_t len;
+    int status = -1, up = redis_start();
+    pid_t pid;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    oauth_client *a;
+    if (up == 0) {
+        const char *ci = getenv("CI");
+        CHECK(!(ci && (strcmp(ci, "true") == 0 || strcmp(ci, "1") == 0)));
+        fprintf(stderr, "\n!!!!!!!! SKIPPED: no redis-server: the C fleet test did NOT run\n\n");
+        redis_stop();
+        return;
+    }
+    CHECK(up == 1);
+    o.shared_cache_url = redis_url;
+    a = new_client("svc", "s3cret-value", &o);
+    CHECK(oauth_get_token(a, tok, sizeof tok, &len) == OAUTH_OK);
+    pid = fork();
+    if (pid == 0) {
+        /* Another process with its own client: the fleet's token, no request. */
+        char t2[TOKEN_MAX];
+        size_t l2;
+        oauth_client *b = NULL;
+        int rc = oauth_client_new(token_url, "svc", "s3cret-value", &o, &b);
+        if (rc != OAUTH_OK) _exit(2);
+        rc = oauth_get_token(b, t2, sizeof t2, &l2);
+        oauth_free(b);
+        _exit(rc != OAUTH_OK ? 3 : strcmp(t2, tok) != 0 ? 4 : 0);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(sim_stat("token_requests") == 1);
+    oauth_free(a);
+    redis_stop();
+}
+
 static void *fail_in_thread(void *p) {
     oauth_client *c = NULL;
     (void)p;
@@ -1474,6 +1574,7 @@ int main(void) {
     run("TLS: CA file accepted, unknown CA refused", test_tls);
     run("mutual TLS: certificate files checked and given back", test_client_certificate);
     run("cache_dir shares tokens between processes", test_cache_dir_shares_between_processes);
+    run("shared_cache_url shares tokens between processes", test_shared_cache_url_shares_between_processes);
     run("oauth_options v1 caller: only its fields read and written", test_options_v1_caller);
     run("oauth_options v2 caller: only its fields read and written", test_options_v2_caller);
     run("oauth_options v3 caller: only its fields read and written", test_options_v3_caller);

@@ -109,6 +109,9 @@ fn authenticate(
     };
     match form_get("client_secret") {
         Some(s) if c.methods.contains(&AuthMethod::Post) && s == c.secret => (Some(id), Ok(c.clone())),
+        // A client registered without a secret is authenticated by the
+        // certificate it presents (tls_client_auth; any certificate will do).
+        None if c.secret.is_empty() && req.client_cert.is_some() => (Some(id), Ok(c.clone())),
         _ => (Some(id), Err(unauthorized())),
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::api_response::{DpopAnswer, ResponseAction};
 use crate::backoff::Policy;
+use crate::binding::Binding;
 use crate::cache::{Cache, Failed};
 use crate::config::{AuthMethod, Config};
 use crate::deferred::say;
@@ -76,14 +77,14 @@ impl Prepared {
             Route::Fixed(t) => t.key_thumbprint(),
             Route::Discovered { .. } => crate::assertion::preflight(&config)?,
         };
+        // The key tokens are bound to: a bound token is shared only with its holders.
+        let binding = Binding::new(&config, jkt.as_deref())?;
         let files = match &config.cache_dir {
-            // A DPoP-bound token is of use only with its key: the key's thumbprint is part of the cache key.
-            Some(dir) => Some(FileCache::new(dir, &config, key_thumbprint.as_deref(), jkt.as_deref())?),
+            Some(dir) => Some(FileCache::new(dir, &config, &binding, key_thumbprint.as_deref())?),
             None => None,
         };
         let fleet = match &config.shared_cache_url {
-            // As for the file cache: a DPoP-bound token serves only the hosts holding the key.
-            Some(_) => Some(Fleet::new(&config, jkt.as_deref())?),
+            Some(_) => Some(Fleet::new(&config, &binding)?),
             None => None,
         };
         Ok(Prepared { config, route, files, fleet, dpop })

@@ -21,6 +21,7 @@
 mod api_response;
 mod assertion;
 mod backoff;
+mod binding;
 mod cache;
 mod client;
 mod client_cert;
