@@ -1043,8 +1043,8 @@ static int redis_start(void) {
             dup2(devnull, 1);
             dup2(devnull, 2);
         }
-        execlp(bin, bin, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "",
-               "--appendonly", "no", "--dir", redis_dir, (char *)NULL);
+        execlp(bin, bin, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "", "--appendonly",
+               "no", "--dir", redis_dir, (char *)NULL);
         _exit(127);
     }
     if (redis_pid < 0) return -1;
