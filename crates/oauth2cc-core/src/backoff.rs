@@ -9,6 +9,9 @@ use std::time::Duration;
 
 pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+/// The shortest pause after a 429: `Retry-After: 0` (or a date already
+/// past) would otherwise let every call send a request.
+pub(crate) const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
 pub(crate) const DEFAULT_COOL_DOWN: Duration = Duration::from_secs(60);
 pub(crate) const BACKOFF_BASE: Duration = Duration::from_millis(500);
 pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(60);
@@ -25,7 +28,9 @@ pub(crate) struct Policy {
 /// The wait after the `failures`-th failure in a row (1 for the first).
 pub(crate) fn delay_after(err: &Error, failures: u32, policy: &Policy) -> Duration {
     match err.kind() {
-        ErrorKind::RateLimited => err.retry_after().unwrap_or(DEFAULT_RETRY_AFTER).min(MAX_RETRY_AFTER),
+        ErrorKind::RateLimited => {
+            err.retry_after().unwrap_or(DEFAULT_RETRY_AFTER).clamp(MIN_RETRY_AFTER, MAX_RETRY_AFTER)
+        }
         // Retrying cannot help until someone changes the configuration.
         // A configuration error the token endpoint reported (a 404: a wrong
         // realm or path) backs off as a server error instead: it is the
@@ -70,6 +75,7 @@ mod tests {
         let rl = Error::new(ErrorKind::RateLimited, "x");
         assert_eq!(delay_after(&rl, 1, &P), DEFAULT_RETRY_AFTER);
         assert_eq!(delay_after(&rl.clone().with_retry_after(Some(Duration::from_secs(7200))), 1, &P), MAX_RETRY_AFTER);
+        assert_eq!(delay_after(&rl.clone().with_retry_after(Some(Duration::ZERO)), 1, &P), MIN_RETRY_AFTER);
         assert_eq!(delay_after(&Error::new(ErrorKind::InvalidClient, "x"), 3, &P), DEFAULT_COOL_DOWN);
         assert_eq!(delay_after(&Error::new(ErrorKind::InvalidConfig, "x"), 3, &P), DEFAULT_COOL_DOWN);
         let not_found = Error::new(ErrorKind::InvalidConfig, "x").with_status(404);

@@ -260,3 +260,17 @@ fn a_client_without_a_service_account_is_told_which_setting_to_enable() {
     let e = client(&sim, "svc", "wrong").token().unwrap_err();
     assert!(e.hint().unwrap().contains("client id and secret"), "{e}");
 }
+
+#[test]
+fn a_429_with_retry_after_zero_still_pauses_a_second_not_a_request_per_call() {
+    let sim = sim();
+    sim.push_fault(Fault::Status { status: 429, retry_after: Some("0".into()), body: None }, 100);
+    let c = client(&sim, "svc", "s3cret-value");
+    for _ in 0..50 {
+        let e = c.token().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::RateLimited, "{e}");
+        assert!(e.retry_after().is_some_and(|d| d > Duration::ZERO), "{e}");
+    }
+    // 50 calls in well under a second: one request, then the 1 s floor holds the rest.
+    assert_eq!(requests(&sim), 1);
+}
