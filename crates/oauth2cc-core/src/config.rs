@@ -668,7 +668,7 @@ impl fmt::Debug for Config {
             .field("dpop_key", &self.dpop_key)
             .field("issuer", &self.issuer.as_deref().map(redact_url))
             .field("auth_method_chosen", &self.auth_method_chosen)
-            .field("shared_cache_url", &self.shared_cache_url.as_ref().map(|u| redact_url(u.expose())))
+            .field("shared_cache_url", &self.shared_cache_url.as_ref().map(|u| redact_url_and_query(u.expose())))
             .field("shared_cache_password_file", &self.shared_cache_password_file)
             .field("shared_cache_timeout", &self.shared_cache_timeout)
             .finish()
@@ -692,6 +692,15 @@ impl ParsedUrl {
 
     pub fn is_loopback(&self) -> bool {
         crate::proxy::is_loopback_host(&self.host)
+    }
+}
+
+/// A URL that may carry a password in its query (Redis URLs accept
+/// `?pass=` and `?password=`) without user information nor query, for messages.
+pub(crate) fn redact_url_and_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{}?***", redact_url(base)),
+        None => redact_url(url),
     }
 }
 
@@ -789,6 +798,8 @@ mod tests {
     fn urls_are_shown_without_user_information() {
         assert_eq!(redact_url("https://u:pw@h:1/p?q@x"), "https://***@h:1/p?q@x");
         assert_eq!(redact_url("https://h/p"), "https://h/p");
+        assert_eq!(redact_url_and_query("redis://u:pw@h:1/0?pass=x"), "redis://***@h:1/0?***");
+        assert_eq!(redact_url_and_query("redis+unix:///s.sock"), "redis+unix:///s.sock");
         let e = Config::new("ftp://u:pw@h/x", "id", "s").validate().unwrap_err();
         assert!(!e.to_string().contains("pw"), "{e}");
     }

@@ -100,7 +100,7 @@ return 0
 /// Whether the shared cache URL is one this module can use (checked by `Config::validate`).
 pub(crate) fn check_url(cfg: &Config) -> Result<(), Error> {
     let Some(url) = &cfg.shared_cache_url else { return Ok(()) };
-    let shown = crate::config::redact_url(url.expose());
+    let shown = crate::config::redact_url_and_query(url.expose());
     let scheme = url.expose().split_once("://").map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
     if !matches!(scheme.as_str(), "redis" | "rediss" | "redis+unix" | "unix") {
         return Err(Error::config(format!(
@@ -300,7 +300,7 @@ fn read_password(path: &std::path::Path) -> Result<Zeroizing<String>, Error> {
 }
 
 fn open_link(cfg: &Config, url: &str, password: Option<&str>, ca: Option<&std::path::Path>) -> Result<Link, Error> {
-    let shown = crate::config::redact_url(url);
+    let shown = crate::config::redact_url_and_query(url);
     let bad = || Error::config(format!("shared cache URL {shown:?} is not a valid Redis URL"));
     let mut info = redis::IntoConnectionInfo::into_connection_info(url).map_err(|_| bad())?;
     if let Some(p) = password {

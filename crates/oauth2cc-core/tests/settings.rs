@@ -303,6 +303,17 @@ fn every_new_setting_reaches_the_configuration_and_pem_text_stays_hidden() {
         assert!(shown.contains(expected), "{expected} missing from {shown}");
     }
     assert!(!shown.contains("S3CRETKEYMATERIAL") && !shown.contains("p4ssw0rd"), "{shown}");
+    // The Redis URL's password may also be a query parameter (`?pass=`, `?password=`).
+    for url in ["redis+unix:///run/redis.sock?pass=QU3RYPASS", "redis://h:6379/0?password=QU3RYPASS&db=1"] {
+        std::env::set_var("OAUTH2CC_SHARED_CACHE_URL", url);
+        let shown = format!("{:?}", Config::from_env(None).unwrap());
+        assert!(!shown.contains("QU3RYPASS"), "{shown}");
+        let bad = url.replace("redis", "ftp");
+        std::env::set_var("OAUTH2CC_SHARED_CACHE_URL", &bad);
+        let e = Client::new(Config::from_env(None).unwrap()).err().expect("an ftp:// shared cache URL is refused");
+        assert!(!e.to_string().contains("QU3RYPASS"), "{e}");
+    }
+    std::env::set_var("OAUTH2CC_SHARED_CACHE_URL", "rediss://fleet:p4ssw0rd@redis.internal:6380/0");
     // A path is a file; a bad flag value is named.
     std::env::set_var("OAUTH2CC_PRIVATE_KEY", "~/keys/svc.pem");
     assert!(format!("{:?}", Config::from_env(None).unwrap()).contains("File(\""));
