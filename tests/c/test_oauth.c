@@ -1336,7 +1336,6 @@ static void test_handle_dpop_response_case_table(void) {
     oauth_free(c);
 }
 
-
 /* Hostile input to the v4 options and the DPoP / certificate functions: each
  * is refused with OAUTH_ERR_INVALID_ARGUMENT (or handled), never a crash, a
  * hang or an unbounded read. alarm() turns a hang into a failed run. */
@@ -1350,22 +1349,23 @@ static oauth_status new_with(const oauth_options *o) {
 
 static void test_hostile_v4_options(void) {
     static const char bad_utf8[] = "ab\xff\xfe";
-    const char *names[] = {"signing_key_file", "signing_key_pem", "signing_alg", "key_id", "assertion_audience",
-                           "client_cert_file", "client_key_file", "dpop_key_file", "issuer", "shared_cache_url",
-                           "shared_cache_password_file"};
+    const char *names[] = {
+        "signing_key_file",          "signing_key_pem", "signing_alg",   "key_id", "assertion_audience",
+        "client_cert_file",          "client_key_file", "dpop_key_file", "issuer", "shared_cache_url",
+        "shared_cache_password_file"};
     size_t i, big = (size_t)16 << 20;
     char *huge;
     double t0;
     alarm(60);
     for (i = 0; i < sizeof names / sizeof names[0]; ++i) {
         oauth_options o = OAUTH_OPTIONS_INIT;
-        const char **field[] = {&o.signing_key_file, &o.signing_key_pem, &o.signing_alg, &o.key_id,
-                                &o.assertion_audience, &o.client_cert_file, &o.client_key_file, &o.dpop_key_file,
-                                &o.issuer, &o.shared_cache_url, &o.shared_cache_password_file};
+        const char **field[] = {
+            &o.signing_key_file,          &o.signing_key_pem, &o.signing_alg,   &o.key_id, &o.assertion_audience,
+            &o.client_cert_file,          &o.client_key_file, &o.dpop_key_file, &o.issuer, &o.shared_cache_url,
+            &o.shared_cache_password_file};
         *field[i] = bad_utf8;
         CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
-        if (strstr(oauth_last_error(), names[i]) == NULL)
-            fprintf(stderr, "  %s: %s\n", names[i], oauth_last_error());
+        if (strstr(oauth_last_error(), names[i]) == NULL) fprintf(stderr, "  %s: %s\n", names[i], oauth_last_error());
         CHECK(strstr(oauth_last_error(), names[i]) != NULL);
     }
     {
