@@ -36,5 +36,8 @@ for d in target/criterion/*/*/new target/criterion/*/new; do
         "$d/estimates.json" "$name" | tee -a "$results"
 done
 
+echo "== Fleet mode (Redis)"
+cargo bench -q -p oauth2cc-core --bench fleet 2>/dev/null | grep '^{' | tee -a "$results" || true
+
 python3 bench/report.py "$results" bench/RESULTS.md "make bench"
 echo "wrote bench/RESULTS.md"

@@ -303,18 +303,33 @@ typedef struct oauth_options {
    */
   const char *issuer;
   /**
-   * A Redis or Valkey URL (`redis://`, `rediss://`, `redis+unix://`)
-   * through which hosts share one token, one request budget and one pause,
-   * or NULL. Since version 4.
+   * Fleet mode: a Redis or Valkey URL through which every process on every
+   * host using it shares, per client, one token, one request budget per
+   * token endpoint host (`max_requests_per_second` then bounds the fleet)
+   * and one pause (cool-down, `Retry-After`, backoff), or NULL.
+   * `redis://[user[:password]@]host[:port][/db]`, `rediss://` (TLS, trusting
+   * the system store and `ca_file`), `redis+unix:///path/to/redis.sock`.
+   * The in-memory cache stays in front: a cached read never reaches Redis.
+   * Entries are sealed (AES-256-GCM) under a key derived from the client's
+   * credential (the secret, the client key, the signing key), so a reader
+   * of Redis without it can neither use nor forge them; a token bound to a
+   * client certificate is shared only with holders of that certificate.
+   * With `issuer` (discovery) entries are keyed on the issuer. The URL is
+   * shown without user information. If Redis fails, the client works alone
+   * (its own cache, budget and pauses), logs one warning and rejoins when
+   * Redis answers. Since version 4.
    */
   const char *shared_cache_url;
   /**
-   * A file holding the shared cache's password, or NULL. Since version 4.
+   * A file whose first line is the shared cache's password (for the ACL
+   * user in `shared_cache_url`, or the default user), or NULL; read when the
+   * client is created, never logged or shown. Since version 4.
    */
   const char *shared_cache_password_file;
   /**
-   * How long one shared cache operation may take, in milliseconds, before
-   * the client falls back to standalone behaviour; 0 means 50. Since version 4.
+   * The limit on connecting to the shared cache and on each exchange with
+   * it, in milliseconds (at most 10000), after which the client works
+   * alone; 0 means 50. Since version 4.
    */
   unsigned int shared_cache_timeout_ms;
 } oauth_options;

@@ -66,6 +66,8 @@ trap 'cleanup; exit 130' INT TERM
     --client id=demo,secret=demo-secret,lifetime=6 \
     --client id=post-only,secret=post-secret,methods=post,scopes=orders:read \
     --client id=big,secret=big-secret,token_size=1024 \
+    --client "id=key-svc,secret=,methods=key_jwt,jwks=$root/tests/fixtures/keys/public.jwks.json,jwk_names=rsa2048+p256+p384+ed25519" \
+    --client id=jwt-svc,secret=jwt-secret-value-0123456789abcdef,methods=secret_jwt \
     $sim_args >"$dir/iam-sim.out" 2>&1 &
 pid=$!
 wait_for "$dir/port" "$pid" iam-sim

@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
+mod jwt_auth;
+
 const ODD_ID: &str = "svc:a%b+c/d e&f=g#h~i";
 const ODD_SECRET: &str = "s:e%c+r/e t&=#~";
 /// No non-ASCII: RFC 6749 Appendix A allows only VSCHAR (%x20-7E) in a

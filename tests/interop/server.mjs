@@ -17,6 +17,11 @@
 //   odd-secret   / ODD_SECRET         client_secret_basic, plain id (for the raw Basic variant)
 //   short-client / short-secret       client_secret_basic, tokens live --short-ttl seconds
 //   spaced-client / SPACED_SECRET     client_secret_basic, a space and + / = % :
+//   jwt-secret / JWT_SECRET           client_secret_jwt (HS256, HS384, HS512)
+//   jwt-rsa, jwt-ec, jwt-ed           private_key_jwt, jwks = the public halves of the test keys in
+//                                     tests/fixtures/keys (rsa2048; p256 and p384; ed25519), kid =
+//                                     the RFC 7638 thumbprint (ed25519: kid "interop-ed-1")
+//   jwt-short                         private_key_jwt (p256), tokens live --short-ttl seconds
 //   dpop-client  / dpop-secret        client_secret_basic, DPoP-bound tokens required (dpop_bound_access_tokens)
 //   dpop-short   / dpop-secret        the same, tokens live --short-ttl seconds
 // Extra routes:
@@ -24,6 +29,7 @@
 //                         (also for a certificate-bound token sent without its certificate)
 //   GET  /test/stats      {"token_requests": n, "api_ok": n, "api_expired": n, "api_invalid": n, ...}
 //   POST /test/revoke-all revokes every token issued so far
+//   GET  /test/last-assertion {"client_id", "client_assertion"} of the last token request that had one
 //   GET  /api/dpop        protected, DPoP only: the proof verified with jose (signature by the embedded
 //                         jwk, typ, htm, htu, iat, jti replay, ath, the route's own nonce when required)
 //                         and the token's cnf.jkt binding; 401 with a DPoP challenge otherwise
@@ -32,6 +38,8 @@
 
 import crypto from 'node:crypto';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import https from 'node:https';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import Provider from 'oidc-provider';
@@ -49,6 +57,26 @@ const MTLS = mtlsDir ? mtls(mtlsDir) : null;
 export const ODD_ID = 'svc:a%b+c/d e&f=g#h~i';
 export const ODD_SECRET = 's:e%c+r/e t&=#~';
 export const SPACED_SECRET = 'a b+c/d=e%f:g~';
+// 64 bytes: long enough for HS512.
+export const JWT_SECRET = 'jwt-secret-of-sixty-four-bytes-for-hs512-0123456789abcdefghijklm';
+
+// Public JWKs of the test keys (tests/fixtures/keys/README.md), each with its RFC 7638
+// thumbprint as kid, as a client's published JWKS usually has (oidc-provider matches
+// the assertion's kid exactly); the ed25519 key has a chosen kid instead.
+const PUBLIC_JWKS = JSON.parse(readFileSync(new URL('../fixtures/keys/public.jwks.json', import.meta.url)));
+const REQUIRED = { RSA: ['e', 'kty', 'n'], EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'] };
+const thumbprint = (jwk) => createHash('sha256')
+  .update(JSON.stringify(Object.fromEntries(REQUIRED[jwk.kty].map((m) => [m, jwk[m]]))))
+  .digest('base64url');
+for (const [name, jwk] of Object.entries(PUBLIC_JWKS)) {
+  jwk.kid = name === 'ed25519' ? 'interop-ed-1' : thumbprint(jwk);
+}
+const keyClient = (client_id, keys) => ({
+  ...cc(client_id, undefined, 'private_key_jwt'),
+  jwks: { keys: keys.map((k) => PUBLIC_JWKS[k]) },
+});
+const SHORT_CLIENTS = ['short-client', 'jwt-short', 'mtls-short', 'dpop-short'];
+let lastAssertion = {};
 
 const cc = (client_id, client_secret, method, scope = 'api:read') => ({
   client_id,
@@ -83,10 +111,19 @@ server.listen(0, '127.0.0.1', () => {
       cc('odd-secret', ODD_SECRET, 'client_secret_basic'),
       cc('short-client', 'short-secret', 'client_secret_basic'),
       cc('spaced-client', SPACED_SECRET, 'client_secret_basic'),
+      cc('jwt-secret', JWT_SECRET, 'client_secret_jwt'),
+      keyClient('jwt-rsa', ['rsa2048']),
+      keyClient('jwt-ec', ['p256', 'p384']),
+      keyClient('jwt-ed', ['ed25519']),
+      keyClient('jwt-short', ['p256']),
       bound(cc('dpop-client', 'dpop-secret', 'client_secret_basic')),
       bound(cc('dpop-short', 'dpop-secret', 'client_secret_basic')),
       ...(MTLS ? MTLS.clients : []),
     ],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'],
+    },
     scopes: ['api:read', 'api:write', 'admin'],
     ...(MTLS ? { clientAuthMethods: MTLS.clientAuthMethods } : {}),
     // RFC 8705 section 5: oidc-provider has no alias setting of its own; its `discovery` option adds members.
@@ -102,9 +139,14 @@ server.listen(0, '127.0.0.1', () => {
       ...(MTLS ? { mTLS: MTLS.feature } : {}),
     },
     ttl: {
-      ClientCredentials: (ctx, token, client) => (['short-client', 'mtls-short', 'dpop-short'].includes(client.clientId) ? SHORT_TTL : TTL),
+      ClientCredentials: (ctx, token, client) => (SHORT_CLIENTS.includes(client.clientId) ? SHORT_TTL : TTL),
     },
   });
+
+  // INTEROP_DEBUG=1: why the provider refused a request (its answers keep the detail to themselves).
+  if (process.env.INTEROP_DEBUG) {
+    provider.on('grant.error', (ctx, err) => process.stderr.write(`grant.error: ${err.message} ${err.error_detail ?? ''}\n`));
+  }
 
   provider.on('client_credentials.saved', (token) => {
     issued.set(token.value, { exp: token.exp, model: token });
@@ -125,7 +167,23 @@ server.listen(0, '127.0.0.1', () => {
     await next();
   });
 
+  // The last client assertion, for the replay test (read once the provider parsed the form).
   provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      const p = ctx.oidc?.params;
+      if (ctx.path === '/token' && p?.client_assertion) {
+        lastAssertion = { client_id: p.client_id, client_assertion: p.client_assertion };
+      }
+    }
+  });
+
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/test/last-assertion') {
+      ctx.body = lastAssertion;
+      return;
+    }
     if (ctx.path === '/test/stats') {
       ctx.body = stats;
       return;

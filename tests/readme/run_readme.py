@@ -36,6 +36,7 @@ and these placeholders of the README replaced:
     https://iam.example.com/ -> the simulator's URL
     https://api.example.com/ -> the simulator's protected API (SIM/api/)
     /etc/myjob/secret        -> a temporary file holding s3cret-value (client svc)
+    /etc/myjob/key.pem       -> tests/fixtures/keys/p256.pkcs8.pem, a test key (client key-svc)
     127.0.0.1:8180           -> 127.0.0.1:PORT, a free port
 
 and curl made to fail on an HTTP error (`fail` in the temporary HOME's .curlrc).
@@ -63,6 +64,7 @@ FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)"
 LANGS = {"sh": "sh", "bash": "sh", "shell": "sh", "c": "c", "python": "python", "py": "python"}
 OPTIONS = {"env", "setup", "check", "timeout", "server", "file"}
 SECRET_FILE = "/etc/myjob/secret"
+KEY_FILE = "/etc/myjob/key.pem"
 SECRET = "s3cret-value"
 
 
@@ -143,6 +145,7 @@ def substitute(text, sim_url, secret_file, port):
     text = text.replace("https://iam.example.com/", sim_url + "/")
     text = text.replace("https://api.example.com/", sim_url + "/api/")
     text = text.replace(SECRET_FILE, secret_file)
+    text = text.replace(KEY_FILE, os.path.join(ROOT, "tests", "fixtures", "keys", "p256.pkcs8.pem"))
     return text.replace("127.0.0.1:8180", f"127.0.0.1:{port}")
 
 

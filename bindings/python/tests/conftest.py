@@ -19,6 +19,10 @@ CLIENTS = [
     "id=svc,secret=s3cret-value,scopes=orders:read+orders:write",
     "id=short,secret=short-secret,lifetime=2",
     "id=post-only,secret=post-secret,methods=post",
+    # Signed JWT client authentication: the public halves of the test keys in tests/fixtures/keys.
+    f"id=key-svc,secret=,methods=key_jwt,jwks={ROOT}/tests/fixtures/keys/public.jwks.json,"
+    "jwk_names=rsa2048+p256+p384+ed25519",
+    "id=jwt-svc,secret=jwt-secret-value-0123456789abcdef,methods=secret_jwt",
 ]
 
 

@@ -12,6 +12,11 @@ pub enum AuthMethod {
     BasicRaw,
     /// `client_id` and `client_secret` in the form body.
     Post,
+    /// A `client_assertion` JWT signed with the client secret (HS256/384/512).
+    SecretJwt,
+    /// A `client_assertion` JWT signed with a private key whose public half
+    /// is one of the client's `jwks`.
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
@@ -20,6 +25,8 @@ impl AuthMethod {
             "basic" | "client_secret_basic" => Some(AuthMethod::Basic),
             "basic_raw" | "client_secret_basic_raw" => Some(AuthMethod::BasicRaw),
             "post" | "client_secret_post" => Some(AuthMethod::Post),
+            "secret_jwt" | "client_secret_jwt" => Some(AuthMethod::SecretJwt),
+            "key_jwt" | "private_key_jwt" => Some(AuthMethod::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -41,6 +48,8 @@ pub struct ClientSpec {
     pub token_size: usize,
     /// Issue opaque random tokens instead of JWTs.
     pub opaque: bool,
+    /// Public keys (JWKs) that may sign this client's `private_key_jwt` assertions.
+    pub jwks: Vec<Value>,
     /// Require a DPoP proof at the token endpoint (Keycloak's "OAuth 2.0
     /// DPoP Bound Access Tokens"). Without it, a request that carries a
     /// proof still gets a DPoP-bound token.
@@ -58,6 +67,7 @@ impl ClientSpec {
             default_scopes: vec!["profile".into(), "email".into()],
             token_size: 0,
             opaque: false,
+            jwks: vec![],
             dpop: false,
         }
     }
@@ -87,14 +97,23 @@ impl ClientSpec {
         self
     }
 
+    /// The public keys (JWKs) that may sign `private_key_jwt` assertions.
+    pub fn jwks(mut self, keys: Vec<Value>) -> Self {
+        self.jwks = keys;
+        self
+    }
+
     pub fn token_size(mut self, n: usize) -> Self {
         self.token_size = n;
         self
     }
 
-    /// Parses `id=ID,secret=S[,methods=basic+post+basic_raw][,lifetime=N][,scopes=a+b][,token_size=N]`.
+    /// Parses `id=ID,secret=S[,methods=basic+post+basic_raw+secret_jwt+key_jwt][,lifetime=N][,scopes=a+b]
+    /// [,token_size=N][,jwks=FILE[,jwk_names=a+b]]`. `jwks` is a JSON file holding a JWK Set
+    /// (`{"keys": [...]}`) or an object of named JWKs, of which `jwk_names` picks some.
     pub fn parse(spec: &str) -> Result<ClientSpec, String> {
         let mut c = ClientSpec::new("", "");
+        let (mut jwks_file, mut jwk_names) = (None, None);
         for part in spec.split(',') {
             let (k, v) = part.split_once('=').ok_or_else(|| format!("expected key=value in {part:?}"))?;
             match k {
@@ -110,9 +129,23 @@ impl ClientSpec {
                 "scopes" => c.scopes = v.split('+').filter(|s| !s.is_empty()).map(String::from).collect(),
                 "token_size" => c.token_size = v.parse().map_err(|_| format!("bad token_size {v:?}"))?,
                 "opaque" => c.opaque = v == "true" || v == "1",
+                "jwks" => jwks_file = Some(v.to_string()),
+                "jwk_names" => jwk_names = Some(v.split('+').map(String::from).collect::<Vec<_>>()),
                 "dpop" => c.dpop = v == "true" || v == "1",
                 _ => return Err(format!("unknown key {k:?}")),
             }
+        }
+        if let Some(path) = jwks_file {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+            let v: Value = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+            c.jwks = match (v.get("keys").and_then(Value::as_array), &jwk_names) {
+                (Some(keys), None) => keys.clone(),
+                (_, Some(names)) => names
+                    .iter()
+                    .map(|n| v.get(n).cloned().ok_or_else(|| format!("{path}: no JWK named {n:?}")))
+                    .collect::<Result<_, _>>()?,
+                (None, None) => v.as_object().map(|o| o.values().cloned().collect()).unwrap_or_default(),
+            };
         }
         if c.id.is_empty() {
             return Err("a client needs id=".into());
@@ -140,6 +173,10 @@ impl ClientSpec {
             c.token_size = n as usize;
         }
         c.opaque = v.get("opaque").and_then(Value::as_bool).unwrap_or(false);
+        // A JWK Set ({"keys": [...]}) or an array of JWKs.
+        if let Some(keys) = v.get("jwks").map(|j| j.get("keys").unwrap_or(j)).and_then(Value::as_array) {
+            c.jwks = keys.clone();
+        }
         c.dpop = v.get("dpop").and_then(Value::as_bool).unwrap_or(false);
         Ok(c)
     }

@@ -10,6 +10,7 @@
 //! and `tls` (the server). This file holds only the public `Sim` type.
 
 mod api;
+mod assertion;
 mod config;
 mod discovery;
 mod dpop;
@@ -70,6 +71,7 @@ impl Sim {
             recent: Mutex::new(HashMap::new()),
             arrivals: Mutex::new(Vec::new()),
             failure_rate: Mutex::new(0.0),
+            seen_jti: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(1),
             rng: Mutex::new(seed | 1),
             dpop: Mutex::new(Default::default()),

@@ -4,7 +4,7 @@ use iam_sim::{BasicDecoding, ClientSpec, Sim, SimConfig};
 use std::io::Write;
 
 const USAGE: &str = "usage: iam-sim [--bind ADDR:PORT] [--realm NAME] [--rate-limit N]
-               [--client id=ID,secret=S[,methods=basic+post+basic_raw][,lifetime=SECS][,scopes=a+b][,token_size=N]]...
+               [--client id=ID,secret=S[,methods=basic+post+basic_raw+secret_jwt+key_jwt][,lifetime=SECS][,scopes=a+b][,token_size=N]]...
                [--clients-file FILE.json] [--port-file FILE]
                [--tls NAME,NAME... --ca-out FILE.pem [--client-cert-out PREFIX]] [--basic-decoding form|percent]
 

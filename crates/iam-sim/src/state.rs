@@ -37,6 +37,8 @@ pub(crate) struct State {
     pub(crate) arrivals: Mutex<Vec<Instant>>,
     /// Chance (0..1) that a token request without a queued fault fails at random.
     pub(crate) failure_rate: Mutex<f64>,
+    /// Client assertion `jti`s seen, with their `exp` (unix seconds), per client: replays are refused.
+    pub(crate) seen_jti: Mutex<HashMap<(String, String), u64>>,
     pub(crate) seq: AtomicU64,
     pub(crate) rng: Mutex<u64>,
     pub(crate) dpop: Mutex<crate::dpop::DpopState>,

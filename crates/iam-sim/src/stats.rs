@@ -26,6 +26,8 @@ pub struct Stats {
     pub last_accept: Option<String>,
     /// The last token request's auth method as the simulator read it.
     pub last_method: Option<String>,
+    /// Why the last refused client assertion was refused.
+    pub last_assertion_error: Option<String>,
     /// Metadata requests (OpenID Connect Discovery and RFC 8414), and their paths in order.
     pub discovery_requests: u64,
     pub discovery_paths: Vec<String>,
@@ -59,6 +61,7 @@ impl Stats {
             "last_params": self.last_params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
             "last_accept": self.last_accept,
             "last_method": self.last_method,
+            "last_assertion_error": self.last_assertion_error,
             "discovery_requests": self.discovery_requests,
             "discovery_paths": self.discovery_paths,
             "mtls_alias_token_requests": self.mtls_alias_token_requests,

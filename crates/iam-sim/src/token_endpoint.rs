@@ -1,6 +1,7 @@
 //! The realm's token endpoint: form decoding, client authentication, the
 //! per-IP rate limit, the queued faults applied, and token issuance.
 
+use crate::assertion;
 use crate::config::{AuthMethod, BasicDecoding, ClientSpec};
 use crate::faults::{random_fault, Fault};
 use crate::http::{Ending, Request, Response};
@@ -66,6 +67,9 @@ fn authenticate(
         .and_then(|b| STANDARD.decode(b.trim()).ok())
         .and_then(|raw| String::from_utf8(raw).ok());
     let unauthorized = || kc_error(401, "unauthorized_client", "Invalid client or Invalid client credentials");
+    if form_get("client_assertion_type").is_some() || form_get("client_assertion").is_some() {
+        return authenticate_jwt(st, req, form, basic.is_some());
+    }
     let clients = st.clients.lock();
     if let Some(raw) = basic {
         if form_get("client_secret").is_some() {
@@ -105,14 +109,66 @@ fn authenticate(
     };
     match form_get("client_secret") {
         Some(s) if c.methods.contains(&AuthMethod::Post) && s == c.secret => (Some(id), Ok(c.clone())),
+        // A client registered without a secret is authenticated by the
+        // certificate it presents (tls_client_auth; any certificate will do).
+        None if c.secret.is_empty() && req.client_cert.is_some() => (Some(id), Ok(c.clone())),
         _ => (Some(id), Err(unauthorized())),
     }
 }
 
-fn method_used(req: &Request) -> &'static str {
-    match req.header("authorization") {
-        Some(_) => "basic",
-        None => "post",
+/// `client_secret_jwt` / `private_key_jwt`: the client is the assertion's
+/// `sub` (and `client_id` in the form, when sent, must match it).
+fn authenticate_jwt(
+    st: &State,
+    req: &Request,
+    form: &[(String, String)],
+    has_basic: bool,
+) -> (Option<String>, Result<ClientSpec, Response>) {
+    let form_get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let refused = |who: Option<String>, why: String| {
+        st.stats.lock().last_assertion_error = Some(why.clone());
+        let description = format!("Client authentication with signed JWT failed: {why}");
+        (who, Err(kc_error(401, "invalid_client", &description)))
+    };
+    if has_basic || form_get("client_secret").is_some() {
+        return (None, Err(kc_error(400, "invalid_request", "Multiple client authentication methods")));
+    }
+    if form_get("client_assertion_type") != Some(assertion::JWT_BEARER) {
+        return refused(None, "client_assertion_type is missing or not jwt-bearer".into());
+    }
+    let Some(jws) = form_get("client_assertion") else {
+        return refused(None, "client_assertion is missing".into());
+    };
+    let sub = match assertion::parse(jws) {
+        Ok(p) => p.claims.get("sub").and_then(Value::as_str).map(String::from),
+        Err(why) => return refused(form_get("client_id").map(String::from), why),
+    };
+    let Some(id) = sub else {
+        return refused(form_get("client_id").map(String::from), "no sub".into());
+    };
+    if form_get("client_id").is_some_and(|c| c != id) {
+        return refused(Some(id), "client_id differs from the assertion's sub".into());
+    }
+    let Some(client) = st.clients.lock().get(&id).cloned() else {
+        return refused(Some(id), "unknown client".into());
+    };
+    match assertion::check(st, req, &client, jws) {
+        Ok(()) => (Some(id), Ok(client)),
+        Err(why) => refused(Some(id), why),
+    }
+}
+
+fn method_used(req: &Request, form: Option<&Vec<(String, String)>>) -> &'static str {
+    let assertion = form.and_then(|f| f.iter().find(|(k, _)| k == "client_assertion"));
+    match (req.header("authorization"), assertion) {
+        (Some(_), _) => "basic",
+        (None, Some((_, jws))) => {
+            match assertion::parse(jws).ok().and_then(|p| p.header["alg"].as_str().and_then(assertion::method_of)) {
+                Some(AuthMethod::SecretJwt) => "client_secret_jwt",
+                _ => "private_key_jwt",
+            }
+        }
+        (None, None) => "post",
     }
 }
 
@@ -153,7 +209,7 @@ pub(crate) fn token_endpoint(st: &State, req: &Request) -> Response {
         *s.token_requests_by_client.entry(who.unwrap_or_else(|| "?".into())).or_default() += 1;
         s.last_params = form.iter().flatten().filter(|(k, _)| k != "client_secret").cloned().collect();
         s.last_accept = req.header("accept").map(String::from);
-        s.last_method = auth.as_ref().ok().map(|_| method_used(req).into());
+        s.last_method = auth.as_ref().ok().map(|_| method_used(req, form.as_ref()).into());
     }
     if rate_limited(st, req.peer.ip()) {
         st.stats.lock().rate_limited += 1;

@@ -1,10 +1,11 @@
 //! Criterion benchmarks (make bench): a cached read with 1, 2 and 8 threads,
 //! and a full token request round trip against the in-process simulator with
-//! the connection reused, and the cost of one DPoP proof.
+//! the connection reused, the cost of one DPoP proof, and of signing one client
+//! assertion (RS256, ES256, EdDSA, HS256).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use iam_sim::{ClientSpec, Sim, SimConfig};
-use oauth2cc_core::{Client, Config};
+use oauth2cc_core::{AuthMethod, Client, Config, KeySource};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -61,6 +62,27 @@ fn round_trip(c: &mut Criterion) {
     c.bench_function("token_request_round_trip", |b| b.iter(|| client.bench_round_trip().unwrap()));
 }
 
+/// Signing one client assertion (RFC 7523): the cost `private_key_jwt` and
+/// `client_secret_jwt` add to each token request.
+fn client_assertion(c: &mut Criterion) {
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/keys/");
+    let mut g = c.benchmark_group("assertion");
+    for (name, file) in
+        [("RS256_2048", "rsa2048.pkcs8.pem"), ("ES256", "p256.pkcs8.pem"), ("EdDSA", "ed25519.pkcs8.pem")]
+    {
+        let cfg = Config::new("https://iam.example.com/token", "svc", "")
+            .auth_method(AuthMethod::PrivateKeyJwt)
+            .private_key(KeySource::File(format!("{keys}{file}").into()));
+        let client = Client::new(cfg).unwrap();
+        g.bench_function(name, |b| b.iter(|| client.bench_client_assertion().unwrap()));
+    }
+    let cfg = Config::new("https://iam.example.com/token", "svc", "s3cret-s3cret-s3cret-s3cret-s3cret")
+        .auth_method(AuthMethod::ClientSecretJwt);
+    let client = Client::new(cfg).unwrap();
+    g.bench_function("HS256", |b| b.iter(|| client.bench_client_assertion().unwrap()));
+    g.finish();
+}
+
 /// An API's 401 with a hostile 64 KiB `WWW-Authenticate` (an unterminated quoted
 /// string full of commas: the worst case of the recovery parser, once quadratic).
 fn hostile_www_authenticate(c: &mut Criterion) {
@@ -83,6 +105,6 @@ fn dpop_proof(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = cached_read, round_trip, hostile_www_authenticate, dpop_proof
+    targets = cached_read, round_trip, hostile_www_authenticate, dpop_proof, client_assertion
 }
 criterion_main!(benches);

@@ -2,8 +2,9 @@
 
 use crate::api_response::{DpopAnswer, ResponseAction};
 use crate::backoff::Policy;
+use crate::binding::Binding;
 use crate::cache::{Cache, Failed};
-use crate::config::Config;
+use crate::config::{AuthMethod, Config};
 use crate::deferred::say;
 use crate::discovery::{Discovery, Metadata};
 use crate::dpop::Dpop;
@@ -70,14 +71,20 @@ impl Prepared {
             }
             None => Route::Fixed(Transport::new(&config, dpop.clone())?),
         };
+        // The key is loaded and checked now, also when the token endpoint is
+        // discovered later; its thumbprint tells one key's cache files from another's.
+        let key_thumbprint = match &route {
+            Route::Fixed(t) => t.key_thumbprint(),
+            Route::Discovered { .. } => crate::assertion::preflight(&config)?,
+        };
+        // The key tokens are bound to: a bound token is shared only with its holders.
+        let binding = Binding::new(&config, jkt.as_deref())?;
         let files = match &config.cache_dir {
-            // A DPoP-bound token is of use only with its key: the key's thumbprint is part of the cache key.
-            Some(dir) => Some(FileCache::new(dir, &config, jkt.as_deref())?),
+            Some(dir) => Some(FileCache::new(dir, &config, &binding, key_thumbprint.as_deref())?),
             None => None,
         };
         let fleet = match &config.shared_cache_url {
-            // As for the file cache: a DPoP-bound token serves only the hosts holding the key.
-            Some(_) => Some(Fleet::new(&config, jkt.as_deref())?),
+            Some(_) => Some(Fleet::new(&config, &binding)?),
             None => None,
         };
         Ok(Prepared { config, route, files, fleet, dpop })
@@ -100,6 +107,13 @@ impl Prepared {
                 cfg.token_url = endpoint;
                 cfg.issuer = None;
                 cfg.auth_method = method;
+                // Only the picked method's settings (a key the method does not use is refused).
+                if method != AuthMethod::PrivateKeyJwt {
+                    cfg.private_key = None;
+                }
+                if !matches!(method, AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt) {
+                    (cfg.signing_alg, cfg.key_id, cfg.assertion_audience) = (None, None, None);
+                }
                 let d = Arc::new(Discovered { meta, transport: Transport::new(&cfg, self.dpop.clone())? });
                 current.store(Some(d.clone()));
                 d
@@ -227,6 +241,15 @@ impl Client {
         let prepared = self.inner.prepared.load();
         let deadline = Instant::now() + prepared.config.timeout;
         prepared.with_transport(deadline, |t| t.send(deadline))
+    }
+
+    /// Signs one client assertion, as a token request would, and returns its
+    /// length (0 for a method without one): for benchmarks only.
+    #[doc(hidden)]
+    pub fn bench_client_assertion(&self) -> Result<usize, Error> {
+        let prepared = self.inner.prepared.load();
+        let deadline = Instant::now() + prepared.config.timeout;
+        prepared.with_transport(deadline, |t| t.sign_assertion()).map(|a| a.map_or(0, |a| a.len()))
     }
 
     /// Replaces the client secret (after a rotation). Ends a pause caused by

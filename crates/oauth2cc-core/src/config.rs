@@ -498,6 +498,7 @@ impl Config {
             return Err(Error::config("client secret is empty"));
         }
         self.refuse_unsupported()?;
+        self.check_assertion_settings()?;
         let url = match &self.issuer {
             Some(_) if !self.token_url.is_empty() => {
                 return Err(Error::config(
@@ -567,26 +568,50 @@ impl Config {
             AuthMethod::ClientSecretBasic
                 | AuthMethod::ClientSecretBasicRaw
                 | AuthMethod::ClientSecretPost
+                | AuthMethod::ClientSecretJwt
+                | AuthMethod::PrivateKeyJwt
                 | AuthMethod::TlsClientAuth
                 | AuthMethod::SelfSignedTlsClientAuth
         ) {
             unsupported.push(self.auth_method.as_str());
-        }
-        for (set, name) in [
-            (self.private_key.is_some(), "private_key"),
-            (self.signing_alg.is_some(), "signing_alg"),
-            (self.key_id.is_some(), "key_id"),
-            (self.assertion_audience.is_some(), "assertion_audience"),
-        ] {
-            if set {
-                unsupported.push(name);
-            }
         }
         if unsupported.is_empty() {
             Ok(())
         } else {
             Err(Error::config(format!("not supported yet by this build: {}", unsupported.join(", "))))
         }
+    }
+
+    /// The client assertion settings fit the method (the key itself is
+    /// loaded and checked by `assertion::Assertion::new`, at client creation).
+    fn check_assertion_settings(&self) -> Result<(), Error> {
+        if self.issuer.is_some() && !self.auth_method_chosen {
+            // The method is picked from the issuer's metadata (the key, if any, is checked then too).
+            return Ok(());
+        }
+        let jwt = matches!(self.auth_method, AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt);
+        if self.private_key.is_some() && self.auth_method != AuthMethod::PrivateKeyJwt {
+            return Err(Error::config(format!(
+                "a private key (signing key) is set but the auth method is {}; it is used only with private_key_jwt",
+                self.auth_method.as_str()
+            )));
+        }
+        if self.auth_method == AuthMethod::PrivateKeyJwt && self.private_key.is_none() {
+            return Err(Error::config("private_key_jwt needs a private key (signing key file or PEM text)"));
+        }
+        for (set, name) in [
+            (self.signing_alg.is_some(), "signing_alg"),
+            (self.key_id.is_some(), "key_id"),
+            (self.assertion_audience.is_some(), "assertion_audience"),
+        ] {
+            if set && !jwt {
+                return Err(Error::config(format!(
+                    "{name} is set but the auth method is {}; it is used only with client_secret_jwt and private_key_jwt",
+                    self.auth_method.as_str()
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Checks a URL that tokens of this client will be sent to (an API) with

@@ -20,6 +20,7 @@
 //! that the next processes pause instead of retrying.
 
 use crate::backoff::Policy;
+use crate::binding::Binding;
 use crate::cache::Failed;
 use crate::config::Config;
 use crate::deferred::say;
@@ -43,7 +44,11 @@ const MAX_FILE: u64 = 256 * 1024;
 
 pub(crate) struct FileCache {
     dir: PathBuf,
+    /// The name of the pause and lock files (the credential's).
     key: String,
+    /// The name of the token file: `key`, or with a DPoP key its identity
+    /// too; None when no other client could use the token (a generated key).
+    token_key: Option<String>,
 }
 
 fn now_unix() -> f64 {
@@ -70,16 +75,29 @@ fn euid() -> u32 {
 }
 
 impl FileCache {
-    /// `dpop_jkt`: the thumbprint of the client's DPoP key, part of the key
-    /// (a bound token is of use only with its key).
-    pub fn new(dir: &Path, cfg: &Config, dpop_jkt: Option<&str>) -> Result<FileCache, Error> {
+    /// `binding`: the identity of the key tokens are bound to (see binding.rs).
+    /// `key_thumbprint`: the `private_key_jwt` key's, so that another key
+    /// (a rotation, a fix after a rejection) is another configuration, as another secret is.
+    pub fn new(dir: &Path, cfg: &Config, binding: &Binding, key_thumbprint: Option<&str>) -> Result<FileCache, Error> {
         let dir = private_dir(dir)?;
-        let key = cache_key(&hmac_key(&dir)?, cfg, dpop_jkt);
-        Ok(FileCache { dir, key })
+        let hmac = hmac_key(&dir)?;
+        let key = cache_key(&hmac, cfg, binding, key_thumbprint);
+        let token_key = binding.shares_tokens().then(|| match binding.token_part() {
+            Some(part) => {
+                let mut ctx = ring::hmac::Context::with_key(&hmac);
+                ctx.update(key.as_bytes());
+                ctx.update(b"dpop");
+                ctx.update(part);
+                ctx.sign().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
+            }
+            None => key.clone(),
+        });
+        Ok(FileCache { dir, key, token_key })
     }
 
-    fn token_path(&self) -> PathBuf {
-        self.dir.join(format!("{}.token", self.key))
+    /// The token file, if tokens are shared.
+    fn token_path(&self) -> Option<PathBuf> {
+        self.token_key.as_ref().map(|k| self.dir.join(format!("{k}.token")))
     }
 
     fn pause_path(&self) -> PathBuf {
@@ -143,13 +161,15 @@ impl FileCache {
     pub fn invalidate(&self, token: &str) {
         if let Some(t) = self.read_token() {
             if t.access_token() == token {
-                let _ = fs::remove_file(self.token_path());
+                if let Some(p) = self.token_path() {
+                    let _ = fs::remove_file(p);
+                }
             }
         }
     }
 
     /// The token file's contents if the file is ours, else None (and a foreign file is removed).
-    fn read_json(&self, path: &Path) -> Option<Map<String, Value>> {
+    fn read_json(&self, path: &Path, key: &str) -> Option<Map<String, Value>> {
         let mut f = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path).ok()?;
         let meta = f.metadata().ok()?;
         if !meta.is_file() || meta.uid() != euid() || meta.mode() & 0o077 != 0 || meta.len() > MAX_FILE {
@@ -175,12 +195,12 @@ impl FileCache {
             _ => return None,
         };
         let ours = map.get("format").and_then(Value::as_u64) == Some(FORMAT)
-            && map.get("key").and_then(Value::as_str) == Some(self.key.as_str());
+            && map.get("key").and_then(Value::as_str) == Some(key);
         ours.then_some(map)
     }
 
     fn read_token(&self) -> Option<Token> {
-        let m = self.read_json(&self.token_path())?;
+        let m = self.read_json(&self.token_path()?, self.token_key.as_deref()?)?;
         let s = |k: &str| m.get(k).and_then(Value::as_str).map(String::from);
         let f = |k: &str| m.get(k).and_then(Value::as_f64).filter(|x| x.is_finite());
         let (token, token_type) = (s("access_token")?, s("token_type")?);
@@ -199,6 +219,7 @@ impl FileCache {
     }
 
     fn write_token(&self, t: &Token, renew_after: (f64, f64)) {
+        let (Some(path), Some(key)) = (self.token_path(), self.token_key.as_deref()) else { return };
         let now_i = Instant::now();
         let now = now_unix();
         let at = |i: Instant| {
@@ -214,7 +235,7 @@ impl FileCache {
         let renew = issued + (expires - issued) * crate::jitter::uniform(renew_after.0, renew_after.1);
         let v = json!({
             "format": FORMAT,
-            "key": self.key,
+            "key": key,
             "access_token": t.access_token(),
             "token_type": t.token_type(),
             "scope": t.granted_scope(),
@@ -222,7 +243,7 @@ impl FileCache {
             "renew_at": renew,
             "expires_at": expires,
         });
-        self.write_atomically(&self.token_path(), &v);
+        self.write_atomically(&path, &v);
     }
 
     /// Records a failure, the `failures`-th in a row, with the backoff it
@@ -249,7 +270,7 @@ impl FileCache {
     /// The last failure recorded by a process and how many in a row; the error
     /// has a `retry_after` while its pause lasts.
     fn read_pause(&self) -> Option<(Error, u32)> {
-        let m = self.read_json(&self.pause_path())?;
+        let m = self.read_json(&self.pause_path(), &self.key)?;
         let failures = m.get("failures").and_then(Value::as_u64).unwrap_or(1).min(u32::MAX as u64) as u32;
         let left = m.get("until").and_then(Value::as_f64).filter(|x| x.is_finite())? - now_unix();
         let kind = ErrorKind::from_name(m.get("kind").and_then(Value::as_str)?)?;
@@ -414,7 +435,7 @@ fn create_key(dir: &Path, path: &Path) -> Result<(), Error> {
 
 /// The name of a configuration's files: HMAC-SHA-256 (first 128 bits, hex)
 /// of its parts, each preceded by its length so that no two configurations share an input.
-fn cache_key(key: &ring::hmac::Key, cfg: &Config, dpop_jkt: Option<&str>) -> String {
+fn cache_key(key: &ring::hmac::Key, cfg: &Config, binding: &Binding, key_thumbprint: Option<&str>) -> String {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut ctx = ring::hmac::Context::with_key(key);
     for part in [
@@ -429,13 +450,20 @@ fn cache_key(key: &ring::hmac::Key, cfg: &Config, dpop_jkt: Option<&str>) -> Str
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part.as_bytes());
     }
+    // The private_key_jwt key, only when there is one (as for the ones below).
+    if let Some(t) = key_thumbprint {
+        for part in ["private_key_jwt key", t] {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part.as_bytes());
+        }
+    }
     // A token the server bound to the client certificate (RFC 8705) serves only
-    // the processes presenting it; without one the key is as before.
-    if let Some(cert) = &cfg.client_cert {
-        let part = cert.to_string_lossy();
+    // the processes presenting it (the certificate's DER, at any path, on any
+    // host); without one the key is as before.
+    if let Some(cert) = binding.credential_part() {
         ctx.update(b"client_cert");
-        ctx.update(&(part.len() as u64).to_be_bytes());
-        ctx.update(part.as_bytes());
+        ctx.update(&(cert.len() as u64).to_be_bytes());
+        ctx.update(cert);
     }
     // Only when set, so that the names of configurations without one stay as they were.
     if let Some(issuer) = &cfg.issuer {
@@ -443,11 +471,6 @@ fn cache_key(key: &ring::hmac::Key, cfg: &Config, dpop_jkt: Option<&str>) -> Str
             ctx.update(&(part.len() as u64).to_be_bytes());
             ctx.update(part.as_bytes());
         }
-    }
-    // Appended only with DPoP, so that the keys of Bearer clients stay as they were.
-    if let Some(jkt) = dpop_jkt {
-        ctx.update(b"dpop");
-        ctx.update(jkt.as_bytes());
     }
     ctx.sign().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }

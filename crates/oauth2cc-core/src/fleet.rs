@@ -9,7 +9,9 @@
 //! - **The token** is kept under a key named after the token URL, client id,
 //!   auth method, scope, audience and resource (never the secret), sealed
 //!   with AES-256-GCM under a key derived (HKDF-SHA-256) from the client's
-//!   credential; the Redis key name is the associated data, so an entry
+//!   credential (`credential_material`: the secret, the client key, the
+//!   signing key); a token bound to a key is keyed on that key's identity
+//!   too (binding.rs); the Redis key name is the associated data, so an entry
 //!   cannot be moved to another key. An entry that does not open (tampered,
 //!   another credential, another format) is ignored and replaced. The entry
 //!   holds the expiry and the renewal point, drawn once for the fleet, in
@@ -24,7 +26,8 @@
 //!   backoff) is written, sealed, with its end in Redis time; every process
 //!   honours it without sending.
 //! - **The budget**: a Lua script keeps a sliding one-second window of the
-//!   fleet's requests per token endpoint (`max_requests_per_second`, default
+//!   fleet's requests per token endpoint's host, or the issuer's with
+//!   discovery (`max_requests_per_second`, default
 //!   10, at most 50); a request holds its slot from before it is sent until
 //!   a second after its answer, as the local budget does (endpoint.rs).
 //! - **Never worse than standalone**: every exchange with Redis ends within
@@ -35,8 +38,9 @@
 //!   new connection is tried at most every [`REJOIN`].
 
 use crate::backoff::Policy;
+use crate::binding::Binding;
 use crate::cache::Failed;
-use crate::config::Config;
+use crate::config::{Config, KeySource};
 use crate::deferred::say;
 use crate::error::{Error, ErrorKind, OAuthErrorBody};
 use crate::token::Token;
@@ -101,6 +105,14 @@ pub(crate) fn check_url(cfg: &Config) -> Result<(), Error> {
     if !matches!(scheme.as_str(), "redis" | "rediss" | "redis+unix" | "unix") {
         return Err(Error::config(format!(
             "shared cache URL {shown:?} must start with redis://, rediss:// or redis+unix://"
+        )));
+    }
+    // The URL parser has no Unicode host names (see idna_adapter in Cargo.toml).
+    let authority = url.expose().split_once("://").map_or("", |(_, r)| r.split(['/', '?']).next().unwrap_or(""));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if !scheme.contains("unix") && !host.is_ascii() {
+        return Err(Error::config(format!(
+            "shared cache URL {shown:?}: the host name must be ASCII (write an internationalised name in punycode, xn--...)"
         )));
     }
     redis::parse_redis_url(url.expose())
@@ -338,11 +350,7 @@ fn hex(b: &[u8]) -> String {
 
 /// The Redis key of a configuration's entries: SHA-256 of what identifies the
 /// token (never the secret), each part preceded by its length.
-///
-/// `dpop_jkt`: the thumbprint of the client's DPoP key; a bound token serves
-/// only the hosts holding that key (appended only with DPoP, so the ids of
-/// other configurations stay as they were).
-fn entry_id(cfg: &Config, dpop_jkt: Option<&str>) -> String {
+fn entry_id(cfg: &Config, binding: &Binding) -> String {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut d = ring::digest::Context::new(&ring::digest::SHA256);
     for part in [
@@ -356,28 +364,86 @@ fn entry_id(cfg: &Config, dpop_jkt: Option<&str>) -> String {
         d.update(&(part.len() as u64).to_be_bytes());
         d.update(part.as_bytes());
     }
-    if let Some(jkt) = dpop_jkt {
-        d.update(b"dpop");
-        d.update(jkt.as_bytes());
+    // A certificate-bound token (RFC 8705) serves only the holders of that
+    // certificate (its DER, at any path, on any host). Only when set, so that
+    // other configurations keep their keys.
+    if let Some(cert) = binding.credential_part() {
+        for part in [b"client_cert".as_slice(), cert] {
+            d.update(&(part.len() as u64).to_be_bytes());
+            d.update(part);
+        }
+    }
+    // With discovery the token URL is empty (the endpoint is found later, by
+    // one process): the issuer names the token instead.
+    if let Some(issuer) = &cfg.issuer {
+        for part in ["issuer", issuer.as_str()] {
+            d.update(&(part.len() as u64).to_be_bytes());
+            d.update(part.as_bytes());
+        }
     }
     hex(&d.finish().as_ref()[..16])
 }
 
-/// The credential material the sealing key is derived from. The secret for
-/// the secret-based methods. HOOK: methods that authenticate with a key
-/// (private_key_jwt, tls_client_auth, ...) derive from that key's material
-/// (the PEM, or the client key file's bytes) here, once the configuration has them.
-fn credential_material(cfg: &Config) -> Zeroizing<Vec<u8>> {
-    Zeroizing::new(cfg.client_secret.expose().as_bytes().to_vec())
+/// The credential material the sealing key is derived from, each part
+/// labelled and preceded by its length: the client secret when the method
+/// uses it (or, with discovery, may pick one that does), the client
+/// certificate's private key (tls_client_auth, self_signed_tls_client_auth,
+/// or a certificate-bound token) and the signing key (private_key_jwt). A key
+/// counts as its DER, so the same key in two PEM layouts (line endings, a
+/// trailing newline) seals alike; a key that does not parse counts as its bytes.
+fn credential_material(cfg: &Config) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let mut out = Zeroizing::new(Vec::new());
+    let mut add = |label: &[u8], bytes: &[u8]| {
+        if bytes.is_empty() {
+            return;
+        }
+        for part in [label, bytes] {
+            out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            out.extend_from_slice(part);
+        }
+    };
+    let method_may_use_secret = cfg.auth_method.uses_secret() || (cfg.issuer.is_some() && !cfg.auth_method_chosen());
+    if method_may_use_secret {
+        add(b"secret", cfg.client_secret.expose().as_bytes());
+    }
+    let read = |what: &str, p: &std::path::Path| {
+        std::fs::read(p)
+            .map(Zeroizing::new)
+            .map_err(|e| Error::config(format!("cannot read {what} file {}: {}", p.display(), e.kind())))
+    };
+    if let Some(path) = &cfg.client_key {
+        add(b"client_key", &key_der(&read("client key", path)?));
+    }
+    match &cfg.private_key {
+        Some(KeySource::File(path)) => add(b"private_key", &key_der(&read("private key", path)?)),
+        Some(KeySource::Pem(pem)) => add(b"private_key", &key_der(pem.expose().as_bytes())),
+        None => {}
+    }
+    Ok(out)
+}
+
+/// The DER of the first private key in a PEM text, or the text itself.
+fn key_der(pem: &[u8]) -> Zeroizing<Vec<u8>> {
+    use rustls::pki_types::pem::PemObject as _;
+    use zeroize::Zeroize as _;
+    match rustls::pki_types::PrivateKeyDer::from_pem_slice(pem) {
+        Ok(mut k) => {
+            let der = Zeroizing::new(k.secret_der().to_vec());
+            k.zeroize();
+            der
+        }
+        Err(_) => Zeroizing::new(pem.to_vec()),
+    }
 }
 
 /// AES-256-GCM under HKDF-SHA-256(salt "oauth2cc fleet v1", credential, info = entry id).
 fn sealing_key(cfg: &Config, id: &str) -> Result<aead::LessSafeKey, Error> {
-    let ikm = credential_material(cfg);
+    let ikm = credential_material(cfg)?;
     // Without credential material anyone could derive the key (and forge entries).
     if ikm.is_empty() {
         return Err(Error::config(format!(
-            "the shared cache is not supported yet with {}: its entries' key is derived from the client secret",
+            "the shared cache needs credential material to seal its entries: {} configures no client secret, \
+             client key or private key",
             cfg.auth_method.as_str()
         )));
     }
@@ -401,6 +467,9 @@ pub(crate) struct Fleet {
     limit: u64,
     window_us: u64,
     renew_after: (f64, f64),
+    /// False when no other process could use this client's tokens (a DPoP
+    /// key it generated): only the budget and the pauses are shared.
+    shares_tokens: bool,
     /// Whether the token last handed to the cache was read from Redis (for `oauth2cc inspect`).
     from_fleet: AtomicBool,
     /// Tokens read from Redis and requests this process sent as the fleet's leader.
@@ -431,20 +500,38 @@ struct Entry {
 }
 
 impl Fleet {
-    pub fn new(cfg: &Config, dpop_jkt: Option<&str>) -> Result<Fleet, Error> {
+    /// `binding`: the identity of the key tokens are bound to (see binding.rs).
+    pub fn new(cfg: &Config, binding: &Binding) -> Result<Fleet, Error> {
         let url = cfg.shared_cache_url.as_ref().expect("fleet mode without a URL");
         let link = link(cfg, url.expose())?;
-        let id = entry_id(cfg, dpop_jkt);
-        let authority = crate::config::parse_url("token URL", &cfg.token_url).map(|u| u.authority())?;
+        let id = entry_id(cfg, binding);
+        // A DPoP-bound token is keyed on its key too (its pause is the credential's).
+        let token_id = match binding.token_part() {
+            Some(part) => {
+                let mut d = ring::digest::Context::new(&ring::digest::SHA256);
+                d.update(id.as_bytes());
+                d.update(b"dpop");
+                d.update(part);
+                format!("{id}:{}", hex(&d.finish().as_ref()[..16]))
+            }
+            None => id.clone(),
+        };
+        // The budget is per token endpoint's host; with discovery the endpoint
+        // is not known yet, so the issuer's host stands for it (usually the same).
+        let authority = match cfg.issuer.as_deref().filter(|_| cfg.token_url.is_empty()) {
+            Some(issuer) => crate::config::parse_url("issuer", issuer)?.authority(),
+            None => crate::config::parse_url("token URL", &cfg.token_url)?.authority(),
+        };
         let budget = hex(&ring::digest::digest(&ring::digest::SHA256, authority.as_bytes()).as_ref()[..16]);
         let rate = cfg.max_requests_per_second.clamp(0.001, crate::endpoint::MAX_RATE);
         let (limit, window_us) = if rate >= 1.0 { (rate as u64, 1_000_000) } else { (1, (1e6 / rate) as u64) };
         Ok(Fleet {
             link,
             key: sealing_key(cfg, &id)?,
-            token_key: format!("{PREFIX}:{id}:token"),
+            token_key: format!("{PREFIX}:{token_id}:token"),
             pause_key: format!("{PREFIX}:{id}:pause"),
-            lease_key: format!("{PREFIX}:{id}:lease"),
+            lease_key: format!("{PREFIX}:{token_id}:lease"),
+            shares_tokens: binding.shares_tokens(),
             budget_key: format!("{PREFIX}:budget:{budget}"),
             limit,
             window_us,
@@ -494,6 +581,15 @@ impl Fleet {
         policy: &Policy,
         deadline: Instant,
     ) -> Result<Result<Token, Failed>, Down> {
+        if !self.shares_tokens {
+            let (_, pause, _) = self.look()?;
+            let usable = held.filter(|t| Instant::now() < t.expires_at).map(copy_token);
+            if let Some((e, _, left)) = pause.as_ref().filter(|p| p.2 > 0) {
+                let e = e.clone().during_pause(Some(Duration::from_millis(*left as u64)));
+                return Ok(Err(Failed { error: e, usable: usable.map(Box::new) }));
+            }
+            return Ok(self.lead(local, policy, deadline, &nonce(), pause.map(|p| p.1), usable));
+        }
         let mut poll = Duration::from_millis(20);
         let mut waited = false;
         loop {
@@ -587,6 +683,9 @@ impl Fleet {
         usable: Option<Token>,
     ) -> Result<Token, Failed> {
         let unlease = || {
+            if !self.shares_tokens {
+                return;
+            }
             let _ = self.link.run(|c| redis::Script::new(UNLEASE).key(&self.lease_key).arg(nonce).invoke::<i64>(c));
         };
         // A slot of the fleet's budget, waited for until the deadline.
@@ -637,6 +736,7 @@ impl Fleet {
         }
         let result = match result {
             // The fleet's renewal point, drawn once for this token.
+            Ok(t) if !self.shares_tokens => Ok(t),
             Ok(t) => match self.publish(&t) {
                 Ok(renew_at) => Ok(with_renew_at(t, renew_at)),
                 Err(_) => Ok(t),
@@ -918,12 +1018,68 @@ mod tests {
     fn the_entry_key_never_depends_on_the_secret() {
         let a = Config::new("https://h/t", "id", "one");
         let b = Config::new("https://h/t", "id", "two");
-        assert_eq!(entry_id(&a, None), entry_id(&b, None));
-        assert_ne!(entry_id(&a, None), entry_id(&a.clone().scope("x"), None));
-        assert_ne!(entry_id(&a, None), entry_id(&a.clone().audience("x"), None));
-        assert_ne!(entry_id(&a, None), entry_id(&a.clone().resource("x"), None));
-        assert_ne!(entry_id(&a, None), entry_id(&a, Some("jkt-of-a-dpop-key")));
-        assert_ne!(entry_id(&a, None), entry_id(&a.clone().auth_method(crate::AuthMethod::ClientSecretPost), None));
+        let id = |c: &Config| entry_id(c, &Binding::default());
+        assert_eq!(id(&a), id(&b));
+        assert_ne!(id(&a), id(&a.clone().scope("x")));
+        assert_ne!(id(&a), id(&a.clone().audience("x")));
+        assert_ne!(id(&a), id(&a.clone().resource("x")));
+        assert_ne!(id(&a), id(&a.clone().auth_method(crate::AuthMethod::ClientSecretPost)));
+        // A DPoP-bound token is keyed on its key (the thumbprint); its pause is the credential's.
+        let fleet = |b: &Binding| Fleet::new(&a.clone().shared_cache_url("redis://127.0.0.1:1"), b).unwrap();
+        let dpop = Binding::new(&a.clone().dpop(true).dpop_key("/k.pem"), Some("jkt-of-a-dpop-key")).unwrap();
+        let (plain, bound) = (fleet(&Binding::default()), fleet(&dpop));
+        assert_ne!(plain.token_key, bound.token_key);
+        assert_ne!(plain.lease_key, bound.lease_key);
+        assert_eq!(plain.pause_key, bound.pause_key);
+    }
+
+    fn temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!("oauth2cc-fleet-unit-{}-{name}", std::process::id()));
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    #[test]
+    fn key_based_entries_open_only_with_the_same_key() {
+        let one = rcgen::KeyPair::generate().unwrap().serialize_pem();
+        let two = rcgen::KeyPair::generate().unwrap().serialize_pem();
+        let tls_s = |key: &str, name: &str, secret: &str| {
+            Config::new("https://h/t", "id", secret)
+                .auth_method(crate::AuthMethod::TlsClientAuth)
+                .client_cert(temp("cert.pem", b"unused here"))
+                .client_key(temp(name, key.as_bytes()))
+                .shared_cache_url("redis://127.0.0.1:1")
+        };
+        let tls = |key: &str, name: &str| tls_s(key, name, "");
+        let fleet = |c: &Config| Fleet::new(c, &Binding::default()).unwrap();
+        let a = fleet(&tls(&one, "one.key"));
+        let sealed = a.seal(&a.token_key, b"entry");
+        assert_eq!(a.open(&a.token_key, &sealed).as_deref().map(|v| v.as_slice()), Some(b"entry".as_slice()));
+        // Another key cannot open it (nor, with AES-GCM, forge one).
+        let b = fleet(&tls(&two, "two.key"));
+        assert_eq!(a.token_key, b.token_key);
+        assert!(b.open(&b.token_key, &sealed).is_none());
+        // The same key in another PEM layout (CRLF line ends) opens it.
+        let c = fleet(&tls(&one.replace('\n', "\r\n"), "one-crlf.key"));
+        assert!(c.open(&c.token_key, &sealed).is_some());
+        // The secret counts only for a method that uses it.
+        let with_secret = Config::new("https://h/t", "id", "leftover");
+        let m = |c: &Config| credential_material(c).unwrap();
+        assert_eq!(*m(&tls(&one, "one.key")), *m(&tls_s(&one, "one.key", "leftover")));
+        assert!(!m(&with_secret).is_empty());
+        // A private_key_jwt key counts, from a file or as PEM text.
+        let pk = |k: KeySource| {
+            let mut c = Config::new("https://h/t", "id", "");
+            c.private_key = Some(k);
+            m(&c)
+        };
+        assert_eq!(*pk(KeySource::Pem(one.as_str().into())), *pk(KeySource::File(temp("pk.pem", one.as_bytes()))));
+        assert_ne!(*pk(KeySource::Pem(one.as_str().into())), *pk(KeySource::Pem(two.as_str().into())));
+        // Nothing to derive from: refused.
+        let none = Config::new("https://h/t", "id", "")
+            .auth_method(crate::AuthMethod::SelfSignedTlsClientAuth)
+            .shared_cache_url("redis://127.0.0.1:1");
+        assert!(Fleet::new(&none, &Binding::default()).is_err());
     }
 
     #[test]
@@ -936,6 +1092,10 @@ mod tests {
             let e = c(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{bad}");
         }
+        let e = c("redis://cache.bücher.example:6379").unwrap_err();
+        assert!(e.to_string().contains("punycode"), "{e}");
+        assert!(c("redis://cache.xn--bcher-kva.example:6379").is_ok());
+        assert!(c("redis://user:pässwörd@cache.example:6379").is_ok(), "a password may be Unicode");
         let e = c("https://u:hunter2@h").unwrap_err();
         assert!(!e.to_string().contains("hunter2"), "{e}");
     }

@@ -13,6 +13,7 @@ pub(crate) fn b64url(bytes: &[u8]) -> String {
 }
 
 /// Decodes base64url without padding; None when it is not.
+#[cfg_attr(not(test), allow(dead_code))] // used by the tests
 pub(crate) fn b64url_decode(s: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(s).ok()
 }

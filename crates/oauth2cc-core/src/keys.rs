@@ -656,6 +656,15 @@ pub(crate) mod tests {
         assert_eq!(jwk_thumbprint(&json!({"kty": "oct", "k": "x"})), None);
     }
 
+    /// The JWKs Node's crypto exported from the same PEM files (an independent implementation).
+    #[test]
+    fn public_jwk_matches_an_independent_export() {
+        let node: Value = serde_json::from_slice(fixture!("public.jwks.json")).unwrap();
+        for (name, pem) in [("rsa2048", RSA_PKCS1), ("p256", P256_SEC1), ("p384", P384_PKCS8), ("ed25519", ED25519)] {
+            assert_eq!(SigningKey::from_pem(pem, None).unwrap().public_jwk().unwrap(), node[name], "{name}");
+        }
+    }
+
     #[test]
     fn public_jwk_has_only_the_required_members() {
         let members = |pem: &[u8]| {

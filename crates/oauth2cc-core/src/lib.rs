@@ -19,7 +19,9 @@
 //! lifetime has passed, with at most one request in flight per client.
 
 mod api_response;
+mod assertion;
 mod backoff;
+mod binding;
 mod cache;
 mod client;
 mod client_cert;
@@ -36,10 +38,8 @@ mod fleet;
 mod fork;
 mod form;
 mod jitter;
-// Shared by the client assertion (RFC 7523) and DPoP (RFC 9449); parts are used by one only.
-#[allow(dead_code)]
+// Shared by the client assertion (RFC 7523) and DPoP (RFC 9449).
 mod jose;
-#[allow(dead_code)]
 mod keys;
 mod outcome;
 mod panic;

@@ -42,6 +42,8 @@ pub(crate) struct Transport {
     basic: Option<ureq::http::HeaderValue>,
     /// `client_id=..&client_secret=..` for client_secret_post.
     post_credentials: Option<Zeroizing<String>>,
+    /// Signs a fresh client assertion per request (client_secret_jwt, private_key_jwt).
+    assertion: Option<Box<crate::assertion::Assertion>>,
     default_lifetime: std::time::Duration,
     renew_after: (f64, f64),
     /// The client certificate (mutual TLS), loaded once, also presented to APIs.
@@ -84,6 +86,8 @@ impl Transport {
         pairs.extend(cfg.extra_params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let form_body = form::encode_pairs(pairs);
 
+        // The key is loaded and checked here, at client creation.
+        let assertion = crate::assertion::Assertion::new(cfg)?.map(Box::new);
         let (basic, post_credentials) = credentials(cfg);
         let basic = match basic {
             Some(b) => Some(wipe::header_value(b).ok_or_else(|| Error::config("client credentials are not valid"))?),
@@ -100,11 +104,22 @@ impl Transport {
             form: form_body,
             basic,
             post_credentials,
+            assertion,
             default_lifetime: cfg.default_lifetime,
             renew_after: cfg.renew_after,
             client_cert,
             dpop,
         })
+    }
+
+    /// A freshly signed client assertion (None for the methods without one).
+    pub(crate) fn sign_assertion(&self) -> Result<Option<Zeroizing<String>>, Error> {
+        self.assertion.as_ref().map(|a| a.sign()).transpose()
+    }
+
+    /// The `private_key_jwt` key's RFC 7638 thumbprint (None for the other methods).
+    pub(crate) fn key_thumbprint(&self) -> Option<String> {
+        self.assertion.as_ref().and_then(|a| a.key_thumbprint())
     }
 
     /// The client certificate presented with every request, if any.
@@ -238,11 +253,12 @@ impl Transport {
         if left.is_zero() {
             return Err(Error::new(ErrorKind::Timeout, "token request timed out before it was sent"));
         }
+        let assertion = self.assertion.as_ref().map(|a| a.form_part()).transpose()?;
         // Sized once: a growing buffer would leave copies of the secret in freed memory.
-        let creds = self.post_credentials.as_ref().map_or(0, |c| c.len() + 1);
+        let creds = self.post_credentials.as_ref().or(assertion.as_ref()).map_or(0, |c| c.len() + 1);
         let mut body = Zeroizing::new(String::with_capacity(self.form.len() + creds));
         body.push_str(&self.form);
-        if let Some(c) = &self.post_credentials {
+        if let Some(c) = self.post_credentials.as_ref().or(assertion.as_ref()) {
             body.push('&');
             body.push_str(c);
         }
@@ -289,6 +305,18 @@ impl Transport {
         .map(|mut t| {
             t.requested_scope = self.scope.clone();
             t
+        })
+        .map_err(|e| match (&self.assertion, &assertion) {
+            // A server that echoes the assertion: it stays valid for up to a minute.
+            (Some(a), Some(part)) => {
+                let e = e.redacted(a.jws_of(part), SECRET_RUN);
+                if e.kind() == ErrorKind::InvalidClient {
+                    e.with_hint(crate::assertion::REJECTED_HINT)
+                } else {
+                    e
+                }
+            }
+            _ => e,
         })
     }
 }
@@ -342,7 +370,7 @@ fn credentials(cfg: &Config) -> (Option<Zeroizing<String>>, Option<Zeroizing<Str
             form::encode_into(&mut post, secret);
             (None, Some(post))
         }
-        // Refused by `Config::validate` until their modules land.
+        // The client assertion is signed per request (see `assertion`).
         AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => (None, None),
     }
 }

@@ -43,9 +43,12 @@ class Client(_native.Client):
     :func:`oauth2cc.requests_session` or :func:`oauth2cc.httpx_client`, see
     ``client_cert_files``); ``dpop=True`` for DPoP-bound tokens, with ``dpop_key`` (a
     PEM file) to keep the key across restarts. ``shared_cache_url``
-    (``redis://``, ``rediss://``, ``redis+unix://``),
-    ``shared_cache_password_file`` and ``shared_cache_timeout`` (seconds)
-    share one token, budget and pause between hosts.
+    (``redis://``, ``rediss://`` trusting ``ca_file`` too, ``redis+unix://``;
+    an ACL user and password in the URL, or the password in
+    ``shared_cache_password_file``, never shown) shares one token, request
+    budget and pause between the processes and hosts using that Redis or
+    Valkey; ``shared_cache_timeout`` (seconds, default 0.05) bounds each
+    exchange, after which the client works alone until Redis answers again.
 
     ``Client.from_issuer(issuer, client_id, client_secret=None, **keywords)``
     finds the token endpoint in the issuer's discovery document.

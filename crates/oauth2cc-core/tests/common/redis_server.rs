@@ -12,8 +12,10 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
-    dir: PathBuf,
+    pub dir: PathBuf,
     bin: PathBuf,
+    /// More arguments (TLS, a Unix socket), kept for a restart.
+    extra: Vec<String>,
 }
 
 /// `REDIS_SERVER`, else `redis-server` or `valkey-server` on the PATH.
@@ -41,6 +43,12 @@ impl RedisServer {
     /// A running server, or None when the tests must be skipped (no server
     /// binary, not in CI). Panics in CI without one.
     pub fn start() -> Option<RedisServer> {
+        RedisServer::start_with(|_| Vec::new())
+    }
+
+    /// Like [`RedisServer::start`], with more arguments made from the
+    /// server's temporary directory (its files: certificates, a socket).
+    pub fn start_with(extra: impl Fn(&std::path::Path) -> Vec<String>) -> Option<RedisServer> {
         let Some(bin) = server_binary() else {
             if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
                 panic!("redis-server not found and CI=true: `make test` installs it (apt-get install redis-server)");
@@ -57,7 +65,8 @@ impl RedisServer {
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("oauth2cc-redis-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut s = RedisServer { child: None, port: 0, dir, bin };
+        let extra = extra(&dir);
+        let mut s = RedisServer { child: None, port: 0, dir, bin, extra };
         // Port 0 is not supported by redis: a free port, again if another process took it first.
         for _ in 0..10 {
             s.port = free_port();
@@ -75,6 +84,7 @@ impl RedisServer {
             .args(["--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"])
             // DEBUG SLEEP stands in for a slow or busy server (Redis 7 and Valkey).
             .args(["--enable-debug-command", "yes"])
+            .args(&self.extra)
             .arg("--dir")
             .arg(&self.dir)
             .current_dir(&self.dir)
