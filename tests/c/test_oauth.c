@@ -1043,8 +1043,8 @@ static int redis_start(void) {
             dup2(devnull, 1);
             dup2(devnull, 2);
         }
-        execlp(bin, bin, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "",
-               "--appendonly", "no", "--dir", redis_dir, (char *)NULL);
+        execlp(bin, bin, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "", "--appendonly",
+               "no", "--dir", redis_dir, (char *)NULL);
         _exit(127);
     }
     if (redis_pid < 0) return -1;
@@ -1635,6 +1635,25 @@ static void test_hostile_v4_options(void) {
             o.client_cert_file = i == 0 ? path : "/dev/zero";
             o.client_key_file = getenv("OAUTH2CC_SIM_CLIENT_KEY");
             CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            CHECK(strstr(oauth_last_error(), want) != NULL);
+        }
+        /* The signing key (private_key_jwt) and the shared cache's password file, the same way. */
+        for (i = 0; i < 2; ++i) {
+            oauth_options o = OAUTH_OPTIONS_INIT;
+            const char *want = i == 0 ? "larger than" : "not a regular file";
+            o.auth_method = OAUTH_AUTH_PRIVATE_KEY_JWT;
+            o.signing_key_file = i == 0 ? big_path : "/dev/zero";
+            CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            if (strstr(oauth_last_error(), want) == NULL)
+                fprintf(stderr, "  signing key %zu: %s\n", i, oauth_last_error());
+            CHECK(strstr(oauth_last_error(), want) != NULL);
+            o.auth_method = OAUTH_AUTH_CLIENT_SECRET_BASIC;
+            o.signing_key_file = NULL;
+            o.shared_cache_url = "redis://127.0.0.1:9/";
+            o.shared_cache_password_file = i == 0 ? big_path : "/dev/zero";
+            CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            if (strstr(oauth_last_error(), want) == NULL)
+                fprintf(stderr, "  password %zu: %s\n", i, oauth_last_error());
             CHECK(strstr(oauth_last_error(), want) != NULL);
         }
         if (fd >= 0) close(fd);

@@ -39,7 +39,7 @@ use zeroize::Zeroizing;
 const MAX_CONFIG_FILE: u64 = 1 << 20;
 
 /// The largest secret file read (a larger one is refused, not truncated).
-const MAX_SECRET_FILE: u64 = 64 << 10;
+pub(crate) const MAX_SECRET_FILE: u64 = 64 << 10;
 
 /// Every setting: its key (in a profile, and for [`Settings::set`]) and its
 /// environment variable.
