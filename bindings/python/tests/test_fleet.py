@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import Sim
 
 import oauth2cc
-from conftest import Sim
 
 
 @pytest.fixture
