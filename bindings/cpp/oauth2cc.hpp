@@ -6,6 +6,8 @@
 //
 // Without exceptions (-fno-exceptions), use the noexcept variants that return
 // a status code: Client::create(...), client.token(std::string &out), ...
+// DPoP clients: client.dpop_proof(method, url, token) for the `DPoP` header and
+// client.handle_dpop_response(url, status, token, www_authenticate, dpop_nonce).
 // A Client is move-only and frees its handle; a const Client may be used by
 // any number of threads at once, like the oauth_client it wraps.
 #ifndef OAUTH2CC_HPP
@@ -239,7 +241,87 @@ public:
         check(stats(s));
         return s;
     }
+
+    /// A DPoP proof (RFC 9449) for one API call with `token` on a client
+    /// created with Options().dpop(true) or dpop_key_file: send it as the
+    /// `DPoP` header with `Authorization: DPoP <token>`, a new one for every
+    /// request (resends included). `url` is the absolute http(s) URL (query and
+    /// fragment are left out of the proof). See oauth_dpop_proof; throws Error
+    /// (OAUTH_ERR_INVALID_ARGUMENT for a client without DPoP or a bad argument).
+    std::string dpop_proof(const std::string &method, const std::string &url, const std::string &token) const {
+        std::string out;
+        check(dpop_proof(method, url, token, out));
+        return out;
+    }
+
+    /// handle_response for a call made with a DPoP proof: also takes the
+    /// call's `url` and the answer's `DPoP-Nonce` header (empty if none), which
+    /// is remembered for the next proofs. Response::Retry for a 401
+    /// `use_dpop_nonce` with a nonce: resend once with the same token and a new
+    /// proof. See oauth_handle_dpop_response; throws only on a bad argument.
+    Response handle_dpop_response(const std::string &url, int http_status, const std::string &used_token,
+                                  const std::string &www_authenticate = std::string(),
+                                  const std::string &dpop_nonce = std::string()) const {
+        int rc = handle_dpop_response_status(url, http_status, used_token, www_authenticate, dpop_nonce);
+        if (rc == OAUTH_ERR_INVALID_ARGUMENT || rc == OAUTH_ERR_INTERNAL) throw_error(rc);
+        return static_cast<Response>(rc);
+    }
+
+    /// The client certificate and key files (as given in the options) for API
+    /// calls made with another HTTP library: a certificate-bound token must go
+    /// with its certificate. Both empty when the client has none. Throws Error.
+    std::pair<std::string, std::string> client_cert_files() const {
+        std::pair<std::string, std::string> files;
+        check(client_cert_files(files.first, files.second));
+        return files;
+    }
 #endif
+
+    /// Writes a DPoP proof into `out`; returns the status (see dpop_proof). Never throws.
+    int dpop_proof(const std::string &method, const std::string &url, const std::string &token,
+                   std::string &out) const noexcept {
+        char buf[1024];
+        size_t len = 0;
+        int rc = oauth_dpop_proof(c_, method.c_str(), url.c_str(), token.c_str(), buf, sizeof buf, &len);
+        if (rc == OAUTH_OK) {
+            out.assign(buf, len);
+            return rc;
+        }
+        // A longer proof (a long server nonce): a buffer of its size; again if the nonce changed meanwhile.
+        while (rc == OAUTH_ERR_BUFFER_TOO_SMALL) {
+            std::vector<char> big(len + 1);
+            rc = oauth_dpop_proof(c_, method.c_str(), url.c_str(), token.c_str(), big.data(), big.size(), &len);
+            if (rc == OAUTH_OK) out.assign(big.data(), len);
+        }
+        return rc;
+    }
+
+    /// oauth_handle_dpop_response's status (OAUTH_OK, OAUTH_RETRY, OAUTH_ERR_API_*,
+    /// OAUTH_ERR_INVALID_ARGUMENT, ...); empty `www_authenticate` / `dpop_nonce`
+    /// mean none. Never throws.
+    int handle_dpop_response_status(const std::string &url, int http_status, const std::string &used_token,
+                                    const std::string &www_authenticate = std::string(),
+                                    const std::string &dpop_nonce = std::string()) const noexcept {
+        return oauth_handle_dpop_response(c_, url.c_str(), http_status, used_token.c_str(),
+                                          www_authenticate.empty() ? nullptr : www_authenticate.c_str(),
+                                          dpop_nonce.empty() ? nullptr : dpop_nonce.c_str());
+    }
+
+    /// True when the client binds its tokens with DPoP (use dpop_proof and
+    /// `Authorization: DPoP`); false for a Bearer client or an empty Client.
+    bool dpop_enabled() const noexcept { return oauth_dpop_enabled(c_) != 0; }
+
+    /// Writes the client certificate and key file paths into `cert` and `key`
+    /// (both empty when the client has none); returns the status. Never throws.
+    int client_cert_files(std::string &cert, std::string &key) const noexcept {
+        const char *c = nullptr, *k = nullptr;
+        int rc = oauth_get_client_cert_files(c_, &c, &k);
+        if (rc == OAUTH_OK) {
+            cert.assign(c ? c : "");
+            key.assign(k ? k : "");
+        }
+        return rc;
+    }
 
     /// Writes a valid access token into `out`; returns the status. Never throws.
     int token(std::string &out) const noexcept {

@@ -1535,6 +1535,195 @@ static void test_handle_dpop_response_case_table(void) {
     oauth_free(c);
 }
 
+/* Hostile input to the v4 options and the DPoP / certificate functions: each
+ * is refused with OAUTH_ERR_INVALID_ARGUMENT (or handled), never a crash, a
+ * hang or an unbounded read. alarm() turns a hang into a failed run. */
+static oauth_status new_with(const oauth_options *o) {
+    oauth_client *c = NULL;
+    oauth_status rc = oauth_client_new(token_url, "svc", "s3cret-value", o, &c);
+    CHECK((rc == OAUTH_OK) == (c != NULL));
+    oauth_free(c);
+    return rc;
+}
+
+static void test_hostile_v4_options(void) {
+    static const char bad_utf8[] = "ab\xff\xfe";
+    const char *names[] = {
+        "signing_key_file",          "signing_key_pem", "signing_alg",   "key_id", "assertion_audience",
+        "client_cert_file",          "client_key_file", "dpop_key_file", "issuer", "shared_cache_url",
+        "shared_cache_password_file"};
+    size_t i, big = (size_t)16 << 20;
+    char *huge;
+    double t0;
+    alarm(60);
+    for (i = 0; i < sizeof names / sizeof names[0]; ++i) {
+        oauth_options o = OAUTH_OPTIONS_INIT;
+        const char **field[] = {
+            &o.signing_key_file,          &o.signing_key_pem, &o.signing_alg,   &o.key_id, &o.assertion_audience,
+            &o.client_cert_file,          &o.client_key_file, &o.dpop_key_file, &o.issuer, &o.shared_cache_url,
+            &o.shared_cache_password_file};
+        *field[i] = bad_utf8;
+        CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+        if (strstr(oauth_last_error(), names[i]) == NULL) fprintf(stderr, "  %s: %s\n", names[i], oauth_last_error());
+        CHECK(strstr(oauth_last_error(), names[i]) != NULL);
+    }
+    {
+        oauth_options o = OAUTH_OPTIONS_INIT;
+        o.signing_key_file = "tests/fixtures/keys/p256.pkcs8.pem";
+        o.signing_key_pem = "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n";
+        CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+        CHECK(strstr(oauth_last_error(), "not both") != NULL);
+    }
+    /* A 16 MiB PEM: refused or used, without a crash; never echoed back. */
+    huge = malloc(big + 1);
+    CHECK(huge != NULL);
+    if (huge != NULL) {
+        oauth_options o = OAUTH_OPTIONS_INIT;
+        memset(huge, 'A', big);
+        memcpy(huge, "-----BEGIN PRIVATE KEY-----\n", 28);
+        huge[big] = '\0';
+        o.signing_key_pem = huge;
+        o.auth_method = OAUTH_AUTH_PRIVATE_KEY_JWT;
+        CHECK(new_with(&o) != OAUTH_OK);
+        CHECK(strstr(oauth_last_error(), "AAAAAAAAAAAAAAAA") == NULL);
+        free(huge);
+    }
+    /* A directory, /dev/zero and a FIFO-free device as key and certificate
+     * files: configuration errors, quickly (the files are not read to the end). */
+    {
+        const char *paths[] = {"/tmp", "/dev/zero", "/dev/null"};
+        for (i = 0; i < 3; ++i) {
+            oauth_options o = OAUTH_OPTIONS_INIT;
+            t0 = now_s();
+            o.dpop_key_file = paths[i];
+            CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            CHECK(strstr(oauth_last_error(), "DPoP") != NULL);
+            o.dpop_key_file = NULL;
+            o.client_cert_file = paths[i];
+            o.client_key_file = "tests/fixtures/keys/p256.pkcs8.pem";
+            CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            CHECK(strstr(oauth_last_error(), paths[i]) != NULL);
+            o.client_cert_file = getenv("OAUTH2CC_SIM_CLIENT_CERT");
+            o.client_key_file = paths[i];
+            CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            CHECK(strstr(oauth_last_error(), paths[i]) != NULL);
+            o.client_cert_file = NULL;
+            o.client_key_file = NULL;
+            o.signing_key_file = paths[i];
+            o.auth_method = OAUTH_AUTH_PRIVATE_KEY_JWT;
+            CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            CHECK(now_s() - t0 < 30.0); /* generous: only an unbounded read is slow */
+        }
+    }
+    /* A device is not a regular file, and a 64 MiB (sparse) file is refused by
+     * its size: neither is read to the end. */
+    {
+        char big_path[] = "/tmp/oauth2cc-c-bigkey-XXXXXX";
+        int fd = mkstemp(big_path);
+        CHECK(fd >= 0 && ftruncate(fd, (off_t)64 << 20) == 0);
+        for (i = 0; i < 3; ++i) {
+            oauth_options o = OAUTH_OPTIONS_INIT;
+            const char *want = i == 0 ? "larger than" : "not a regular file";
+            const char *path = i == 0 ? big_path : "/dev/zero";
+            if (i == 0) o.dpop_key_file = path;
+            if (i == 1) o.client_cert_file = path, o.client_key_file = getenv("OAUTH2CC_SIM_CLIENT_KEY");
+            if (i == 2) o.client_cert_file = getenv("OAUTH2CC_SIM_CLIENT_CERT"), o.client_key_file = path;
+            CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            if (strstr(oauth_last_error(), want) == NULL) fprintf(stderr, "  case %zu: %s\n", i, oauth_last_error());
+            CHECK(strstr(oauth_last_error(), want) != NULL);
+            o.dpop_key_file = NULL;
+            o.client_cert_file = i == 0 ? path : "/dev/zero";
+            o.client_key_file = getenv("OAUTH2CC_SIM_CLIENT_KEY");
+            CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            CHECK(strstr(oauth_last_error(), want) != NULL);
+        }
+        /* The signing key (private_key_jwt) and the shared cache's password file, the same way. */
+        for (i = 0; i < 2; ++i) {
+            oauth_options o = OAUTH_OPTIONS_INIT;
+            const char *want = i == 0 ? "larger than" : "not a regular file";
+            o.auth_method = OAUTH_AUTH_PRIVATE_KEY_JWT;
+            o.signing_key_file = i == 0 ? big_path : "/dev/zero";
+            CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            if (strstr(oauth_last_error(), want) == NULL)
+                fprintf(stderr, "  signing key %zu: %s\n", i, oauth_last_error());
+            CHECK(strstr(oauth_last_error(), want) != NULL);
+            o.auth_method = OAUTH_AUTH_CLIENT_SECRET_BASIC;
+            o.signing_key_file = NULL;
+            o.shared_cache_url = "redis://127.0.0.1:9/";
+            o.shared_cache_password_file = i == 0 ? big_path : "/dev/zero";
+            CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            if (strstr(oauth_last_error(), want) == NULL)
+                fprintf(stderr, "  password %zu: %s\n", i, oauth_last_error());
+            CHECK(strstr(oauth_last_error(), want) != NULL);
+        }
+        if (fd >= 0) close(fd);
+        unlink(big_path);
+    }
+    /* A DPoP key that is not P-256: a clear configuration error. */
+    {
+        const char *keys[] = {"tests/fixtures/keys/rsa2048.pkcs8.pem", "tests/fixtures/keys/rsa2048.pkcs1.pem",
+                              "tests/fixtures/keys/p384.pkcs8.pem", "tests/fixtures/keys/p384.sec1.pem",
+                              "tests/fixtures/keys/ed25519.pkcs8.pem"};
+        for (i = 0; i < sizeof keys / sizeof keys[0]; ++i) {
+            oauth_options o = OAUTH_OPTIONS_INIT;
+            o.dpop_key_file = keys[i];
+            CHECK(new_with(&o) == OAUTH_ERR_INVALID_ARGUMENT);
+            if (strstr(oauth_last_error(), "P-256") == NULL) fprintf(stderr, "  %s: %s\n", keys[i], oauth_last_error());
+            CHECK(strstr(oauth_last_error(), "P-256") != NULL);
+        }
+        {
+            oauth_options o = OAUTH_OPTIONS_INIT;
+            oauth_client *c = NULL;
+            o.dpop_key_file = "tests/fixtures/keys/p256.sec1.pem";
+            CHECK(oauth_client_new(token_url, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+            CHECK(oauth_dpop_enabled(c) == 1);
+            oauth_free(c);
+        }
+    }
+    alarm(0);
+}
+
+/* Hostile arguments to the DPoP functions of a working client. */
+static void test_hostile_dpop_calls(void) {
+    char tok[TOKEN_MAX], proof[4096], url[300];
+    size_t len = 0, n = 0, big = (size_t)4 << 20;
+    char *huge = malloc(big + 1);
+    oauth_client *c = dpop_client();
+    const char *cert = "unset", *key = "unset";
+    snprintf(url, sizeof url, "%s/api/echo", sim_url());
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    CHECK(oauth_dpop_enabled(NULL) == 0);
+    CHECK(oauth_get_client_cert_files(c, &cert, &key) == OAUTH_OK && cert == NULL && key == NULL);
+    CHECK(huge != NULL);
+    if (huge == NULL) return;
+    memset(huge, 'a', big);
+    huge[big] = '\0';
+    /* A 4 MiB token: its hash goes into the proof (a fixed size). */
+    CHECK(oauth_dpop_proof(c, "GET", url, huge, proof, sizeof proof, &n) == OAUTH_OK);
+    CHECK(n < sizeof proof && strlen(proof) == n);
+    /* A 4 MiB method and URL: refused or bounded, no crash. */
+    (void)oauth_dpop_proof(c, huge, url, tok, proof, sizeof proof, &n);
+    memcpy(huge, "https://a/", 10);
+    (void)oauth_dpop_proof(c, "GET", huge, tok, proof, sizeof proof, &n);
+    CHECK(oauth_dpop_proof(c, "GET", "https://\xff/x", tok, proof, sizeof proof, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_dpop_proof(c, "GET", "", tok, proof, sizeof proof, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_dpop_proof(c, "", url, tok, proof, sizeof proof, &n) == OAUTH_ERR_INVALID_ARGUMENT);
+    /* Response handling: invalid UTF-8 and huge headers, odd statuses. */
+    CHECK(oauth_handle_dpop_response(c, url, 401, "\xff\xfe", NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_handle_dpop_response(c, "\xff", 401, tok, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_handle_dpop_response(c, url, -401, tok, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(oauth_handle_dpop_response(c, url, 1000, tok, NULL, NULL) == OAUTH_ERR_INVALID_ARGUMENT);
+    (void)oauth_handle_dpop_response(c, url, 401, tok, "DPoP error=\"use_dpop_nonce\"\xff", "n\xff\x01");
+    (void)oauth_handle_dpop_response(c, url, 401, tok, huge, huge);
+    (void)oauth_handle_dpop_response(c, url, 200, tok, NULL, huge);
+    (void)oauth_handle_dpop_response(c, "not a url", 401, tok, "DPoP error=\"use_dpop_nonce\"", "abc");
+    /* A bogus nonce is not put into proofs. */
+    CHECK(oauth_dpop_proof(c, "GET", url, tok, proof, sizeof proof, &n) == OAUTH_OK);
+    CHECK(strlen(proof) == n && n < 2000);
+    oauth_free(c);
+    free(huge);
+}
+
 int main(void) {
     /* Before any thread starts: the test hook for test_caught_panic_is_silent. */
     setenv("OAUTH2CC_TEST_PANIC_CLIENT_ID", "panic-me", 1);
@@ -1565,6 +1754,9 @@ int main(void) {
     run("API answers: the shared case table", test_handle_response_case_table);
     run("oauth_dpop_proof: sizes, NULLs, claims", test_dpop_proof);
     run("API answers: the shared case table's DPoP cases", test_handle_dpop_response_case_table);
+    run("hostile v4 options: bad UTF-8, both keys, huge PEM, directories and devices, non-P-256 DPoP keys",
+        test_hostile_v4_options);
+    run("hostile arguments to the DPoP functions", test_hostile_dpop_calls);
     run("retry-after, set_secret, stats", test_retry_after_set_secret_and_stats);
     run("log callback without secrets", test_log_callback_without_secrets);
     run("log handler takes a record", test_log_handler_takes_a_record);

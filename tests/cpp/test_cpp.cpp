@@ -208,6 +208,97 @@ static void test_version_matches_header() {
     CHECK(oauth2cc::version() == expect);
 }
 
+// The JSON of a JWT's part `i` (0 header, 1 claims), base64url-decoded.
+static std::string jwt_part(const std::string &jwt, int i) {
+    size_t start = 0;
+    for (int k = 0; k < i; ++k) start = jwt.find('.', start) + 1;
+    std::string in = jwt.substr(start, jwt.find('.', start) - start), out;
+    const std::string abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned bits = 0, n = 0;
+    for (size_t k = 0; k < in.size(); ++k) {
+        size_t v = abc.find(in[k]);
+        if (v == std::string::npos) return std::string();
+        bits = (bits << 6) | static_cast<unsigned>(v);
+        n += 6;
+        if (n >= 8) {
+            n -= 8;
+            out.push_back(static_cast<char>((bits >> n) & 0xff));
+        }
+    }
+    return out;
+}
+
+// DPoP: proofs (grown past the wrapper's first buffer when needed), the
+// server nonce through handle_dpop_response, dpop_enabled.
+static void test_dpop() {
+    oauth2cc::Client c(url(), "svc", "s3cret-value", oauth2cc::Options().dpop(true));
+    CHECK(c.dpop_enabled());
+    std::string t = c.token();
+    const std::string api = "https://api.example.com/v1/orders";
+    std::string p1 = c.dpop_proof("GET", api + "?page=2#top", t), p2 = c.dpop_proof("GET", api, t);
+    CHECK(p1.size() > 100 && p1 != p2);  // a fresh jti each time
+    CHECK(jwt_part(p1, 0).find("\"typ\":\"dpop+jwt\"") != std::string::npos);
+    std::string claims = jwt_part(p1, 1);
+    CHECK(claims.find("\"htm\":\"GET\"") != std::string::npos);
+    CHECK(claims.find("\"htu\":\"" + api + "\"") != std::string::npos);
+    CHECK(claims.find("\"ath\":") != std::string::npos);
+    CHECK(claims.find("nonce") == std::string::npos);
+    // A use_dpop_nonce 401 with a nonce: Retry, the same token, and the nonce in the next proof.
+    CHECK(c.handle_dpop_response(api, 401, t, "DPoP error=\"use_dpop_nonce\"", "n-123") == oauth2cc::Response::Retry);
+    CHECK(c.token() == t);
+    CHECK(jwt_part(c.dpop_proof("POST", api, t), 1).find("\"nonce\":\"n-123\"") != std::string::npos);
+    // A long nonce (the core keeps up to 1024 bytes): the proof outgrows the wrapper's first 1 KiB buffer.
+    std::string long_nonce(1000, 'x');
+    CHECK(c.handle_dpop_response(api, 200, t, "", long_nonce) == oauth2cc::Response::Proceed);
+    std::string big = c.dpop_proof("GET", api, t);
+    CHECK(big.size() > 1024 && jwt_part(big, 1).find(long_nonce) != std::string::npos);
+    CHECK(c.handle_dpop_response(api, 401, t, "DPoP error=\"invalid_token\"") == oauth2cc::Response::Retry);
+    CHECK(c.token() != t);
+    // Status-code variants.
+    std::string out;
+    CHECK(c.dpop_proof("GET", api, t, out) == OAUTH_OK && out.size() > 100);
+    CHECK(c.dpop_proof("GET", "/relative", t, out) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(c.handle_dpop_response_status(api, 42, t) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(c.handle_dpop_response_status(api, 403, t, "", "") == OAUTH_OK);
+    bool thrown = false;
+    try {
+        c.handle_dpop_response(api, 42, t);
+    } catch (const oauth2cc::Error &e) {
+        thrown = e.status() == OAUTH_ERR_INVALID_ARGUMENT;
+    }
+    CHECK(thrown);
+    // A Bearer client has no proofs.
+    oauth2cc::Client bearer(url(), "svc", "s3cret-value");
+    CHECK(!bearer.dpop_enabled() && !oauth2cc::Client().dpop_enabled());
+    thrown = false;
+    try {
+        bearer.dpop_proof("GET", api, t);
+    } catch (const oauth2cc::Error &e) {
+        thrown = e.status() == OAUTH_ERR_INVALID_ARGUMENT && std::strstr(e.what(), "DPoP") != nullptr;
+    }
+    CHECK(thrown);
+}
+
+// The certificate files given back for API calls made with another library.
+static void test_client_cert_files() {
+    const char *cert = std::getenv("OAUTH2CC_SIM_CLIENT_CERT"), *key = std::getenv("OAUTH2CC_SIM_CLIENT_KEY");
+    const char *tls = std::getenv("OAUTH2CC_SIM_TLS_URL"), *ca = std::getenv("OAUTH2CC_SIM_CA_FILE");
+    CHECK(cert != nullptr && key != nullptr && tls != nullptr && ca != nullptr);
+    if (!cert || !key || !tls || !ca) return;
+    // Mutual TLS needs an https:// token URL: the simulator's TLS listener (nothing is sent here).
+    oauth2cc::Client with(std::string(tls) + "/realms/test/protocol/openid-connect/token", "svc", "s3cret-value",
+                          oauth2cc::Options().ca_file(ca).client_cert_file(cert).client_key_file(key));
+    std::pair<std::string, std::string> files = with.client_cert_files();
+    CHECK(files.first == cert && files.second == key);
+    oauth2cc::Client without(url(), "svc", "s3cret-value");
+    files = without.client_cert_files();
+    CHECK(files.first.empty() && files.second.empty());
+    std::string c = "x", k = "y";
+    CHECK(with.client_cert_files(c, k) == OAUTH_OK && c == cert && k == key);
+    CHECK(without.client_cert_files(c, k) == OAUTH_OK && c.empty() && k.empty());
+    CHECK(oauth2cc::Client().client_cert_files(c, k) == OAUTH_ERR_INVALID_ARGUMENT);
+}
+
 static void run(const char *name, void (*fn)()) {
     current_failed = 0;
     fn();
@@ -226,6 +317,8 @@ int main() {
     run("threads share a const client", test_threads_share_a_const_client);
     run("version matches the header", test_version_matches_header);
     run("Options copies and moves keep their strings", test_options_copies_keep_their_strings);
+    run("DPoP proofs, the server nonce, dpop_enabled", test_dpop);
+    run("client certificate files", test_client_cert_files);
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -356,3 +356,29 @@ fn pkcs1_and_sec1_keys_authenticate_when_openssl_is_installed() {
     );
     assert_eq!(wrong.unwrap_err().kind(), ErrorKind::InvalidConfig);
 }
+
+/// Discovery against oidc-provider publishing `mtls_endpoint_aliases` (its
+/// `discovery` option; server.mjs routes the alias path to the token
+/// endpoint and counts it): a client with a certificate uses the alias, a
+/// secret-only client the plain token endpoint.
+#[test]
+fn a_certificate_client_from_the_issuer_uses_the_mtls_alias() {
+    let op = Op::start();
+    let from_issuer = |id: &str, secret: &str, method: AuthMethod| {
+        Config::new("", id, secret).issuer(&op.base).auth_method(method).ca_file(op.certs.path("ca.pem")).no_proxy()
+    };
+    let c = Client::new(
+        from_issuer("mtls-self", "", AuthMethod::SelfSignedTlsClientAuth)
+            .client_cert(op.certs.path("self.pem"))
+            .client_key(op.certs.path("self.key")),
+    )
+    .unwrap();
+    let t = c.token().unwrap();
+    assert_eq!(c.token_endpoint().as_deref(), Some(format!("{}/mtls/token", op.base).as_str()));
+    assert_eq!((op.stat("token_requests"), op.stat("mtls_alias_token_requests")), (1, 1));
+    assert_eq!(op.api(&c, t.access_token()), 200, "bound to the certificate it presented at the alias");
+    let plain = Client::new(from_issuer("basic-client", "basic-secret", AuthMethod::ClientSecretBasic)).unwrap();
+    plain.token().unwrap();
+    assert_eq!(plain.token_endpoint().as_deref(), Some(format!("{}/token", op.base).as_str()));
+    assert_eq!((op.stat("token_requests"), op.stat("mtls_alias_token_requests")), (2, 1));
+}

@@ -5,7 +5,9 @@
 //
 //   node server.mjs [--ttl SECONDS] [--short-ttl SECONDS] [--mtls DIR]
 //
-// --mtls DIR: https:// with mutual TLS and four more clients (see mtls.mjs).
+// --mtls DIR: https:// with mutual TLS and four more clients (see mtls.mjs); the discovery
+// document publishes mtls_endpoint_aliases.token_endpoint = /mtls/token, the token endpoint
+// under another path (its POSTs counted in mtls_alias_token_requests as well as token_requests).
 //
 // Clients (ids and secrets are test fixtures):
 //   basic-client / basic-secret       client_secret_basic, scope api:read allowed
@@ -25,7 +27,7 @@
 // Extra routes:
 //   GET  /api/echo        protected: 200 for a valid token, 401 with an RFC 6750 challenge otherwise
 //                         (also for a certificate-bound token sent without its certificate)
-//   GET  /test/stats      {"token_requests": n, "api_ok": n, "api_expired": n, "api_invalid": n}
+//   GET  /test/stats      {"token_requests": n, "api_ok": n, "api_expired": n, "api_invalid": n, ...}
 //   POST /test/revoke-all revokes every token issued so far
 //   GET  /test/last-assertion {"client_id", "client_assertion"} of the last token request that had one
 //   GET  /api/dpop        protected, DPoP only: the proof verified with jose (signature by the embedded
@@ -88,8 +90,9 @@ const cc = (client_id, client_secret, method, scope = 'api:read') => ({
 
 const stats = {
   token_requests: 0, api_ok: 0, api_expired: 0, api_invalid: 0, api_unbound: 0,
-  dpop_ok: 0, dpop_refused: 0, dpop_replays: 0, dpop_nonce_refusals: 0,
+  dpop_ok: 0, dpop_refused: 0, dpop_replays: 0, dpop_nonce_refusals: 0, mtls_alias_token_requests: 0,
 };
+const MTLS_ALIAS = '/mtls/token';
 const dpop = { tokenEndpointNonce: false, apiNonce: false, nonce: crypto.randomBytes(16).toString('base64url') };
 const seenJti = new Set();
 const bound = (client) => ({ ...client, dpop_bound_access_tokens: true });
@@ -123,6 +126,8 @@ server.listen(0, '127.0.0.1', () => {
     },
     scopes: ['api:read', 'api:write', 'admin'],
     ...(MTLS ? { clientAuthMethods: MTLS.clientAuthMethods } : {}),
+    // RFC 8705 section 5: oidc-provider has no alias setting of its own; its `discovery` option adds members.
+    ...(MTLS ? { discovery: { mtls_endpoint_aliases: { token_endpoint: `${issuer}${MTLS_ALIAS}` } } } : {}),
     features: {
       clientCredentials: { enabled: true },
       devInteractions: { enabled: false },
@@ -145,6 +150,15 @@ server.listen(0, '127.0.0.1', () => {
 
   provider.on('client_credentials.saved', (token) => {
     issued.set(token.value, { exp: token.exp, model: token });
+  });
+
+  // The mTLS alias is the token endpoint under another path, counted apart.
+  provider.use(async (ctx, next) => {
+    if (MTLS && ctx.path === MTLS_ALIAS) {
+      if (ctx.method === 'POST') stats.mtls_alias_token_requests += 1;
+      ctx.path = '/token';
+    }
+    await next();
   });
 
   // Count every request that reaches the token endpoint, whatever its fate.

@@ -1,4 +1,5 @@
-//! The URL table: the token endpoint (with and without `/auth`), OpenID
+//! The URL table: the token endpoint (with and without `/auth`, and its
+//! `token/mtls` alias path), OpenID
 //! discovery, the protected API and the simulator's own `/sim/*` controls.
 
 use crate::api::api;
@@ -12,13 +13,19 @@ use std::time::Duration;
 
 pub(crate) fn route(st: &State, req: &Request) -> Response {
     let path = req.path.as_str();
-    let realm_prefix = |p: &str| -> Option<String> {
+    let realm_prefix = |p: &str| -> Option<(String, bool)> {
         let p = p.strip_prefix("/auth").unwrap_or(p);
         let rest = p.strip_prefix("/realms/")?;
         let (realm, tail) = rest.split_once('/')?;
-        (tail == "protocol/openid-connect/token").then(|| realm.to_string())
+        let alias = tail == "protocol/openid-connect/token/mtls";
+        (tail == "protocol/openid-connect/token" || alias).then(|| (realm.to_string(), alias))
     };
-    if let Some(realm) = realm_prefix(path) {
+    // `token/mtls`: the token endpoint under another path, for a test that
+    // publishes it as `mtls_endpoint_aliases.token_endpoint` (counted apart).
+    if let Some((realm, alias)) = realm_prefix(path) {
+        if alias {
+            st.stats.lock().mtls_alias_token_requests += 1;
+        }
         if req.method != "POST" {
             return Response::json(
                 405,

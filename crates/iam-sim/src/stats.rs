@@ -31,6 +31,9 @@ pub struct Stats {
     /// Metadata requests (OpenID Connect Discovery and RFC 8414), and their paths in order.
     pub discovery_requests: u64,
     pub discovery_paths: Vec<String>,
+    /// Token requests sent to the realm's mTLS alias path
+    /// (`.../protocol/openid-connect/token/mtls`; also counted in `token_requests`).
+    pub mtls_alias_token_requests: u64,
     /// DPoP-bound tokens issued (token_type DPoP, `cnf.jkt`).
     pub dpop_tokens_issued: u64,
     /// DPoP proofs accepted, at the token endpoint and the API.
@@ -61,6 +64,7 @@ impl Stats {
             "last_assertion_error": self.last_assertion_error,
             "discovery_requests": self.discovery_requests,
             "discovery_paths": self.discovery_paths,
+            "mtls_alias_token_requests": self.mtls_alias_token_requests,
             "dpop_tokens_issued": self.dpop_tokens_issued,
             "dpop_proofs_ok": self.dpop_proofs_ok,
             "dpop_refused": self.dpop_refused,

@@ -13,7 +13,6 @@ use crate::config::Config;
 use crate::error::Error;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
-use zeroize::Zeroizing;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Binding {
@@ -70,10 +69,8 @@ fn sha256(b: &[u8]) -> [u8; 32] {
 
 /// SHA-256 of the first certificate of a PEM file (the client's own).
 fn leaf_sha256(path: &std::path::Path) -> Result<[u8; 32], Error> {
-    let pem =
-        Zeroizing::new(std::fs::read(path).map_err(|e| {
-            Error::config(format!("cannot read client certificate file {}: {}", path.display(), e.kind()))
-        })?);
+    let pem = crate::settings::read_small_file(path, crate::client_cert::MAX_PEM_FILE)
+        .map_err(|e| Error::config(format!("cannot read client certificate file {}: {e}", path.display())))?;
     let leaf = CertificateDer::pem_slice_iter(&pem)
         .next()
         .and_then(Result::ok)

@@ -17,7 +17,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::Path;
 use ureq::tls::{Certificate, ClientCert, PrivateKey};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroize;
 
 /// The certificate chain and key for `cfg`, or None when it configures none.
 /// Both files or neither; a TLS method needs them.
@@ -34,14 +34,17 @@ pub(crate) fn from_config(cfg: &Config) -> Result<Option<ClientCert>, Error> {
     }
 }
 
+/// The largest certificate or key file read (a certificate chain is a few KiB).
+pub(crate) const MAX_PEM_FILE: u64 = 1 << 20;
+
 /// Reads and checks a PEM certificate file (the client's certificate first,
 /// then any intermediates) and a PEM key file (PKCS#8, PKCS#1 RSA or SEC1 EC,
 /// unencrypted); the key must be the certificate's.
 pub(crate) fn load(cert_path: &Path, key_path: &Path) -> Result<ClientCert, Error> {
     let read = |what: &str, p: &Path| {
-        // Wiped: a certificate file may hold the key as well.
-        std::fs::read(p)
-            .map(Zeroizing::new)
+        // Wiped: a certificate file may hold the key as well. Bounded: a
+        // device, FIFO or huge file is refused without being read to the end.
+        crate::settings::read_small_file(p, MAX_PEM_FILE)
             .map_err(|e| Error::config(format!("cannot read {what} file {}: {e}", p.display())))
     };
     let cert_pem = read("client certificate", cert_path)?;

@@ -51,8 +51,16 @@ impl Dpop {
     /// configuration error now, not at the first request.
     pub(crate) fn new(key_file: Option<&Path>) -> Result<Dpop, Error> {
         let key = match key_file {
-            Some(path) => SigningKey::from_file(path, Some("ES256"))
-                .map_err(|e| Error::config(format!("DPoP key: {}", e.message())))?,
+            Some(path) => {
+                // Bounded (a device or huge file is refused unread); the key's own
+                // algorithm, so that another kind is named by `with_key`.
+                let pem = crate::settings::read_small_file(path, crate::client_cert::MAX_PEM_FILE).map_err(|e| {
+                    Error::config(format!("DPoP key: cannot read the private key file {}: {e}", path.display()))
+                })?;
+                SigningKey::from_pem(&pem, None).map_err(|e| {
+                    Error::config(format!("DPoP key: private key file {}: {}", path.display(), e.message()))
+                })?
+            }
             None => SigningKey::generate_es256()?,
         };
         Dpop::with_key(key)

@@ -289,9 +289,11 @@ fn link(cfg: &Config, url: &str) -> Result<Arc<Link>, Error> {
 }
 
 fn read_password(path: &std::path::Path) -> Result<Zeroizing<String>, Error> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-        Error::config(format!("cannot read the shared cache password file {}: {}", path.display(), e.kind()))
-    })?);
+    // Bounded: a device, FIFO or huge file is refused without being read to the end.
+    let bytes = crate::settings::read_small_file(path, crate::settings::MAX_SECRET_FILE)
+        .map_err(|e| Error::config(format!("cannot read the shared cache password file {}: {e}", path.display())))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::config(format!("the shared cache password file {} is not UTF-8 text", path.display())))?;
     let line = text.lines().next().unwrap_or_default().trim_end_matches('\r');
     if line.is_empty() {
         return Err(Error::config(format!("the shared cache password file {} is empty", path.display())));
@@ -407,9 +409,8 @@ fn credential_material(cfg: &Config) -> Result<Zeroizing<Vec<u8>>, Error> {
         add(b"secret", cfg.client_secret.expose().as_bytes());
     }
     let read = |what: &str, p: &std::path::Path| {
-        std::fs::read(p)
-            .map(Zeroizing::new)
-            .map_err(|e| Error::config(format!("cannot read {what} file {}: {}", p.display(), e.kind())))
+        crate::settings::read_small_file(p, crate::client_cert::MAX_PEM_FILE)
+            .map_err(|e| Error::config(format!("cannot read {what} file {}: {e}", p.display())))
     };
     if let Some(path) = &cfg.client_key {
         add(b"client_key", &key_der(&read("client key", path)?));

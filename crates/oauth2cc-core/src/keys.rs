@@ -197,9 +197,9 @@ impl SigningKey {
 
     /// A private key from a PEM file (see [`SigningKey::from_pem`]).
     pub(crate) fn from_file(path: &Path, alg: Option<&str>) -> Result<SigningKey, Error> {
-        let pem = std::fs::read(path)
-            .map(Zeroizing::new)
-            .map_err(|e| Error::config(format!("cannot read the private key file {}: {}", path.display(), e.kind())))?;
+        // Bounded: a device, FIFO or huge file is refused without being read to the end.
+        let pem = crate::settings::read_small_file(path, crate::client_cert::MAX_PEM_FILE)
+            .map_err(|e| Error::config(format!("cannot read the private key file {}: {e}", path.display())))?;
         SigningKey::from_pem(&pem, alg)
             .map_err(|e| Error::config(format!("private key file {}: {}", path.display(), e.message())))
     }

@@ -39,7 +39,7 @@ use zeroize::Zeroizing;
 const MAX_CONFIG_FILE: u64 = 1 << 20;
 
 /// The largest secret file read (a larger one is refused, not truncated).
-const MAX_SECRET_FILE: u64 = 64 << 10;
+pub(crate) const MAX_SECRET_FILE: u64 = 64 << 10;
 
 /// Every setting: its key (in a profile, and for [`Settings::set`]) and its
 /// environment variable.
@@ -117,7 +117,7 @@ fn var(name: &str) -> Result<Option<String>, Error> {
 }
 
 /// Why [`read_small_file`] failed.
-enum FileError {
+pub(crate) enum FileError {
     Io(std::io::Error),
     NotRegular,
     TooLarge(u64),
@@ -140,7 +140,7 @@ impl std::fmt::Display for FileError {
 /// FIFO or directory is refused, as is a file larger than `cap` (never read
 /// past `cap + 1` bytes, so `/dev/zero` cannot exhaust memory). The buffer is
 /// wiped on drop (it may hold the secret).
-fn read_small_file(path: &Path, cap: u64) -> Result<Zeroizing<Vec<u8>>, FileError> {
+pub(crate) fn read_small_file(path: &Path, cap: u64) -> Result<Zeroizing<Vec<u8>>, FileError> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .read(true)

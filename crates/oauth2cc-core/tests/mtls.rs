@@ -61,3 +61,28 @@ fn the_certificate_is_not_in_debug_output_or_logs() {
         assert!(!shown.contains(line), "key material shown");
     }
 }
+
+/// Discovery publishing `mtls_endpoint_aliases.token_endpoint` (RFC 8705 §5)
+/// at a path of its own: a client presenting a certificate sends its token
+/// requests there, a secret-only client to the plain token endpoint.
+#[test]
+fn a_certificate_client_from_an_issuer_uses_the_mtls_alias() {
+    let (sim, ca) = tls_sim(&["127.0.0.1"]);
+    let alias = format!("{}/protocol/openid-connect/token/mtls", sim.issuer());
+    sim.set_discovery_members(serde_json::json!({ "mtls_endpoint_aliases": { "token_endpoint": alias } }));
+    let (cert, key) = identity(&sim);
+    let from_issuer = || Config::new("", "svc", "s3cret-value").issuer(sim.issuer()).ca_file(&ca).no_proxy();
+    // The document lists tls_client_auth, which the simulator's svc is not registered for: the method is chosen.
+    let with_cert = Client::new(
+        from_issuer().client_cert(&cert).client_key(&key).auth_method(oauth2cc_core::AuthMethod::ClientSecretBasic),
+    )
+    .unwrap();
+    let t = with_cert.token().unwrap();
+    assert_eq!(with_cert.token_endpoint().as_deref(), Some(alias.as_str()));
+    assert_eq!((sim.stats().token_requests, sim.stats().mtls_alias_token_requests), (1, 1));
+    assert_eq!(api(&sim, &with_cert, t.access_token()).status, 200, "bound to the certificate sent to the alias");
+    let plain = Client::new(from_issuer()).unwrap();
+    plain.token().unwrap();
+    assert_eq!(plain.token_endpoint().as_deref(), Some(sim.token_url().as_str()));
+    assert_eq!((sim.stats().token_requests, sim.stats().mtls_alias_token_requests), (2, 1));
+}

@@ -51,7 +51,10 @@ class Client(_native.Client):
     exchange, after which the client works alone until Redis answers again.
 
     ``Client.from_issuer(issuer, client_id, client_secret=None, **keywords)``
-    finds the token endpoint in the issuer's discovery document.
+    finds the token endpoint in the issuer's discovery document (it passes
+    ``issuer`` with ``token_url`` None; ``Client(None, id, issuer=...)`` is
+    the same). A DPoP client's API calls need ``dpop_proof(method, url,
+    token)`` for each request (``RequestsAuth`` and ``HttpxAuth`` do it).
     ``Client.from_env(profile=None, **keywords)`` reads the ``OAUTH2CC_*``
     environment and the config file's profiles, as the ``oauth2cc`` command does.
 
