@@ -69,12 +69,12 @@ fn sha256(b: &[u8]) -> [u8; 32] {
 
 /// SHA-256 of the first certificate of a PEM file (the client's own).
 fn leaf_sha256(path: &std::path::Path) -> Result<[u8; 32], Error> {
-    let pem = crate::settings::read_small_file(path, crate::client_cert::MAX_PEM_FILE)
-        .map_err(|e| Error::config(format!("cannot read client certificate file {}: {e}", path.display())))?;
-    let leaf = CertificateDer::pem_slice_iter(&pem)
-        .next()
-        .and_then(Result::ok)
-        .ok_or_else(|| Error::config(format!("client certificate file {} holds no PEM certificate", path.display())))?;
+    let pem = crate::settings::read_small_file(path, crate::client_cert::MAX_PEM_FILE).map_err(|e| {
+        Error::config(format!("cannot read client certificate file {}: {e}", crate::error::shown_path(path)))
+    })?;
+    let leaf = CertificateDer::pem_slice_iter(&pem).next().and_then(Result::ok).ok_or_else(|| {
+        Error::config(format!("client certificate file {} holds no PEM certificate", crate::error::shown_path(path)))
+    })?;
     Ok(sha256(leaf.as_ref()))
 }
 

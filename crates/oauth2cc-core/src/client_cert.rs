@@ -45,16 +45,16 @@ pub(crate) fn load(cert_path: &Path, key_path: &Path) -> Result<ClientCert, Erro
         // Wiped: a certificate file may hold the key as well. Bounded: a
         // device, FIFO or huge file is refused without being read to the end.
         crate::settings::read_small_file(p, MAX_PEM_FILE)
-            .map_err(|e| Error::config(format!("cannot read {what} file {}: {e}", p.display())))
+            .map_err(|e| Error::config(format!("cannot read {what} file {}: {e}", crate::error::shown_path(p))))
     };
     let cert_pem = read("client certificate", cert_path)?;
-    let chain = CertificateDer::pem_slice_iter(&cert_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| Error::config(format!("client certificate file {} is not valid PEM", cert_path.display())))?;
+    let chain = CertificateDer::pem_slice_iter(&cert_pem).collect::<Result<Vec<_>, _>>().map_err(|_| {
+        Error::config(format!("client certificate file {} is not valid PEM", crate::error::shown_path(cert_path)))
+    })?;
     if chain.is_empty() {
         return Err(Error::config(format!(
             "client certificate file {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-            cert_path.display()
+            crate::error::shown_path(cert_path)
         )));
     }
     let key_pem = read("client key", key_path)?;
@@ -69,14 +69,15 @@ pub(crate) fn load(cert_path: &Path, key_path: &Path) -> Result<ClientCert, Erro
             // The error's own text may quote a line of the key: never shown.
             _ => "is not valid PEM",
         };
-        Error::config(format!("client key file {} {why}", key_path.display()))
+        Error::config(format!("client key file {} {why}", crate::error::shown_path(key_path)))
     })?;
     let checked = check_pair(&chain, &key, cert_path, key_path);
     key.zeroize();
     checked?;
     // ureq's own parse of the same first key (its key type has no public constructor from ours).
-    let for_ureq = PrivateKey::from_pem(&key_pem)
-        .map_err(|_| Error::config(format!("client key file {} is not valid PEM", key_path.display())))?;
+    let for_ureq = PrivateKey::from_pem(&key_pem).map_err(|_| {
+        Error::config(format!("client key file {} is not valid PEM", crate::error::shown_path(key_path)))
+    })?;
     let chain: Vec<Certificate<'static>> = chain.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect();
     Ok(ClientCert::new_with_certs(&chain, for_ureq))
 }
@@ -92,14 +93,14 @@ fn check_pair(
     let signing = rustls::crypto::ring::sign::any_supported_type(key).map_err(|_| {
         Error::config(format!(
             "client key file {} holds a key that cannot sign TLS handshakes (RSA 2048+ bits, ECDSA P-256/P-384 or Ed25519)",
-            key_path.display()
+            crate::error::shown_path(key_path)
         ))
     })?;
     match CertifiedKey::new(chain.to_vec(), signing).keys_match() {
         Ok(()) => Ok(()),
         Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => Err(Error::config(format!(
             "client key file {} does not match the client certificate's public key (the first certificate of the file)",
-            key_path.display()
+            crate::error::shown_path(key_path)
         ))),
         // The key's public half unknown: accepted, as rustls does (the server decides).
         Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => Ok(()),
@@ -107,7 +108,7 @@ fn check_pair(
         // built (ureq would panic there): for example an X.509 v1 certificate.
         Err(e) => Err(Error::config(format!(
             "the first certificate of {} cannot be used by the TLS library ({}); it must be an X.509 v3 certificate",
-            cert_path.display(),
+            crate::error::shown_path(cert_path),
             crate::error::sanitize(&e.to_string(), 120)
         ))),
     }

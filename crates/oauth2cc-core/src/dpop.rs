@@ -55,10 +55,17 @@ impl Dpop {
                 // Bounded (a device or huge file is refused unread); the key's own
                 // algorithm, so that another kind is named by `with_key`.
                 let pem = crate::settings::read_small_file(path, crate::client_cert::MAX_PEM_FILE).map_err(|e| {
-                    Error::config(format!("DPoP key: cannot read the private key file {}: {e}", path.display()))
+                    Error::config(format!(
+                        "DPoP key: cannot read the private key file {}: {e}",
+                        crate::error::shown_path(path)
+                    ))
                 })?;
                 SigningKey::from_pem(&pem, None).map_err(|e| {
-                    Error::config(format!("DPoP key: private key file {}: {}", path.display(), e.message()))
+                    Error::config(format!(
+                        "DPoP key: private key file {}: {}",
+                        crate::error::shown_path(path),
+                        e.message()
+                    ))
                 })?
             }
             None => SigningKey::generate_es256()?,

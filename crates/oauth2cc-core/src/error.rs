@@ -284,6 +284,22 @@ fn redact(text: &str, material: &str, min_run: usize) -> Option<String> {
 
 /// Keeps server-provided text printable and short: control characters become
 /// spaces and the text is cut at `max` characters.
+/// A file path from the configuration, as messages show it: the path, unless
+/// the value looks like key material given where a file was expected (PEM
+/// text, even damaged; a long run of base64), which is never repeated.
+pub(crate) fn shown_path(path: &std::path::Path) -> String {
+    let s = path.to_string_lossy();
+    let pem_like = s.contains("-----") || s.contains("BEGIN ") || s.chars().any(char::is_control);
+    let base64_run =
+        s.len() >= 40 && !s.contains('.') && s.chars().all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c));
+    if pem_like || base64_run || s.len() > 1024 {
+        "(a value that is not shown: it looks like key material, not a file path; put the key in a file and name the file)"
+            .to_string()
+    } else {
+        sanitize(&s, 300)
+    }
+}
+
 pub(crate) fn sanitize(s: &str, max: usize) -> String {
     let mut out: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(max).collect();
     if s.chars().count() > max {
@@ -295,6 +311,21 @@ pub(crate) fn sanitize(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::redact;
+
+    #[test]
+    fn paths_are_shown_unless_they_look_like_key_material() {
+        use super::shown_path;
+        use std::path::Path;
+        assert_eq!(shown_path(Path::new("/etc/svc/key.pem")), "/etc/svc/key.pem");
+        assert_eq!(shown_path(Path::new("keys/svc")), "keys/svc");
+        for material in [
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----",
+            "----BEGIN PRIVATE KEY----- MC4CAQAwBQYDK2VwBCIEIA",
+            "MC4CAQAwBQYDK2VwBCIEIJ+Hq2j7Ou/A1w0fXcE5zPcJOxOa+aPkfQ2N4P0KbJ",
+        ] {
+            assert!(shown_path(Path::new(material)).starts_with("(a value that is not shown"), "{material}");
+        }
+    }
 
     #[test]
     fn runs_of_the_material_are_redacted() {

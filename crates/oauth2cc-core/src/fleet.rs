@@ -290,13 +290,18 @@ fn link(cfg: &Config, url: &str) -> Result<Arc<Link>, Error> {
 
 fn read_password(path: &std::path::Path) -> Result<Zeroizing<String>, Error> {
     // Bounded: a device, FIFO or huge file is refused without being read to the end.
-    let bytes = crate::settings::read_small_file(path, crate::settings::MAX_SECRET_FILE)
-        .map_err(|e| Error::config(format!("cannot read the shared cache password file {}: {e}", path.display())))?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| Error::config(format!("the shared cache password file {} is not UTF-8 text", path.display())))?;
+    let bytes = crate::settings::read_small_file(path, crate::settings::MAX_SECRET_FILE).map_err(|e| {
+        Error::config(format!("cannot read the shared cache password file {}: {e}", crate::error::shown_path(path)))
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        Error::config(format!("the shared cache password file {} is not UTF-8 text", crate::error::shown_path(path)))
+    })?;
     let line = text.lines().next().unwrap_or_default().trim_end_matches('\r');
     if line.is_empty() {
-        return Err(Error::config(format!("the shared cache password file {} is empty", path.display())));
+        return Err(Error::config(format!(
+            "the shared cache password file {} is empty",
+            crate::error::shown_path(path)
+        )));
     }
     Ok(Zeroizing::new(line.to_string()))
 }
@@ -314,7 +319,11 @@ fn open_link(cfg: &Config, url: &str, password: Option<&str>, ca: Option<&std::p
         Some(ca) => {
             let mut pem = native_roots_pem();
             pem.extend(std::fs::read(ca).map_err(|e| {
-                Error::config(format!("cannot read CA file {} for the shared cache: {}", ca.display(), e.kind()))
+                Error::config(format!(
+                    "cannot read CA file {} for the shared cache: {}",
+                    crate::error::shown_path(ca),
+                    e.kind()
+                ))
             })?);
             redis::Client::build_with_tls(info, redis::TlsCertificates { client_tls: None, root_cert: Some(pem) })
         }
@@ -410,7 +419,7 @@ fn credential_material(cfg: &Config) -> Result<Zeroizing<Vec<u8>>, Error> {
     }
     let read = |what: &str, p: &std::path::Path| {
         crate::settings::read_small_file(p, crate::client_cert::MAX_PEM_FILE)
-            .map_err(|e| Error::config(format!("cannot read {what} file {}: {e}", p.display())))
+            .map_err(|e| Error::config(format!("cannot read {what} file {}: {e}", crate::error::shown_path(p))))
     };
     if let Some(path) = &cfg.client_key {
         add(b"client_key", &key_der(&read("client key", path)?));

@@ -198,10 +198,11 @@ impl SigningKey {
     /// A private key from a PEM file (see [`SigningKey::from_pem`]).
     pub(crate) fn from_file(path: &Path, alg: Option<&str>) -> Result<SigningKey, Error> {
         // Bounded: a device, FIFO or huge file is refused without being read to the end.
-        let pem = crate::settings::read_small_file(path, crate::client_cert::MAX_PEM_FILE)
-            .map_err(|e| Error::config(format!("cannot read the private key file {}: {e}", path.display())))?;
+        let pem = crate::settings::read_small_file(path, crate::client_cert::MAX_PEM_FILE).map_err(|e| {
+            Error::config(format!("cannot read the private key file {}: {e}", crate::error::shown_path(path)))
+        })?;
         SigningKey::from_pem(&pem, alg)
-            .map_err(|e| Error::config(format!("private key file {}: {}", path.display(), e.message())))
+            .map_err(|e| Error::config(format!("private key file {}: {}", crate::error::shown_path(path), e.message())))
     }
 
     /// A private key from PEM text: PKCS#8 (`BEGIN PRIVATE KEY`: RSA, EC
