@@ -310,7 +310,7 @@ fn every_new_setting_reaches_the_configuration_and_pem_text_stays_hidden() {
         assert!(!shown.contains("QU3RYPASS"), "{shown}");
         let bad = url.replace("redis", "ftp");
         std::env::set_var("OAUTH2CC_SHARED_CACHE_URL", &bad);
-        let e = Client::new(Config::from_env(None).unwrap()).err().expect("an ftp:// shared cache URL is refused");
+        let e = Client::new(Config::from_env(None).unwrap()).expect_err("an ftp:// shared cache URL is refused");
         assert!(!e.to_string().contains("QU3RYPASS"), "{e}");
     }
     std::env::set_var("OAUTH2CC_SHARED_CACHE_URL", "rediss://fleet:p4ssw0rd@redis.internal:6380/0");
