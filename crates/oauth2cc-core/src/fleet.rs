@@ -91,6 +91,18 @@ redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) * 1000000 + tonumber(t[2]), ARG
 return 0
 "#;
 
+/// The longest a lease (and a fleet budget slot) is held for one request,
+/// whatever the holder's timeout: a holder that died blocks the fleet's cold
+/// hosts for at most this long. A request still running past it may be
+/// joined by one from another host.
+const MAX_HOLD: Duration = Duration::from_secs(15);
+
+/// How long the lease and the budget slot of a request sent now are held:
+/// until the holder's deadline plus a second, at most `MAX_HOLD` plus a second.
+fn hold_for(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now()).min(MAX_HOLD) + Duration::from_secs(1)
+}
+
 /// Deletes the lease if it is still ours.
 const UNLEASE: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -629,7 +641,7 @@ impl Fleet {
             };
             if !leased {
                 let nonce = nonce();
-                let lease_ms = deadline.saturating_duration_since(Instant::now()).as_millis() as u64 + 1000;
+                let lease_ms = hold_for(deadline).as_millis() as u64;
                 let won: Option<String> = self.link.run(|c| {
                     redis::cmd("SET").arg(&self.lease_key).arg(&nonce).arg("NX").arg("PX").arg(lease_ms).query(c)
                 })?;
@@ -701,7 +713,7 @@ impl Fleet {
         // A slot of the fleet's budget, waited for until the deadline.
         let mut budgeted = false;
         loop {
-            let in_flight_us = deadline.saturating_duration_since(Instant::now()).as_micros() as u64 + 1_000_000;
+            let in_flight_us = hold_for(deadline).as_micros() as u64;
             let wait_ms: Result<u64, Down> = self.link.run(|c| {
                 redis::Script::new(ACQUIRE)
                     .key(&self.budget_key)

@@ -176,10 +176,40 @@ fn lease_child() {
     let c = Client::new(
         Config::new(std::env::var("FLEET_TOKEN_URL").unwrap(), "svc", "s3cret-value")
             .shared_cache_url(url.to_str().unwrap())
-            .timeout(Duration::from_secs(2)),
+            .timeout(Duration::from_millis(
+                std::env::var("FLEET_LEASE_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000),
+            )),
     )
     .unwrap();
     let _ = c.token();
+}
+
+#[test]
+fn a_leaseholder_with_an_hour_long_timeout_holds_the_lease_for_seconds_not_an_hour() {
+    let Some(redis) = RedisServer::start() else { return };
+    let sim = sim();
+    sim.push_fault(Fault::Delay(Duration::from_secs(10)), 1);
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["lease_child", "--exact", "--nocapture", "--test-threads", "1"])
+        .env("FLEET_LEASE_CHILD", redis.url())
+        .env("FLEET_TOKEN_URL", sim.token_url())
+        .env("FLEET_LEASE_TIMEOUT_MS", "3600000")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while requests(&sim) < 1 {
+        assert!(Instant::now() < until, "the child sent no request");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let leases: Vec<String> = redis::cmd("KEYS").arg("oauth2cc:*:lease").query(&mut redis.conn()).unwrap();
+    assert_eq!(leases.len(), 1);
+    let ttl: i64 = redis::cmd("PTTL").arg(&leases[0]).query(&mut redis.conn()).unwrap();
+    // A dead leaseholder blocks the fleet's cold hosts for at most the lease's
+    // cap (16 s), whatever the timeout it was configured with.
+    assert!(ttl > 0 && ttl <= 16_000, "lease TTL {ttl} ms");
 }
 
 #[test]
