@@ -168,9 +168,26 @@ impl Target {
             "http" => 80,
             _ => return Err(bad()),
         };
+        let authority = uri.authority().ok_or_else(bad)?.as_str();
+        if authority.contains('@') {
+            return Err(Error::config("a DPoP proof's URL must not carry user information (user:password@)"));
+        }
         let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(bad)?.to_ascii_lowercase();
-        let port = uri.port_u16().unwrap_or(default_port);
-        Ok(Target { origin: format!("{scheme}://{host}:{port}"), htu: htu.to_string() })
+        // The port as written (the URI parser drops one out of range silently).
+        let written_port = authority.rsplit_once(':').map(|(_, p)| p).filter(|p| !p.contains(']'));
+        let port = match written_port {
+            Some("") | None => default_port,
+            Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(bad)?,
+        };
+        // RFC 9449 section 4.3: the server compares htu after RFC 3986
+        // syntax- and scheme-based normalisation: lower-case scheme and host,
+        // no default port, "/" for an empty path.
+        let path = match uri.path() {
+            "" => "/",
+            p => p,
+        };
+        let shown_port = if port == default_port { String::new() } else { format!(":{port}") };
+        Ok(Target { origin: format!("{scheme}://{host}:{port}"), htu: format!("{scheme}://{host}{shown_port}{path}") })
     }
 }
 
@@ -181,6 +198,25 @@ mod tests {
     fn claims(proof: &str) -> Value {
         let part = proof.split('.').nth(1).unwrap();
         serde_json::from_slice(&crate::jose::b64url_decode(part).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn htu_is_normalised_and_never_carries_user_information() {
+        let d = Dpop::new(None).unwrap();
+        for (url, htu) in [
+            ("HTTPS://API.Example.com:443/a/b?q=1", "https://api.example.com/a/b"),
+            ("http://api.example.com:80", "http://api.example.com/"),
+            ("https://api.example.com:8443/A", "https://api.example.com:8443/A"),
+        ] {
+            let (p, _) = d.proof("GET", url, None).unwrap();
+            assert_eq!(claims(&p)["htu"], htu, "{url}");
+        }
+        for bad in
+            ["https://user:p%40ss@api.example.com/a", "https://api.example.com:99999/a", "ftp://h/x", "/relative"]
+        {
+            let e = d.proof("GET", bad, None).unwrap_err();
+            assert!(!e.to_string().contains("p%40ss"), "{e}");
+        }
     }
 
     #[test]
