@@ -49,7 +49,10 @@ impl Host {
             cool_down_ms: 60_000,
             rate: 10.0,
             clock_offset_ms: 0,
-            redis_timeout_ms: 0,
+            // Generous: these tests are about sharing while Redis answers, and
+            // a loaded machine must not push a host into the standalone
+            // fallback (tested on its own with the default 50 ms below).
+            redis_timeout_ms: 1000,
             start_at_ms: now_ms() + 700,
         }
     }
