@@ -252,9 +252,20 @@ fn describe(e: &redis::RedisError) -> String {
     if e.is_io_error() || e.is_connection_dropped() {
         return "connection failed".into();
     }
-    match e.code() {
-        Some(code) => format!("answered {}", crate::error::sanitize(code, 24)),
-        None => format!("{:?}", e.kind()),
+    // The server's error code (the first word of its answer: WRONGPASS,
+    // NOAUTH, OOM, ...), never the rest of the text.
+    let text = e.to_string();
+    let first = text.split([' ', ':']).find(|w| !w.is_empty()).unwrap_or_default();
+    let code =
+        e.code().or(Some(first)
+            .filter(|w| w.len() >= 3 && w.len() <= 24 && w.chars().all(|c| c.is_ascii_uppercase() || c == '_')));
+    let auth = matches!(e.kind(), redis::ErrorKind::AuthenticationFailed)
+        || matches!(code, Some("WRONGPASS" | "NOAUTH" | "NOPERM"));
+    match (auth, code) {
+        (true, Some(code)) => format!("authentication failed ({code}): check the user and password"),
+        (true, None) => "authentication failed: check the user and password".into(),
+        (false, Some(code)) => format!("answered {}", crate::error::sanitize(code, 24)),
+        (false, None) => format!("{:?}", e.kind()),
     }
 }
 

@@ -158,6 +158,8 @@ fn a_password_file_with_an_acl_user_is_used_and_never_shown() {
     assert!(!status.available);
     let shown = format!("{c:?} {:?} {status:?} {}", c.config(), log_lines().join("\n"));
     assert!(shown.contains("working standalone"), "{shown}");
+    // The reason in words an operator can act on (not the client library's "Extension").
+    assert!(shown.contains("authentication failed"), "{shown}");
     for pw in [PW, "wrong-pw-1d2e"] {
         assert!(!shown.contains(pw), "the password is shown: {shown}");
     }
