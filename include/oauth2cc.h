@@ -65,10 +65,14 @@
  * caller's `version` tells the library exactly which fields exist, and the
  * library reads and writes only those bytes; a field the caller's version
  * lacks gets its default. 1: `version` to `extra_params`; 2: adds
- * `max_requests_per_second` and `credential_cool_down_s`; 3: adds `cache_dir`;
- * 4: adds `signing_key_file` to `shared_cache_timeout_ms`.
+ * `max_requests_per_second` and `credential_cool_down_s`; 3: adds
+ * `cache_dir`; from 4 on, one field per version: 4 `signing_key_file`,
+ * 5 `signing_key_pem`, 6 `signing_alg`, 7 `key_id`, 8 `assertion_audience`,
+ * 9 `client_cert_file`, 10 `client_key_file`, 11 `dpop`, 12 `dpop_key_file`,
+ * 13 `issuer`, 14 `shared_cache_url`, 15 `shared_cache_password_file`,
+ * 16 `shared_cache_timeout_ms`.
  */
-#define OAUTH_OPTIONS_VERSION 4
+#define OAUTH_OPTIONS_VERSION 16
 
 /**
  * HTTP Basic with id and secret form-urlencoded first (RFC 6749 section 2.3.1). The default.
@@ -250,41 +254,41 @@ typedef struct oauth_options {
    */
   const char *signing_key_file;
   /**
-   * The same key as PEM text instead of a file, or NULL. Since version 4.
+   * The same key as PEM text instead of a file, or NULL. Since version 5.
    */
   const char *signing_key_pem;
   /**
    * The assertion's JWS algorithm (`"HS256"`, `"HS384"`, `"HS512"`,
    * `"RS256"`, `"PS256"`, `"ES256"`, `"ES384"`, `"EdDSA"`), or NULL: HS256
    * for `OAUTH_AUTH_CLIENT_SECRET_JWT`, the key's own (RS256 for RSA) for
-   * `OAUTH_AUTH_PRIVATE_KEY_JWT`. Since version 4.
+   * `OAUTH_AUTH_PRIVATE_KEY_JWT`. Since version 6.
    */
   const char *signing_alg;
   /**
    * The assertion's `kid` header, or NULL (the key's RFC 7638 thumbprint
-   * for `OAUTH_AUTH_PRIVATE_KEY_JWT`). Since version 4.
+   * for `OAUTH_AUTH_PRIVATE_KEY_JWT`). Since version 7.
    */
   const char *key_id;
   /**
-   * The assertion's `aud` claim, or NULL for the token URL. Since version 4.
+   * The assertion's `aud` claim, or NULL for the token URL. Since version 8.
    */
   const char *assertion_audience;
   /**
    * A PEM file with the client certificate (and chain) for mutual TLS, or
-   * NULL. Since version 4.
+   * NULL. Since version 9.
    */
   const char *client_cert_file;
   /**
-   * A PEM file with the client certificate's private key, or NULL. Since version 4.
+   * A PEM file with the client certificate's private key, or NULL. Since version 10.
    */
   const char *client_key_file;
   /**
-   * Non-zero asks for DPoP-bound tokens (RFC 9449). Since version 4.
+   * Non-zero asks for DPoP-bound tokens (RFC 9449). Since version 11.
    */
   int dpop;
   /**
    * A PEM file with the EC P-256 DPoP key, or NULL for a key generated per
-   * client. Since version 4.
+   * client. Since version 12.
    */
   const char *dpop_key_file;
   /**
@@ -299,7 +303,7 @@ typedef struct oauth_options {
    * this one exactly, else `OAUTH_ERR_INVALID_ARGUMENT` and no token request.
    * Without `auth_method` set, the method is picked from the methods the
    * document lists. A failure to fetch it has a token request's status
-   * (`OAUTH_ERR_NETWORK`, `OAUTH_ERR_SERVER`, ...) and pause. Since version 4.
+   * (`OAUTH_ERR_NETWORK`, `OAUTH_ERR_SERVER`, ...) and pause. Since version 13.
    */
   const char *issuer;
   /**
@@ -317,19 +321,19 @@ typedef struct oauth_options {
    * With `issuer` (discovery) entries are keyed on the issuer. The URL is
    * shown without user information. If Redis fails, the client works alone
    * (its own cache, budget and pauses), logs one warning and rejoins when
-   * Redis answers. Since version 4.
+   * Redis answers. Since version 14.
    */
   const char *shared_cache_url;
   /**
    * A file whose first line is the shared cache's password (for the ACL
    * user in `shared_cache_url`, or the default user), or NULL; read when the
-   * client is created, never logged or shown. Since version 4.
+   * client is created, never logged or shown. Since version 15.
    */
   const char *shared_cache_password_file;
   /**
    * The limit on connecting to the shared cache and on each exchange with
    * it, in milliseconds (at most 10000), after which the client works
-   * alone; 0 means 50. Since version 4.
+   * alone; 0 means 50. Since version 16.
    */
   unsigned int shared_cache_timeout_ms;
 } oauth_options;

@@ -14,9 +14,13 @@ use std::time::Duration;
 /// caller's `version` tells the library exactly which fields exist, and the
 /// library reads and writes only those bytes; a field the caller's version
 /// lacks gets its default. 1: `version` to `extra_params`; 2: adds
-/// `max_requests_per_second` and `credential_cool_down_s`; 3: adds `cache_dir`;
-/// 4: adds `signing_key_file` to `shared_cache_timeout_ms`.
-pub const OAUTH_OPTIONS_VERSION: c_uint = 4;
+/// `max_requests_per_second` and `credential_cool_down_s`; 3: adds
+/// `cache_dir`; from 4 on, one field per version: 4 `signing_key_file`,
+/// 5 `signing_key_pem`, 6 `signing_alg`, 7 `key_id`, 8 `assertion_audience`,
+/// 9 `client_cert_file`, 10 `client_key_file`, 11 `dpop`, 12 `dpop_key_file`,
+/// 13 `issuer`, 14 `shared_cache_url`, 15 `shared_cache_password_file`,
+/// 16 `shared_cache_timeout_ms`.
+pub const OAUTH_OPTIONS_VERSION: c_uint = 16;
 
 /// HTTP Basic with id and secret form-urlencoded first (RFC 6749 section 2.3.1). The default.
 pub const OAUTH_AUTH_CLIENT_SECRET_BASIC: c_int = 0;
@@ -101,27 +105,27 @@ pub struct oauth_options {
     /// signs `OAUTH_AUTH_PRIVATE_KEY_JWT` assertions, or NULL. Read and checked
     /// by `oauth_client_new`. Since version 4.
     pub signing_key_file: *const c_char,
-    /// The same key as PEM text instead of a file, or NULL. Since version 4.
+    /// The same key as PEM text instead of a file, or NULL. Since version 5.
     pub signing_key_pem: *const c_char,
     /// The assertion's JWS algorithm (`"HS256"`, `"HS384"`, `"HS512"`,
     /// `"RS256"`, `"PS256"`, `"ES256"`, `"ES384"`, `"EdDSA"`), or NULL: HS256
     /// for `OAUTH_AUTH_CLIENT_SECRET_JWT`, the key's own (RS256 for RSA) for
-    /// `OAUTH_AUTH_PRIVATE_KEY_JWT`. Since version 4.
+    /// `OAUTH_AUTH_PRIVATE_KEY_JWT`. Since version 6.
     pub signing_alg: *const c_char,
     /// The assertion's `kid` header, or NULL (the key's RFC 7638 thumbprint
-    /// for `OAUTH_AUTH_PRIVATE_KEY_JWT`). Since version 4.
+    /// for `OAUTH_AUTH_PRIVATE_KEY_JWT`). Since version 7.
     pub key_id: *const c_char,
-    /// The assertion's `aud` claim, or NULL for the token URL. Since version 4.
+    /// The assertion's `aud` claim, or NULL for the token URL. Since version 8.
     pub assertion_audience: *const c_char,
     /// A PEM file with the client certificate (and chain) for mutual TLS, or
-    /// NULL. Since version 4.
+    /// NULL. Since version 9.
     pub client_cert_file: *const c_char,
-    /// A PEM file with the client certificate's private key, or NULL. Since version 4.
+    /// A PEM file with the client certificate's private key, or NULL. Since version 10.
     pub client_key_file: *const c_char,
-    /// Non-zero asks for DPoP-bound tokens (RFC 9449). Since version 4.
+    /// Non-zero asks for DPoP-bound tokens (RFC 9449). Since version 11.
     pub dpop: c_int,
     /// A PEM file with the EC P-256 DPoP key, or NULL for a key generated per
-    /// client. Since version 4.
+    /// client. Since version 12.
     pub dpop_key_file: *const c_char,
     /// An issuer URL whose discovery document names the token endpoint (the
     /// `token_url` argument must then be NULL or ""), or NULL. Keycloak's is
@@ -134,7 +138,7 @@ pub struct oauth_options {
     /// this one exactly, else `OAUTH_ERR_INVALID_ARGUMENT` and no token request.
     /// Without `auth_method` set, the method is picked from the methods the
     /// document lists. A failure to fetch it has a token request's status
-    /// (`OAUTH_ERR_NETWORK`, `OAUTH_ERR_SERVER`, ...) and pause. Since version 4.
+    /// (`OAUTH_ERR_NETWORK`, `OAUTH_ERR_SERVER`, ...) and pause. Since version 13.
     pub issuer: *const c_char,
     /// Fleet mode: a Redis or Valkey URL through which every process on every
     /// host using it shares, per client, one token, one request budget per
@@ -150,15 +154,15 @@ pub struct oauth_options {
     /// With `issuer` (discovery) entries are keyed on the issuer. The URL is
     /// shown without user information. If Redis fails, the client works alone
     /// (its own cache, budget and pauses), logs one warning and rejoins when
-    /// Redis answers. Since version 4.
+    /// Redis answers. Since version 14.
     pub shared_cache_url: *const c_char,
     /// A file whose first line is the shared cache's password (for the ACL
     /// user in `shared_cache_url`, or the default user), or NULL; read when the
-    /// client is created, never logged or shown. Since version 4.
+    /// client is created, never logged or shown. Since version 15.
     pub shared_cache_password_file: *const c_char,
     /// The limit on connecting to the shared cache and on each exchange with
     /// it, in milliseconds (at most 10000), after which the client works
-    /// alone; 0 means 50. Since version 4.
+    /// alone; 0 means 50. Since version 16.
     pub shared_cache_timeout_ms: c_uint,
 }
 
@@ -225,16 +229,39 @@ impl oauth_options {
 
 /// The bytes of `oauth_options` that `version` has: up to the end of its last field.
 fn version_len(version: c_uint) -> Result<usize, Failure> {
-    const PTR: usize = std::mem::size_of::<*const c_char>();
+    let o = oauth_options::zeroed(0);
+    // The end of each version's last field, version 1 first.
+    macro_rules! end {
+        ($f:ident) => {
+            offset_of!(oauth_options, $f) + std::mem::size_of_val(&o.$f)
+        };
+    }
+    let ends = [
+        end!(extra_params),
+        end!(credential_cool_down_s),
+        end!(cache_dir),
+        end!(signing_key_file),
+        end!(signing_key_pem),
+        end!(signing_alg),
+        end!(key_id),
+        end!(assertion_audience),
+        end!(client_cert_file),
+        end!(client_key_file),
+        end!(dpop),
+        end!(dpop_key_file),
+        end!(issuer),
+        end!(shared_cache_url),
+        end!(shared_cache_password_file),
+        end!(shared_cache_timeout_ms),
+    ];
+    const _: () = assert!(OAUTH_OPTIONS_VERSION == 16, "a new version needs its entry in `ends`");
     match version {
-        1 => Ok(offset_of!(oauth_options, extra_params) + PTR),
-        2 => Ok(offset_of!(oauth_options, credential_cool_down_s) + std::mem::size_of::<c_uint>()),
-        3 => Ok(offset_of!(oauth_options, cache_dir) + PTR),
-        4 => Ok(offset_of!(oauth_options, shared_cache_timeout_ms) + std::mem::size_of::<c_uint>()),
         0 => Err(invalid("options->version is 0: initialise options with OAUTH_OPTIONS_INIT or oauth_options_init()")),
-        v => Err(invalid(format!(
-            "options->version {v} is newer than this library supports ({OAUTH_OPTIONS_VERSION}); link a newer liboauth2cc"
-        ))),
+        v => ends.get(v as usize - 1).copied().ok_or_else(|| {
+            invalid(format!(
+                "options->version {v} is newer than this library supports ({OAUTH_OPTIONS_VERSION}); link a newer liboauth2cc"
+            ))
+        }),
     }
 }
 

@@ -1260,6 +1260,26 @@ static void test_options_v3_caller(void) {
     free(o);
 }
 
+/* From version 4 on, every appended field has its own version: a caller of
+ * version 13 (up to `issuer`) has no shared_cache_url, even in a full struct. */
+static void test_options_one_version_per_field(void) {
+    char tok[TOKEN_MAX];
+    size_t len;
+    oauth_client *c = NULL;
+    oauth_options o = OAUTH_OPTIONS_INIT;
+    o.shared_cache_url = "ftp://poison.invalid"; /* refused if read */
+    CHECK(oauth_options_init(&o, 13) == OAUTH_OK);
+    CHECK(o.version == 13 && o.issuer == NULL && strcmp(o.shared_cache_url, "ftp://poison.invalid") == 0);
+    CHECK(oauth_client_new(token_url, "svc", "s3cret-value", &o, &c) == OAUTH_OK);
+    CHECK(oauth_get_token(c, tok, sizeof tok, &len) == OAUTH_OK);
+    oauth_free(c);
+    c = NULL;
+    o.version = 14; /* now the field exists, and is read */
+    CHECK(oauth_client_new(token_url, "svc", "s3cret-value", &o, &c) == OAUTH_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oauth_last_error(), "shared cache URL") != NULL);
+    CHECK(OAUTH_OPTIONS_VERSION == 16);
+}
+
 static void test_stats_v1_caller(void) {
     char tok[TOKEN_MAX];
     size_t len, i;
@@ -1770,6 +1790,7 @@ int main(void) {
     run("oauth_options v1 caller: only its fields read and written", test_options_v1_caller);
     run("oauth_options v2 caller: only its fields read and written", test_options_v2_caller);
     run("oauth_options v3 caller: only its fields read and written", test_options_v3_caller);
+    run("oauth_options: one version per appended field from version 4", test_options_one_version_per_field);
     run("oauth_stats v1 caller: only its fields written", test_stats_v1_caller);
     run("oauth_stats v2: named failure counters", test_stats_v2_named_failures);
     run("oauth_last_error_info: one record, v1 caller", test_last_error_info);
