@@ -69,13 +69,18 @@ test: lint check-header test-header test-rust test-c test-cpp test-curl test-pyt
 
 # The fleet tests (crates/oauth2cc-core/tests/fleet.rs) start their own
 # redis-server on a free port in a temporary directory.
-test-rust: redis-tool
+test-rust: redis-tool openssl-tool
 	$(CARGO) test --workspace
 
 # redis-server, installed from Debian's packages when missing (REDIS_SERVER may name another, e.g. valkey-server).
 redis-tool:
 	@test -n "$(REDIS_SERVER)" || command -v redis-server >/dev/null || command -v valkey-server >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+
+# The openssl command, which the interop suite uses to convert test keys to PKCS#1 and SEC1.
+.PHONY: openssl-tool redis-tool
+openssl-tool:
+	@command -v openssl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
 
 # The header alone, in every language mode it promises, included twice.
 test-header:

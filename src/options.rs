@@ -108,7 +108,8 @@ pub struct oauth_options {
     /// The same key as PEM text instead of a file, or NULL. Since version 5.
     pub signing_key_pem: *const c_char,
     /// The assertion's JWS algorithm (`"HS256"`, `"HS384"`, `"HS512"`,
-    /// `"RS256"`, `"PS256"`, `"ES256"`, `"ES384"`, `"EdDSA"`), or NULL: HS256
+    /// `"RS256"`, `"RS384"`, `"RS512"`, `"PS256"`, `"PS384"`, `"PS512"`, `"ES256"`,
+    /// `"ES384"`, `"EdDSA"`), or NULL: HS256
     /// for `OAUTH_AUTH_CLIENT_SECRET_JWT`, the key's own (RS256 for RSA) for
     /// `OAUTH_AUTH_PRIVATE_KEY_JWT`. Since version 6.
     pub signing_alg: *const c_char,

@@ -41,8 +41,9 @@ environment, which beats the profile:
                                 self_signed_tls_client_auth
   --private-key FILE            OAUTH2CC_PRIVATE_KEY (PEM file, or PEM text in the
                                 variable): signs private_key_jwt assertions
-  --signing-alg ALG             OAUTH2CC_SIGNING_ALG (HS256/384/512, RS256, PS256,
-                                ES256, ES384, EdDSA; default from the method and key)
+  --signing-alg ALG             OAUTH2CC_SIGNING_ALG (HS256/384/512, RS256/384/512,
+                                PS256/384/512, ES256, ES384, EdDSA; default from
+                                the method and key)
   --key-id KID                  OAUTH2CC_KEY_ID (the assertion's kid)
   --assertion-audience AUD      OAUTH2CC_ASSERTION_AUDIENCE (default the token URL)
   --client-cert FILE            OAUTH2CC_CLIENT_CERT (PEM; mutual TLS)

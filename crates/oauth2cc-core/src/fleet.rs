@@ -341,13 +341,16 @@ fn open_link(cfg: &Config, url: &str, password: Option<&str>, ca: Option<&std::p
         // The token endpoint's trust: the system store and the CA file.
         Some(ca) => {
             let mut pem = native_roots_pem();
-            pem.extend(std::fs::read(ca).map_err(|e| {
-                Error::config(format!(
-                    "cannot read CA file {} for the shared cache: {}",
-                    crate::error::shown_path(ca),
-                    e.kind()
-                ))
-            })?);
+            pem.extend(
+                crate::settings::read_small_file(ca, crate::transport::MAX_CA_FILE)
+                    .map_err(|e| {
+                        Error::config(format!(
+                            "cannot read CA file {} for the shared cache: {e}",
+                            crate::error::shown_path(ca)
+                        ))
+                    })?
+                    .iter(),
+            );
             redis::Client::build_with_tls(info, redis::TlsCertificates { client_tls: None, root_cert: Some(pem) })
         }
         None => redis::Client::open(info),

@@ -545,6 +545,9 @@ pub(crate) fn tls(cfg: &Config, client_cert: Option<&ClientCert>) -> Result<TlsC
 /// The system trust store (loaded once per process, kept without a lock: a
 /// one-time initialisation under way in another thread at `fork()` would
 /// never finish in the child) plus the optional CA file.
+/// The largest CA file read (a system bundle is about 200 KiB).
+pub(crate) const MAX_CA_FILE: u64 = 16 << 20;
+
 fn root_certs(ca_file: Option<&std::path::Path>) -> Result<RootCerts, Error> {
     static SYSTEM: ArcSwapOption<Vec<Certificate<'static>>> = ArcSwapOption::const_empty();
     let system = match SYSTEM.load_full() {
@@ -566,8 +569,10 @@ fn root_certs(ca_file: Option<&std::path::Path>) -> Result<RootCerts, Error> {
         }
         return Ok(RootCerts::Specific(system.clone()));
     };
-    let shown = path.display();
-    let pem = std::fs::read(path).map_err(|e| Error::config(format!("cannot read CA file {shown}: {e}")))?;
+    let shown = crate::error::shown_path(path);
+    // Bounded, regular files only: a FIFO or a device is refused, never read to its end.
+    let pem = crate::settings::read_small_file(path, MAX_CA_FILE)
+        .map_err(|e| Error::config(format!("cannot read CA file {shown}: {e}")))?;
     let mut certs: Vec<Certificate<'static>> = system.as_ref().clone();
     let before = certs.len();
     for item in ureq::tls::parse_pem(&pem) {

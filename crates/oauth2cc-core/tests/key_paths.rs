@@ -50,3 +50,25 @@ fn key_material_given_where_a_file_is_expected_is_never_repeated() {
         }
     }
 }
+
+#[test]
+fn a_ca_file_that_is_a_device_or_a_fifo_is_refused_without_reading_it_to_the_end() {
+    let dir = std::env::temp_dir().join(format!("oauth2cc-ca-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("ca.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for ca in [std::path::PathBuf::from("/dev/zero"), fifo.clone()] {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let shown = ca.display().to_string();
+        std::thread::spawn(move || {
+            let r = Client::new(Config::new("https://iam.example.com/t", "svc", "s").ca_file(ca)).map(|_| ());
+            let _ = tx.send(r.map_err(|e| e.kind()));
+        });
+        let r = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| panic!("{shown}: still reading"));
+        assert_eq!(r, Err(ErrorKind::InvalidConfig), "{shown}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
