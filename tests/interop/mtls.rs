@@ -244,6 +244,9 @@ fn a_wrong_certificate_is_invalid_client_with_one_request_for_many_calls() {
             let e = c.token().unwrap_err();
             assert_eq!((e.kind(), e.status()), (ErrorKind::InvalidClient, Some(401)), "{id} with {who}: {e}");
             assert!(e.retry_after().is_some(), "a cool-down: {e}");
+            // The hint is about the certificate, not about a secret this method does not send.
+            let hint = e.hint().unwrap_or_default();
+            assert!(hint.contains("certificate") && !hint.contains("client_secret_basic"), "{id}: {hint}");
         }
         assert_eq!(op.stat("token_requests"), n as u64 + 1, "{id} with {who}");
     }

@@ -177,7 +177,12 @@ fn choose_alg(kind: Kind, alg: Option<&str>) -> Result<Alg, Error> {
 
 fn rejected(what: &str, e: ring::error::KeyRejected) -> Error {
     // KeyRejected's text is a fixed reason such as "InvalidEncoding" or "TooSmall".
-    Error::config(format!("the private key was refused: {what} ({e})"))
+    let why = match e.to_string().as_str() {
+        "TooSmall" => "too small: RSA keys need at least 2048 bits".to_string(),
+        "TooLarge" => "too large: RSA keys of at most 8192 bits".to_string(),
+        other => other.to_string(),
+    };
+    Error::config(format!("the private key was refused: {what} ({why})"))
 }
 
 impl SigningKey {
@@ -695,7 +700,7 @@ pub(crate) mod tests {
         let encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBVQ==\n-----END ENCRYPTED PRIVATE KEY-----\n";
         let cert_only = b"-----BEGIN CERTIFICATE-----\nMIIBVQ==\n-----END CERTIFICATE-----\n";
         for (pem, want) in [
-            (rsa1024, "refused"),
+            (rsa1024, "at least 2048 bits"),
             (k1, "unsupported EC curve"),
             (&garbage[..], "not valid DER"),
             (&encrypted[..], "encrypted"),

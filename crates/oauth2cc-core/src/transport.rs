@@ -48,6 +48,8 @@ pub(crate) struct Transport {
     renew_after: (f64, f64),
     /// The client certificate (mutual TLS), loaded once, also presented to APIs.
     client_cert: Option<ClientCert>,
+    /// The method authenticates with the certificate alone (tls_client_auth, self_signed_tls_client_auth).
+    certificate_auth: bool,
     /// The client's DPoP key and nonces (kept by the client across secret changes).
     dpop: Option<Arc<crate::dpop::Dpop>>,
 }
@@ -108,6 +110,10 @@ impl Transport {
             default_lifetime: cfg.default_lifetime,
             renew_after: cfg.renew_after,
             client_cert,
+            certificate_auth: matches!(
+                cfg.auth_method,
+                AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+            ),
             dpop,
         })
     }
@@ -316,10 +322,18 @@ impl Transport {
                     e
                 }
             }
+            _ if self.certificate_auth && e.kind() == ErrorKind::InvalidClient => {
+                e.with_hint(CERTIFICATE_REJECTED_HINT)
+            }
             _ => e,
         })
     }
 }
+
+const CERTIFICATE_REJECTED_HINT: &str = "check the client id and that the server accepts this client certificate: \
+     tls_client_auth: issued by a CA the server trusts, with the subject registered for the client (Keycloak: \
+     \"X509 Certificate\" authenticator, Subject DN); self_signed_tls_client_auth: the very certificate registered \
+     in the client's JWKS";
 
 /// A token endpoint's `use_dpop_nonce` refusal (RFC 9449 section 8).
 fn wants_nonce(result: &Result<Token, Error>) -> bool {
