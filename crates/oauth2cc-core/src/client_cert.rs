@@ -74,6 +74,7 @@ pub(crate) fn load(cert_path: &Path, key_path: &Path) -> Result<ClientCert, Erro
     let checked = check_pair(&chain, &key, cert_path, key_path);
     key.zeroize();
     checked?;
+    check_validity(&chain[0], cert_path)?;
     // ureq's own parse of the same first key (its key type has no public constructor from ours).
     let for_ureq = PrivateKey::from_pem(&key_pem).map_err(|_| {
         Error::config(format!("client key file {} is not valid PEM", crate::error::shown_path(key_path)))
@@ -110,6 +111,32 @@ fn check_pair(
             "the first certificate of {} cannot be used by the TLS library ({}); it must be an X.509 v3 certificate",
             crate::error::shown_path(cert_path),
             crate::error::sanitize(&e.to_string(), 120)
+        ))),
+    }
+}
+
+/// The first certificate's validity period contains the current time: an
+/// expired or not yet valid certificate would be refused by the server as
+/// invalid_client, a failed login counted against the caller's address. A
+/// certificate expiring before the token does is accepted (the server decides
+/// at the next renewal, by which time the file may have been replaced). The
+/// error names the file and the dates, never the content.
+fn check_validity(leaf: &CertificateDer<'_>, cert_path: &Path) -> Result<(), Error> {
+    use crate::cert_validity::{validity, Standing};
+    let shown = crate::error::shown_path(cert_path);
+    let v = validity(leaf.as_ref()).map_err(|why| {
+        Error::config(format!("the first certificate of {shown} is not a well-formed X.509 certificate: {why}"))
+    })?;
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let (nb, na) = (v.not_before, v.not_after);
+    match v.at(now) {
+        Standing::Valid => Ok(()),
+        Standing::Expired => Err(Error::config(format!(
+            "client certificate file {shown} expired at {na} (valid from {nb} to {na}); renew it"
+        ))),
+        Standing::NotYetValid => Err(Error::config(format!(
+            "client certificate file {shown} is not valid before {nb} (valid from {nb} to {na}); check the system clock"
         ))),
     }
 }

@@ -23,6 +23,7 @@ mod assertion;
 mod backoff;
 mod binding;
 mod cache;
+mod cert_validity;
 mod client;
 mod client_cert;
 mod clock;
