@@ -338,10 +338,12 @@ impl Client {
         www_authenticate: &[&str],
         dpop_nonce: Option<&str>,
     ) -> Result<ResponseAction, Error> {
-        if let (Some(d), Some(n)) = (&self.inner.dpop, dpop_nonce) {
-            d.note_nonce(url, n);
-        }
-        self.respond(http_status, used_token, www_authenticate, Some(DpopAnswer { nonce: dpop_nonce }))
+        // Only a nonce the next proof will carry is a reason to resend.
+        let kept = match (&self.inner.dpop, dpop_nonce) {
+            (Some(d), Some(n)) => d.note_nonce(url, n).then_some(n),
+            _ => None,
+        };
+        self.respond(http_status, used_token, www_authenticate, Some(DpopAnswer { nonce: kept }))
     }
 
     fn respond(
