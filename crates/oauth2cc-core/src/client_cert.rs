@@ -121,7 +121,10 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// What tells, cheaply, that the certificate or key file changed on disk
 /// (a rotation): device, inode, size and modification time of each.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct FilesStamp(Vec<Option<(u64, u64, u64, i64, i64)>>);
+pub(crate) struct FilesStamp(Vec<Option<FileStamp>>);
+
+/// Device, inode, size, modification time (seconds, nanoseconds).
+type FileStamp = (u64, u64, u64, i64, i64);
 
 /// The stamp of the configured certificate and key files (None without them).
 pub(crate) fn stamp(cfg: &Config) -> Option<FilesStamp> {
