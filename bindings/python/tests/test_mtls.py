@@ -90,3 +90,8 @@ def test_httpx_clients_present_the_certificate(tls_sim: Sim) -> None:
     ctx = ssl.create_default_context(cafile=tls_sim.ca_file)
     with httpx.Client(auth=oauth2cc.HttpxAuth(c, raise_on_unauthorized=False), verify=ctx) as http:
         assert http.get(tls_sim.api_url).status_code == 401
+    # Raising (the default): a renewed certificate-bound token refused too is
+    # the missing certificate, said as such, not a 401 handed back.
+    with httpx.Client(auth=oauth2cc.HttpxAuth(c), verify=ctx) as http:
+        with pytest.raises(oauth2cc.ConfigurationError, match="certificate"):
+            http.get(tls_sim.api_url)

@@ -82,7 +82,7 @@ pub(crate) fn decide(
         "use_dpop_nonce" => (
             ErrorKind::ApiRejected,
             match dpop {
-                Some(_) => format!("the API asked for a DPoP nonce (HTTP {http_status} use_dpop_nonce{said}) but sent none in DPoP-Nonce; a resend would fail the same way"),
+                Some(_) => format!("the API asked for a DPoP nonce (HTTP {http_status} use_dpop_nonce{said}) but sent no usable one in DPoP-Nonce; a resend would fail the same way"),
                 None => format!("the API wants DPoP-bound tokens (HTTP {http_status} use_dpop_nonce{said}); this client sends Bearer tokens: enable DPoP"),
             },
         ),

@@ -45,6 +45,10 @@ struct Prepared {
     fleet: Option<Fleet>,
     /// The client's DPoP key (the same `Arc` as `Inner::dpop`), for transports made after discovery.
     dpop: Option<Arc<Dpop>>,
+    /// The certificate and key files as they were when loaded (see `Client::current`).
+    cert_stamp: Option<crate::client_cert::FilesStamp>,
+    /// Files seen changed but not loadable (mid-rotation, broken): not tried again until they change again.
+    refused_stamp: parking_lot::Mutex<Option<crate::client_cert::FilesStamp>>,
 }
 
 /// How token requests reach the token endpoint.
@@ -63,6 +67,8 @@ struct Discovered {
 
 impl Prepared {
     fn new(config: Config, dpop: Option<Arc<Dpop>>) -> Result<Prepared, Error> {
+        // Before the files are read: a change while they are read shows next time.
+        let cert_stamp = crate::client_cert::stamp(&config);
         let jkt = dpop.as_ref().map(|d| d.thumbprint().to_string());
         let route = match config.issuer.as_deref().filter(|_| config.token_url.is_empty()) {
             Some(issuer) => {
@@ -87,7 +93,7 @@ impl Prepared {
             Some(_) => Some(Fleet::new(&config, &binding)?),
             None => None,
         };
-        Ok(Prepared { config, route, files, fleet, dpop })
+        Ok(Prepared { config, route, files, fleet, dpop, cert_stamp, refused_stamp: parking_lot::Mutex::new(None) })
     }
 
     /// Runs `f` with the transport to the token endpoint, discovering it
@@ -207,9 +213,40 @@ impl Client {
     }
 
     #[cold]
+    /// The prepared client for a token request: reloaded first when the
+    /// client certificate or key file changed on disk (a rotation), so that
+    /// the new token is bound to the certificate that whatever reads the files
+    /// (libcurl, requests) presents to APIs. Files that do not load (a
+    /// rotation half done) leave the loaded certificate in use.
+    fn current(&self) -> Arc<Prepared> {
+        let prepared = self.inner.prepared.load_full();
+        let Some(loaded) = &prepared.cert_stamp else { return prepared };
+        let now = crate::client_cert::stamp(&prepared.config);
+        if now.as_ref() == Some(loaded) || *prepared.refused_stamp.lock() == now {
+            return prepared;
+        }
+        match Prepared::new(prepared.config.clone(), self.inner.dpop.clone()) {
+            Ok(fresh) => {
+                let fresh = Arc::new(fresh);
+                self.inner.prepared.store(fresh.clone());
+                say!(log::Level::Info, "oauth2cc: client certificate files changed on disk: reloaded");
+                fresh
+            }
+            Err(e) => {
+                *prepared.refused_stamp.lock() = now;
+                say!(
+                    log::Level::Warn,
+                    "oauth2cc: client certificate files changed on disk but do not load ({}); still using the loaded certificate",
+                    e.message()
+                );
+                prepared
+            }
+        }
+    }
+
     fn slow_token(&self) -> Result<Arc<Token>, Error> {
         let inner = &*self.inner;
-        let prepared = inner.prepared.load_full();
+        let prepared = self.current();
         crate::panic::test_hook(&prepared.config.client_id);
         let counters = &inner.cache.counters;
         // One deadline for the whole call: the wait for another thread's or
@@ -338,10 +375,12 @@ impl Client {
         www_authenticate: &[&str],
         dpop_nonce: Option<&str>,
     ) -> Result<ResponseAction, Error> {
-        if let (Some(d), Some(n)) = (&self.inner.dpop, dpop_nonce) {
-            d.note_nonce(url, n);
-        }
-        self.respond(http_status, used_token, www_authenticate, Some(DpopAnswer { nonce: dpop_nonce }))
+        // Only a nonce the next proof will carry is a reason to resend.
+        let kept = match (&self.inner.dpop, dpop_nonce) {
+            (Some(d), Some(n)) => d.note_nonce(url, n).then_some(n),
+            _ => None,
+        };
+        self.respond(http_status, used_token, www_authenticate, Some(DpopAnswer { nonce: kept }))
     }
 
     fn respond(

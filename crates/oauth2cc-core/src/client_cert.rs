@@ -144,3 +144,23 @@ fn check_validity(leaf: &CertificateDer<'_>, cert_path: &Path) -> Result<(), Err
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// What tells, cheaply, that the certificate or key file changed on disk
+/// (a rotation): device, inode, size and modification time of each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FilesStamp(Vec<Option<FileStamp>>);
+
+/// Device, inode, size, modification time (seconds, nanoseconds).
+type FileStamp = (u64, u64, u64, i64, i64);
+
+/// The stamp of the configured certificate and key files (None without them).
+pub(crate) fn stamp(cfg: &Config) -> Option<FilesStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let files = [cfg.client_cert.as_ref()?, cfg.client_key.as_ref()?];
+    Some(FilesStamp(
+        files
+            .iter()
+            .map(|p| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino(), m.len(), m.mtime(), m.mtime_nsec())))
+            .collect(),
+    ))
+}

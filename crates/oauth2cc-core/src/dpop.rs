@@ -126,18 +126,21 @@ impl Dpop {
 
     /// Remembers `nonce` (a `DPoP-Nonce` answer header) for `url`'s origin.
     /// Values that are not a nonce (empty, too long, not visible ASCII) are ignored.
-    pub(crate) fn note_nonce(&self, url: &str, nonce: &str) {
+    /// Whether the nonce was kept (a nonce that is blank, too long, not
+    /// visible ASCII, or for a URL that is not one, is not).
+    pub(crate) fn note_nonce(&self, url: &str, nonce: &str) -> bool {
         let nonce = nonce.trim();
         if nonce.is_empty() || nonce.len() > MAX_NONCE || !nonce.bytes().all(|b| (0x21..0x7f).contains(&b)) {
-            return;
+            return false;
         }
-        let Ok(target) = Target::parse(url) else { return };
+        let Ok(target) = Target::parse(url) else { return false };
         let mut all = self.nonces.lock();
         all.retain(|(o, _)| *o != target.origin);
         if all.len() >= MAX_ORIGINS {
             all.remove(0);
         }
         all.push((target.origin, nonce.to_string()));
+        true
     }
 
     /// The nonce last given by `url`'s origin.

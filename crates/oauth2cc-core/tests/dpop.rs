@@ -281,3 +281,27 @@ fn a_client_from_an_issuer_binds_its_tokens_too() {
     assert_eq!(t.token_type(), "DPoP");
     assert_eq!(sim.token_jkt(t.access_token()).as_deref(), c.dpop_thumbprint());
 }
+
+#[test]
+fn a_nonce_the_client_cannot_use_is_no_reason_to_resend() {
+    let sim = sim();
+    let c = dpop_client(&sim);
+    let t = c.token().unwrap();
+    let www = r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#;
+    let huge = "n".repeat(5000);
+    for (url, nonce) in [
+        (sim.api_url(), huge.as_str()),
+        (sim.api_url(), " "),
+        (sim.api_url(), "bad nonce"),
+        ("not a url".into(), "ok-nonce"),
+    ] {
+        let got = c.handle_dpop_response(&url, 401, t.access_token(), &[www], Some(nonce));
+        let e = got.expect_err("a resend with a nonce that is not kept would fail the same way");
+        assert_eq!(e.kind(), ErrorKind::ApiRejected, "{url} {:.20}: {e}", nonce);
+    }
+    // A usable one is kept and worth one resend.
+    assert_eq!(
+        c.handle_dpop_response(&sim.api_url(), 401, t.access_token(), &[www], Some("n-OK_1.2~")).unwrap(),
+        ResponseAction::RetryWithNonce
+    );
+}

@@ -86,3 +86,27 @@ fn a_certificate_client_from_an_issuer_uses_the_mtls_alias() {
     assert_eq!(plain.token_endpoint().as_deref(), Some(sim.token_url().as_str()));
     assert_eq!((sim.stats().token_requests, sim.stats().mtls_alias_token_requests), (2, 1));
 }
+
+#[test]
+fn certificate_files_rotated_on_disk_are_used_from_the_next_token_request_on() {
+    let (sim, ca) = tls_sim(&["127.0.0.1"]);
+    let (cert, key) = identity(&sim);
+    let c = Client::new(cfg(&sim, &ca).client_cert(&cert).client_key(&key)).unwrap();
+    let t1 = c.token().unwrap();
+    assert_eq!(api(&sim, &c, t1.access_token()).status, 200);
+    // A rotation as tools do it: new files renamed over the old paths.
+    let ck = rcgen::generate_simple_self_signed(vec!["rotated-client".to_string()]).unwrap();
+    for (path, pem) in [(&cert, ck.cert.pem()), (&key, ck.signing_key.serialize_pem())] {
+        let tmp = path.with_extension("new");
+        std::fs::write(&tmp, pem).unwrap();
+        std::fs::rename(&tmp, path).unwrap();
+    }
+    // What reads the files per connection (libcurl, requests) now presents the
+    // new certificate, the API refuses T1 as invalid_token and the caller invalidates it.
+    assert!(c.invalidate(t1.access_token()));
+    let t2 = c.token().unwrap();
+    // T2 is bound to the new certificate: accepted with it, from this client and from one reading the files anew.
+    let fresh = Client::new(cfg(&sim, &ca).client_cert(&cert).client_key(&key)).unwrap();
+    assert_eq!(api(&sim, &fresh, t2.access_token()).status, 200, "the renewed token is bound to the old certificate");
+    assert_eq!(api(&sim, &c, t2.access_token()).status, 200);
+}

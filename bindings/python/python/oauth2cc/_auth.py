@@ -24,6 +24,16 @@ def resend(client: Client, raise_on_unauthorized: bool, status: int, token: str,
         outcome = client.handle_response(status, token, www_authenticate, url=url, dpop_nonce=dpop_nonce)
     if outcome.error is not None and raise_on_unauthorized:
         raise outcome.error
+    if outcome.should_retry and retried and raise_on_unauthorized and client.client_cert_files is not None:
+        # A freshly renewed token refused too, from a client whose tokens are
+        # bound to its certificate: the request did not present it.
+        from ._native import ConfigurationError
+
+        raise ConfigurationError(
+            "the API refused a freshly renewed token bound to this client's certificate: the request did not "
+            "present the certificate (build the session with oauth2cc.requests_session(client), the httpx client "
+            "with oauth2cc.httpx_client(client) or httpx_async_client(client), after a rotation too)"
+        )
     return outcome.should_retry and not retried
 
 
