@@ -497,7 +497,6 @@ impl Config {
         } else if self.auth_method.uses_secret() && self.client_secret.expose().is_empty() {
             return Err(Error::config("client secret is empty"));
         }
-        self.refuse_unsupported()?;
         self.check_assertion_settings()?;
         let url = match &self.issuer {
             Some(_) if !self.token_url.is_empty() => {
@@ -559,29 +558,6 @@ impl Config {
 }
 
 impl Config {
-    /// Settings whose behaviour this build does not have yet (issue 14/15
-    /// work in progress): refused clearly instead of silently ignored.
-    fn refuse_unsupported(&self) -> Result<(), Error> {
-        let mut unsupported = Vec::new();
-        if !matches!(
-            self.auth_method,
-            AuthMethod::ClientSecretBasic
-                | AuthMethod::ClientSecretBasicRaw
-                | AuthMethod::ClientSecretPost
-                | AuthMethod::ClientSecretJwt
-                | AuthMethod::PrivateKeyJwt
-                | AuthMethod::TlsClientAuth
-                | AuthMethod::SelfSignedTlsClientAuth
-        ) {
-            unsupported.push(self.auth_method.as_str());
-        }
-        if unsupported.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::config(format!("not supported yet by this build: {}", unsupported.join(", "))))
-        }
-    }
-
     /// The client assertion settings fit the method (the key itself is
     /// loaded and checked by `assertion::Assertion::new`, at client creation).
     fn check_assertion_settings(&self) -> Result<(), Error> {
