@@ -300,6 +300,47 @@ pub(crate) fn shown_path(path: &std::path::Path) -> String {
     }
 }
 
+/// An error as recorded for other processes (the file cache's pause file, the
+/// fleet's pause entry): kind (its name in outcome.rs), message, HTTP status
+/// and OAuth error; the caller adds its own members (failures, until).
+pub(crate) fn record(e: &Error) -> serde_json::Map<String, serde_json::Value> {
+    let o = e.oauth();
+    let serde_json::Value::Object(m) = serde_json::json!({
+        "kind": e.kind().name(),
+        "message": e.message(),
+        "status": e.status(),
+        "error": o.map(|o| o.error.clone()),
+        "error_description": o.and_then(|o| o.error_description.clone()),
+    }) else {
+        unreachable!("a JSON object literal")
+    };
+    m
+}
+
+/// The error [`record`] wrote, said to be "recorded by" `by`; None when the
+/// record is not one (an unknown kind: a newer or a foreign writer).
+pub(crate) fn from_record(m: &serde_json::Map<String, serde_json::Value>, by: &str) -> Option<Error> {
+    use serde_json::Value;
+    let kind = ErrorKind::from_name(m.get("kind").and_then(Value::as_str)?)?;
+    let msg = m.get("message").and_then(Value::as_str).unwrap_or_default();
+    let mut e = Error::new(kind, format!("{} (recorded by {by})", sanitize(msg, 300)));
+    if let Some(s) = m.get("status").and_then(Value::as_u64) {
+        e = e.with_status(s as u16);
+    }
+    let description = m.get("error_description").and_then(Value::as_str);
+    if let Some(h) = crate::response::recorded_hint(kind, description) {
+        e = e.with_hint(h);
+    }
+    if let Some(err) = m.get("error").and_then(Value::as_str) {
+        e = e.with_oauth(Some(OAuthErrorBody {
+            error: err.to_string(),
+            error_description: description.map(String::from),
+            error_uri: None,
+        }));
+    }
+    Some(e)
+}
+
 pub(crate) fn sanitize(s: &str, max: usize) -> String {
     let mut out: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(max).collect();
     if s.chars().count() > max {

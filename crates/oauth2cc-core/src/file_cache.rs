@@ -24,7 +24,7 @@ use crate::binding::Binding;
 use crate::cache::Failed;
 use crate::config::Config;
 use crate::deferred::say;
-use crate::error::{Error, ErrorKind, OAuthErrorBody};
+use crate::error::{Error, ErrorKind};
 use crate::token::Token;
 use serde_json::{json, Map, Value};
 use std::fs::{self, File, OpenOptions};
@@ -251,18 +251,12 @@ impl FileCache {
     /// Records `e`'s pause for the other processes; returns how long it lasts.
     fn write_pause(&self, e: &Error, policy: &Policy, failures: u32) -> Duration {
         let wait = crate::backoff::delay_after(e, failures, policy);
-        let o = e.oauth();
-        let v = json!({
-            "format": FORMAT,
-            "key": self.key,
-            "kind": e.kind().name(), // the name in crates/oauth2cc-core/src/outcome.rs
-            "message": e.message(),
-            "status": e.status(),
-            "error": o.map(|o| o.error.clone()),
-            "error_description": o.and_then(|o| o.error_description.clone()),
-            "failures": failures,
-            "until": now_unix() + wait.as_secs_f64(),
-        });
+        let mut m = crate::error::record(e);
+        m.insert("format".into(), json!(FORMAT));
+        m.insert("key".into(), json!(self.key));
+        m.insert("failures".into(), json!(failures));
+        m.insert("until".into(), json!(now_unix() + wait.as_secs_f64()));
+        let v = Value::Object(m);
         self.write_atomically(&self.pause_path(), &v);
         wait
     }
@@ -273,26 +267,11 @@ impl FileCache {
         let m = self.read_json(&self.pause_path(), &self.key)?;
         let failures = m.get("failures").and_then(Value::as_u64).unwrap_or(1).min(u32::MAX as u64) as u32;
         let left = m.get("until").and_then(Value::as_f64).filter(|x| x.is_finite())? - now_unix();
-        let kind = ErrorKind::from_name(m.get("kind").and_then(Value::as_str)?)?;
-        let msg = m.get("message").and_then(Value::as_str).unwrap_or_default();
         let left =
             (left > 0.0).then(|| Duration::from_secs_f64(left.min(crate::backoff::MAX_RETRY_AFTER.as_secs_f64())));
-        let mut e = Error::new(kind, format!("{} (recorded by another process)", crate::error::sanitize(msg, 300)));
+        let mut e = crate::error::from_record(&m, "another process")?;
         if left.is_some() {
             e = e.during_pause(left);
-        }
-        if let Some(s) = m.get("status").and_then(Value::as_u64) {
-            e = e.with_status(s as u16);
-        }
-        if let Some(h) = crate::response::recorded_hint(kind, m.get("error_description").and_then(Value::as_str)) {
-            e = e.with_hint(h);
-        }
-        if let Some(err) = m.get("error").and_then(Value::as_str) {
-            e = e.with_oauth(Some(OAuthErrorBody {
-                error: err.to_string(),
-                error_description: m.get("error_description").and_then(Value::as_str).map(String::from),
-                error_uri: None,
-            }));
         }
         Some((e, failures))
     }

@@ -42,7 +42,7 @@ use crate::binding::Binding;
 use crate::cache::Failed;
 use crate::config::{Config, KeySource};
 use crate::deferred::say;
-use crate::error::{Error, ErrorKind, OAuthErrorBody};
+use crate::error::{Error, ErrorKind};
 use crate::token::Token;
 use arc_swap::ArcSwapOption;
 use parking_lot::Mutex;
@@ -868,21 +868,11 @@ impl Fleet {
 
     fn write_pause(&self, e: &Error, failures: u32, wait: Duration) -> Result<(), Down> {
         let (now_ms, _) = self.redis_now_ms()?;
-        let o = e.oauth();
         let until = now_ms + wait.as_millis() as i64;
-        let plain = Zeroizing::new(
-            json!({
-                "kind": e.kind().name(),
-                "message": e.message(),
-                "status": e.status(),
-                "error": o.map(|o| o.error.clone()),
-                "error_description": o.and_then(|o| o.error_description.clone()),
-                "failures": failures,
-                "until_ms": until,
-            })
-            .to_string()
-            .into_bytes(),
-        );
+        let mut m = crate::error::record(e);
+        m.insert("failures".into(), json!(failures));
+        m.insert("until_ms".into(), json!(until));
+        let plain = Zeroizing::new(Value::Object(m).to_string().into_bytes());
         let sealed = self.seal(&self.pause_key, &plain);
         let ttl = wait.as_millis() as i64 + PAUSE_MEMORY_MS;
         self.link.run(|c| redis::cmd("SET").arg(&self.pause_key).arg(sealed).arg("PX").arg(ttl).query::<()>(c))?;
@@ -957,25 +947,7 @@ impl Fleet {
         let failures = m.get("failures").and_then(Value::as_u64).unwrap_or(1).min(u32::MAX as u64) as u32;
         let left = (m.get("until_ms").and_then(Value::as_i64)? - now_ms)
             .min(crate::backoff::MAX_RETRY_AFTER.as_millis() as i64);
-        let kind = ErrorKind::from_name(m.get("kind").and_then(Value::as_str)?)?;
-        let msg = m.get("message").and_then(Value::as_str).unwrap_or_default();
-        let mut e = Error::new(
-            kind,
-            format!("{} (recorded by another process, shared cache)", crate::error::sanitize(msg, 300)),
-        );
-        if let Some(s) = m.get("status").and_then(Value::as_u64) {
-            e = e.with_status(s as u16);
-        }
-        if let Some(h) = crate::response::recorded_hint(kind, m.get("error_description").and_then(Value::as_str)) {
-            e = e.with_hint(h);
-        }
-        if let Some(err) = m.get("error").and_then(Value::as_str) {
-            e = e.with_oauth(Some(OAuthErrorBody {
-                error: err.to_string(),
-                error_description: m.get("error_description").and_then(Value::as_str).map(String::from),
-                error_uri: None,
-            }));
-        }
+        let e = crate::error::from_record(m, "another process, shared cache")?;
         Some((e, failures, left))
     }
 }
