@@ -32,6 +32,41 @@ struct Dpop {
 }
 
 impl Binding {
+    /// Feeds `update` what identifies a configuration's token, never the
+    /// secret, each part preceded by its length: token URL, client id, auth
+    /// method, scope, audience, resource, then, only when set (so that other
+    /// configurations keep their names), the client certificate (a bound
+    /// token serves only its holders, at any path, on any host) and the
+    /// issuer (with discovery the token URL is empty: the issuer names the
+    /// token). The file cache's names and the fleet's Redis keys both come from it.
+    pub(crate) fn identify(&self, cfg: &Config, update: &mut dyn FnMut(&[u8])) {
+        let mut part = |p: &[u8]| {
+            update(&(p.len() as u64).to_be_bytes());
+            update(p);
+        };
+        fn opt(o: &Option<String>) -> &[u8] {
+            o.as_deref().unwrap_or_default().as_bytes()
+        }
+        for p in [
+            cfg.token_url.as_bytes(),
+            cfg.client_id.as_bytes(),
+            cfg.auth_method.as_str().as_bytes(),
+            opt(&cfg.scope),
+            opt(&cfg.audience),
+            opt(&cfg.resource),
+        ] {
+            part(p);
+        }
+        if let Some(cert) = self.credential_part() {
+            part(b"client_cert");
+            part(cert);
+        }
+        if let Some(issuer) = &cfg.issuer {
+            part(b"issuer");
+            part(issuer.as_bytes());
+        }
+    }
+
     /// `dpop_jkt`: the thumbprint of the client's DPoP key (None without DPoP).
     pub(crate) fn new(cfg: &Config, dpop_jkt: Option<&str>) -> Result<Binding, Error> {
         let cert = match &cfg.client_cert {

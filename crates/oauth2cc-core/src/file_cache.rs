@@ -415,41 +415,14 @@ fn create_key(dir: &Path, path: &Path) -> Result<(), Error> {
 /// The name of a configuration's files: HMAC-SHA-256 (first 128 bits, hex)
 /// of its parts, each preceded by its length so that no two configurations share an input.
 fn cache_key(key: &ring::hmac::Key, cfg: &Config, binding: &Binding, key_thumbprint: Option<&str>) -> String {
-    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut ctx = ring::hmac::Context::with_key(key);
-    for part in [
-        cfg.token_url.as_str(),
-        &cfg.client_id,
-        cfg.client_secret.expose(),
-        &opt(&cfg.scope),
-        &opt(&cfg.audience),
-        &opt(&cfg.resource),
-        cfg.auth_method.as_str(),
-    ] {
+    binding.identify(cfg, &mut |b| ctx.update(b));
+    // Unlike the fleet's keys, the credential too (hidden by the HMAC): another
+    // secret or private_key_jwt key is another configuration, whose pauses and
+    // tokens are its own.
+    for part in [cfg.client_secret.expose(), "private_key_jwt key", key_thumbprint.unwrap_or_default()] {
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part.as_bytes());
-    }
-    // The private_key_jwt key, only when there is one (as for the ones below).
-    if let Some(t) = key_thumbprint {
-        for part in ["private_key_jwt key", t] {
-            ctx.update(&(part.len() as u64).to_be_bytes());
-            ctx.update(part.as_bytes());
-        }
-    }
-    // A token the server bound to the client certificate (RFC 8705) serves only
-    // the processes presenting it (the certificate's DER, at any path, on any
-    // host); without one the key is as before.
-    if let Some(cert) = binding.credential_part() {
-        ctx.update(b"client_cert");
-        ctx.update(&(cert.len() as u64).to_be_bytes());
-        ctx.update(cert);
-    }
-    // Only when set, so that the names of configurations without one stay as they were.
-    if let Some(issuer) = &cfg.issuer {
-        for part in ["issuer", issuer.as_str()] {
-            ctx.update(&(part.len() as u64).to_be_bytes());
-            ctx.update(part.as_bytes());
-        }
     }
     ctx.sign().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }

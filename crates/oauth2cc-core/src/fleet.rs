@@ -388,36 +388,8 @@ fn hex(b: &[u8]) -> String {
 /// The Redis key of a configuration's entries: SHA-256 of what identifies the
 /// token (never the secret), each part preceded by its length.
 fn entry_id(cfg: &Config, binding: &Binding) -> String {
-    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut d = ring::digest::Context::new(&ring::digest::SHA256);
-    for part in [
-        cfg.token_url.as_str(),
-        &cfg.client_id,
-        cfg.auth_method.as_str(),
-        &opt(&cfg.scope),
-        &opt(&cfg.audience),
-        &opt(&cfg.resource),
-    ] {
-        d.update(&(part.len() as u64).to_be_bytes());
-        d.update(part.as_bytes());
-    }
-    // A certificate-bound token (RFC 8705) serves only the holders of that
-    // certificate (its DER, at any path, on any host). Only when set, so that
-    // other configurations keep their keys.
-    if let Some(cert) = binding.credential_part() {
-        for part in [b"client_cert".as_slice(), cert] {
-            d.update(&(part.len() as u64).to_be_bytes());
-            d.update(part);
-        }
-    }
-    // With discovery the token URL is empty (the endpoint is found later, by
-    // one process): the issuer names the token instead.
-    if let Some(issuer) = &cfg.issuer {
-        for part in ["issuer", issuer.as_str()] {
-            d.update(&(part.len() as u64).to_be_bytes());
-            d.update(part.as_bytes());
-        }
-    }
+    binding.identify(cfg, &mut |b| d.update(b));
     hex(&d.finish().as_ref()[..16])
 }
 
