@@ -178,12 +178,30 @@ fn lease_child() {
     let c = Client::new(
         Config::new(std::env::var("FLEET_TOKEN_URL").unwrap(), "svc", "s3cret-value")
             .shared_cache_url(url.to_str().unwrap())
-            .timeout(Duration::from_millis(
-                std::env::var("FLEET_LEASE_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000),
-            )),
+            .timeout(Duration::from_millis(std::env::var("FLEET_LEASE_TIMEOUT_MS").unwrap().parse().unwrap())),
     )
     .unwrap();
     let _ = c.token();
+}
+
+/// Runs `lease_child` (timeout `timeout_ms`) until its request has reached the
+/// IAM, which the test made slow, so that it holds the lease; then SIGKILLs it.
+fn kill_leaseholder_mid_request(redis: &RedisServer, sim: &Sim, timeout_ms: u64) {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["lease_child", "--exact", "--nocapture", "--test-threads", "1"])
+        .env("FLEET_LEASE_CHILD", redis.url())
+        .env("FLEET_TOKEN_URL", sim.token_url())
+        .env("FLEET_LEASE_TIMEOUT_MS", timeout_ms.to_string())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while requests(sim) < 1 {
+        assert!(Instant::now() < until, "the child sent no request");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
 }
 
 #[test]
@@ -191,21 +209,7 @@ fn a_leaseholder_with_an_hour_long_timeout_holds_the_lease_for_seconds_not_an_ho
     let Some(redis) = RedisServer::start() else { return };
     let sim = sim();
     sim.push_fault(Fault::Delay(Duration::from_secs(10)), 1);
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["lease_child", "--exact", "--nocapture", "--test-threads", "1"])
-        .env("FLEET_LEASE_CHILD", redis.url())
-        .env("FLEET_TOKEN_URL", sim.token_url())
-        .env("FLEET_LEASE_TIMEOUT_MS", "3600000")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    while requests(&sim) < 1 {
-        assert!(Instant::now() < until, "the child sent no request");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_leaseholder_mid_request(&redis, &sim, 3_600_000);
     let leases: Vec<String> = redis::cmd("KEYS").arg("oauth2cc:*:lease").query(&mut redis.conn()).unwrap();
     assert_eq!(leases.len(), 1);
     let ttl: i64 = redis::cmd("PTTL").arg(&leases[0]).query(&mut redis.conn()).unwrap();
@@ -220,21 +224,7 @@ fn a_leaseholder_killed_mid_request_is_taken_over_and_nobody_waits_past_its_dead
     let sim = sim();
     // The leaseholder's request hangs at the IAM (it is killed meanwhile).
     sim.push_fault(Fault::Delay(Duration::from_secs(4)), 1);
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["lease_child", "--exact", "--nocapture", "--test-threads", "1"])
-        .env("FLEET_LEASE_CHILD", redis.url())
-        .env("FLEET_TOKEN_URL", sim.token_url())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Its request has reached the IAM: it holds the lease.
-    let until = Instant::now() + Duration::from_secs(30);
-    while requests(&sim) < 1 {
-        assert!(Instant::now() < until, "the child sent no request");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    kill_leaseholder_mid_request(&redis, &sim, 2000);
     let leases: Vec<String> = redis::cmd("KEYS").arg("oauth2cc:*:lease").query(&mut redis.conn()).unwrap();
     assert_eq!(leases.len(), 1, "the dead child's lease is still there");
     let cfg = |timeout: u64| {
