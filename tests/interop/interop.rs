@@ -5,9 +5,8 @@
 
 use oauth2cc_core::{AuthMethod, Client, Config, ErrorKind};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Barrier, OnceLock};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 mod jwt_auth;
@@ -18,25 +17,8 @@ const ODD_SECRET: &str = "s:e%c+r/e t&=#~";
 /// secret, and oidc-provider enforces it (the simulator tests cover non-ASCII).
 const SPACED_SECRET: &str = "a b+c/d=e%f:g~";
 
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
-}
-
-/// `npm ci` once per test run, when the packages are missing.
-fn ensure_packages() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        if dir().join("node_modules/oidc-provider/package.json").exists() {
-            return;
-        }
-        let st = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(dir())
-            .status()
-            .expect("npm must be installed to run the interop tests");
-        assert!(st.success(), "npm ci failed in tests/interop");
-    });
-}
+mod packages;
+use packages::{dir, ensure_packages};
 
 struct OidcProvider {
     child: Child,

@@ -8,27 +8,10 @@ use oauth2cc_core::{ApiRequest, AuthMethod, Client, Config, ErrorKind};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
-}
-
-fn ensure_packages() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        if dir().join("node_modules/oidc-provider/package.json").exists() {
-            return;
-        }
-        let st = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(dir())
-            .status()
-            .expect("npm must be installed to run the interop tests");
-        assert!(st.success(), "npm ci failed in tests/interop");
-    });
-}
+mod packages;
+use packages::{dir, ensure_packages};
 
 /// The files of one run: a CA, the server's certificate, and client identities
 /// (`<name>.pem` + `<name>.key`): `self` (registered for mtls-self/mtls-short),
